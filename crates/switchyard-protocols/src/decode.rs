@@ -1,0 +1,104 @@
+//! Decoding wire bytes into typed values, with errors that name the offending field.
+
+use serde::de::DeserializeOwned;
+
+/// A request or response body that could not be decoded or does not make sense.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DecodeError {
+    /// The JSON path of the offending field (`messages[2].content`), when there is one.
+    pub param: Option<String>,
+    pub message: String,
+}
+
+impl DecodeError {
+    pub fn new(message: impl Into<String>) -> Self {
+        DecodeError {
+            param: None,
+            message: message.into(),
+        }
+    }
+
+    /// An error about the field at `param`; the message is prefixed with the path.
+    pub fn at(param: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        let param = param.into();
+        DecodeError {
+            message: format!("`{param}`: {message}"),
+            param: Some(param),
+        }
+    }
+}
+
+/// Parses JSON into `T`, naming the path of the first field that does not fit.
+pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            DecodeError::new(format!("the body is not valid JSON: {inner}"))
+        } else if path == "." || path.is_empty() {
+            DecodeError::new(format!(
+                "invalid request body: {}",
+                strip_position(&inner.to_string())
+            ))
+        } else {
+            DecodeError::at(path, strip_position(&inner.to_string()))
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| DecodeError::new(format!("the body is not valid JSON: {error}")))?;
+    Ok(value)
+}
+
+/// serde_json appends " at line L column C" to data errors; with a field path in the
+/// message the position only adds noise.
+fn strip_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(index) => &message[..index],
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Outer {
+        items: Vec<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: u32,
+    }
+
+    #[test]
+    fn names_the_path_of_a_wrong_type() {
+        let error = from_json::<Outer>(br#"{"items":[{"count":1},{"count":"x"}]}"#)
+            .expect_err("a string is not a count");
+        assert_eq!(error.param.as_deref(), Some("items[1].count"));
+        assert_eq!(
+            error.message,
+            "`items[1].count`: invalid type: string \"x\", expected u32"
+        );
+    }
+
+    #[test]
+    fn reports_syntax_errors_without_a_path() {
+        let error = from_json::<Outer>(br#"{"items": [}"#).expect_err("broken JSON");
+        assert_eq!(error.param, None);
+        assert!(error.message.starts_with("the body is not valid JSON"));
+    }
+
+    #[test]
+    fn names_a_missing_field() {
+        let error = from_json::<Outer>(br#"{"items":[{}]}"#).expect_err("count is required");
+        assert_eq!(error.param.as_deref(), Some("items[0]"));
+        assert_eq!(error.message, "`items[0]`: missing field `count`");
+    }
+}

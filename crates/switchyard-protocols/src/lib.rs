@@ -1,0 +1,16 @@
+//! Wire protocols and their conversion to and from the canonical model.
+//!
+//! One module per protocol family. Each holds the serde types of its wire format
+//! (qualified, not prefixed: `openai::ChatCompletionRequest`), and functions that
+//! convert both ways for requests, responses, stream events and errors. Nothing here
+//! does I/O, so every conversion is tested with plain fixtures.
+//!
+//! - [`openai`]: Chat Completions, Embeddings, Models and the error body, the protocol
+//!   of OpenAI and of the many servers that copy it.
+//! - [`decode`]: the [`DecodeError`] every decoder returns, which names the offending
+//!   field so the caller's 400 can say what to fix.
+
+pub mod decode;
+pub mod openai;
+
+pub use decode::DecodeError;

@@ -1,0 +1,39 @@
+//! `GET /v1/models`: the list and model objects.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelList {
+    pub object: String,
+    pub data: Vec<Model>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub id: String,
+    pub object: String,
+    #[serde(default)]
+    pub created: u64,
+    #[serde(default)]
+    pub owned_by: String,
+}
+
+impl ModelList {
+    pub fn new(data: Vec<Model>) -> Self {
+        ModelList {
+            object: "list".to_owned(),
+            data,
+        }
+    }
+}
+
+impl Model {
+    pub fn new(id: impl Into<String>, created: u64, owned_by: impl Into<String>) -> Self {
+        Model {
+            id: id.into(),
+            object: "model".to_owned(),
+            created,
+            owned_by: owned_by.into(),
+        }
+    }
+}

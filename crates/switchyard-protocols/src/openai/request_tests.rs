@@ -1,0 +1,184 @@
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+use switchyard_types::{ContentBlock, ImageSource, MaxTokensField, Role, ToolChoice};
+
+use super::*;
+
+const FULL: &str = include_str!("../../tests/fixtures/openai/request_full.json");
+
+/// OpenAI treats an absent field and an explicit `null` alike; compare without nulls.
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, value)| !value.is_null())
+                .map(|(key, value)| (key, without_nulls(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
+
+#[test]
+fn a_same_protocol_hop_loses_nothing() {
+    let canonical = decode_chat_request(FULL.as_bytes()).expect("the fixture is valid");
+    let wire = from_canonical_request(&canonical, "gpt-4o").expect("encodable");
+    let sent = serde_json::to_value(&wire).expect("serializable");
+    let original: Value = serde_json::from_str(FULL).expect("fixture is JSON");
+    assert_eq!(without_nulls(sent), without_nulls(original));
+}
+
+#[test]
+fn decodes_every_typed_field() {
+    let request = decode_chat_request(FULL.as_bytes()).expect("the fixture is valid");
+    assert_eq!(request.model, "gpt-4o");
+    assert_eq!(request.messages.len(), 5);
+    assert_eq!(request.messages[0].role, Role::Developer);
+
+    let user = &request.messages[1];
+    assert_eq!(user.name.as_deref(), Some("alice"));
+    assert!(matches!(&user.content[0], ContentBlock::Text { extra, .. } if extra.contains_key("cache_control")));
+    assert!(matches!(&user.content[1], ContentBlock::Image { source: ImageSource::Url { .. }, .. }));
+    assert_eq!(
+        user.content[2],
+        ContentBlock::Image {
+            source: ImageSource::Base64 {
+                media_type: "image/png".into(),
+                data: "iVBORw0KGgo=".into()
+            },
+            detail: None,
+            extra: Default::default(),
+        }
+    );
+    assert!(matches!(&user.content[3], ContentBlock::Opaque { protocol, .. } if protocol == "openai"));
+
+    assert_eq!(
+        request.messages[2].content,
+        vec![ContentBlock::ToolCall {
+            id: "call_abc123".into(),
+            name: "get_current_weather".into(),
+            arguments: r#"{"location": "Paris, France"}"#.into(),
+        }]
+    );
+    assert!(matches!(
+        &request.messages[3].content[0],
+        ContentBlock::ToolResult { tool_call_id, .. } if tool_call_id == "call_abc123"
+    ));
+    assert_eq!(request.tools[0].name, "get_current_weather");
+    assert_eq!(
+        request.tool_choice,
+        Some(ToolChoice::Function {
+            name: "get_current_weather".into()
+        })
+    );
+    assert_eq!(request.sampling.max_tokens, Some(256));
+    assert_eq!(
+        request.sampling.max_tokens_field,
+        MaxTokensField::MaxCompletionTokens
+    );
+    assert_eq!(request.sampling.n, Some(2));
+    assert_eq!(request.sampling.top_logprobs, Some(3));
+    assert!(request.stream && request.stream_include_usage);
+    assert_eq!(request.extra.get("top_k"), Some(&json!(40)));
+}
+
+fn decode_error(body: Value) -> DecodeError {
+    decode_chat_request(body.to_string().as_bytes()).expect_err("the request is invalid")
+}
+
+#[test]
+fn errors_name_the_offending_field() {
+    let cases = [
+        (
+            json!({"model": "m", "messages": [{"role": "user", "content": 5}]}),
+            "messages[0].content",
+            "`messages[0].content`: invalid type: integer `5`, expected a string, an array of content parts, or null",
+        ),
+        (
+            json!({"model": "m", "messages": [{"role": "robot", "content": "hi"}]}),
+            "messages[0].role",
+            "`messages[0].role`: unknown role `robot`; expected one of `system`, `developer`, `user`, `assistant`, `tool`",
+        ),
+        (
+            json!({"model": "m", "messages": [{"role": "tool", "content": "42"}]}),
+            "messages[0].tool_call_id",
+            "`messages[0].tool_call_id`: is required for `tool` messages",
+        ),
+        (
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 3}),
+            "temperature",
+            "`temperature`: must be between 0 and 2, got 3",
+        ),
+        (
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": "ten"}),
+            "max_tokens",
+            "`max_tokens`: invalid type: string \"ten\", expected u32",
+        ),
+        (
+            json!({"model": "m", "messages": []}),
+            "messages",
+            "`messages`: must contain at least one message",
+        ),
+        (
+            json!({"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,%%%"}}]}]}),
+            "messages[0].content[0].image_url.url",
+            "`messages[0].content[0].image_url.url`: the `data:` URL payload is not valid base64",
+        ),
+        (
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "web_search"}]}),
+            "tools[0].type",
+            "`tools[0].type`: unsupported tool type `web_search`; expected `function`",
+        ),
+        (
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "tool_choice": "sometimes"}),
+            "tool_choice",
+            "`tool_choice`: unknown mode `sometimes`; expected `auto`, `none` or `required`",
+        ),
+    ];
+    for (body, param, message) in cases {
+        let error = decode_error(body.clone());
+        assert_eq!(error.param.as_deref(), Some(param), "for {body}");
+        assert_eq!(error.message, message, "for {body}");
+    }
+}
+
+#[test]
+fn a_missing_model_is_named() {
+    let error = decode_error(json!({"messages": [{"role": "user", "content": "hi"}]}));
+    assert_eq!(error.message, "invalid request body: missing field `model`");
+}
+
+#[test]
+fn opaque_parts_from_another_protocol_are_refused_by_name() {
+    let mut request = decode_chat_request(
+        json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+            .to_string()
+            .as_bytes(),
+    )
+    .expect("valid");
+    request.messages[0].content = vec![ContentBlock::Opaque {
+        protocol: "anthropic".into(),
+        value: json!({"type": "document"}),
+    }];
+    let error = from_canonical_request(&request, "m").expect_err("cannot express it");
+    assert_eq!(error.param.as_deref(), Some("messages[0].content[0]"));
+    assert!(error.message.contains("`document` part from the anthropic protocol"));
+}
+
+#[test]
+fn streaming_requests_always_ask_the_upstream_for_usage() {
+    let request = decode_chat_request(
+        json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true})
+            .to_string()
+            .as_bytes(),
+    )
+    .expect("valid");
+    assert!(!request.stream_include_usage);
+    let wire = from_canonical_request(&request, "upstream-m").expect("encodable");
+    assert_eq!(wire.model, "upstream-m");
+    assert_eq!(
+        serde_json::to_value(wire.stream_options).expect("serializable"),
+        json!({"include_usage": true})
+    );
+}
