@@ -1,0 +1,53 @@
+//! Settings of one OpenAI-compatible deployment, as validated from `switchyard.toml`.
+
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue};
+use secrecy::SecretString;
+
+/// One deployment on an OpenAI-compatible upstream: OpenAI itself, xAI, DeepSeek, Groq,
+/// Together, Fireworks, OpenRouter, Perplexity, vLLM, SGLang, llama.cpp's server,
+/// Ollama, LM Studio.
+#[derive(Debug, Clone)]
+pub struct OpenAiCompatConfig {
+    /// The provider's configured name, reported in headers and metrics.
+    pub provider: String,
+    /// The API root, ending before `/chat/completions`, e.g. `https://api.openai.com/v1`.
+    pub base_url: String,
+    /// Sent as `Authorization: Bearer`; `None` for servers that need no key.
+    pub api_key: Option<SecretString>,
+    /// The model id the upstream knows.
+    pub upstream_model: String,
+    /// Headers added to every upstream request (e.g. `OpenAI-Organization`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub timeouts: Timeouts,
+    /// The most calls in flight to this deployment at once; callers beyond it wait
+    /// (within their deadline). `None` is unlimited.
+    pub max_concurrency: Option<usize>,
+    /// Whether the deployment serves `/embeddings`.
+    pub embeddings: bool,
+}
+
+/// Every network wait has a deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing the TCP (and TLS) connection.
+    pub connect: Duration,
+    /// From sending the request to the response headers (and, streaming, the first event).
+    pub first_byte: Duration,
+    /// The whole call, body or stream included.
+    pub total: Duration,
+    /// The longest silence between two stream chunks.
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(120),
+            total: Duration::from_secs(600),
+            idle: Duration::from_secs(60),
+        }
+    }
+}

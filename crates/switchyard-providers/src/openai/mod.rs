@@ -1,0 +1,13 @@
+//! The OpenAI-compatible adapter: one [`OpenAiCompatProvider`] per configured
+//! deployment on any server that speaks OpenAI's Chat Completions protocol.
+//!
+//! - [`config`]: [`OpenAiCompatConfig`] and [`Timeouts`], validated from the config file.
+//! - [`provider`]: the `Provider` impl: request building, deadlines, concurrency limit.
+//! - [`stream`]: SSE chunks → canonical events, ending on `[DONE]`.
+
+mod config;
+mod provider;
+mod stream;
+
+pub use config::{OpenAiCompatConfig, Timeouts};
+pub use provider::OpenAiCompatProvider;

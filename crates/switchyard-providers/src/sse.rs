@@ -1,0 +1,75 @@
+//! Reads server-sent events from an upstream response under two deadlines: the idle gap
+//! between events and the call's total deadline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use switchyard_types::{ErrorKind, ProviderError};
+use tokio::time::Instant;
+
+use crate::http_error;
+
+type EventResult = Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>;
+
+/// The `data` payloads of an SSE response, one event at a time.
+pub struct SseReader {
+    events: BoxStream<'static, EventResult>,
+    provider: Arc<str>,
+    idle: Duration,
+    deadline: Instant,
+    total: Duration,
+}
+
+impl SseReader {
+    pub fn new(
+        response: reqwest::Response,
+        provider: Arc<str>,
+        idle: Duration,
+        deadline: Instant,
+        total: Duration,
+    ) -> Self {
+        SseReader {
+            events: response.bytes_stream().eventsource().boxed(),
+            provider,
+            idle,
+            deadline,
+            total,
+        }
+    }
+
+    /// Changes the longest allowed silence between events.
+    pub fn set_idle(&mut self, idle: Duration) {
+        self.idle = idle;
+    }
+
+    /// The next event's data, `None` at the end of the body. Comment lines and events
+    /// with empty data (keep-alives) are skipped.
+    pub async fn next_data(&mut self) -> Option<Result<String, ProviderError>> {
+        loop {
+            let idle_deadline = Instant::now() + self.idle;
+            let (wait_until, what, limit) = if idle_deadline < self.deadline {
+                (idle_deadline, "stream event", self.idle)
+            } else {
+                (self.deadline, "end of stream", self.total)
+            };
+            let next = match tokio::time::timeout_at(wait_until, self.events.next()).await {
+                Ok(next) => next,
+                Err(_) => return Some(Err(http_error::timeout(&self.provider, what, limit))),
+            };
+            return match next? {
+                Ok(event) if event.data.is_empty() => continue,
+                Ok(event) => Some(Ok(event.data)),
+                Err(EventStreamError::Transport(error)) => {
+                    Some(Err(http_error::from_transport(&self.provider, error, &[])))
+                }
+                Err(error) => Some(Err(ProviderError::new(
+                    ErrorKind::Upstream,
+                    format!("upstream `{}` sent a malformed event stream: {error}", self.provider),
+                ))),
+            };
+        }
+    }
+}

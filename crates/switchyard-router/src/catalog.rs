@@ -1,0 +1,118 @@
+//! The catalog of public model names.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use switchyard_types::Provider;
+
+/// A public model name and the deployments that can serve it, in preference order.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub name: String,
+    pub description: Option<String>,
+    pub deployments: Vec<Arc<dyn Provider>>,
+}
+
+impl Route {
+    /// Whether any deployment serves embeddings.
+    pub fn serves_embeddings(&self) -> bool {
+        self.deployments
+            .iter()
+            .any(|deployment| deployment.info().capabilities.embeddings)
+    }
+
+    /// Whether any deployment serves chat.
+    pub fn serves_chat(&self) -> bool {
+        self.deployments
+            .iter()
+            .any(|deployment| deployment.info().capabilities.chat)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    routes: BTreeMap<String, Route>,
+}
+
+/// The caller asked for a model no route serves.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct UnknownModel {
+    pub model: String,
+    /// Configured names close to the one asked for, closest first.
+    pub suggestions: Vec<String>,
+}
+
+impl UnknownModel {
+    fn describe(&self) -> String {
+        let mut message = format!("the model `{}` does not exist", self.model);
+        match self.suggestions.as_slice() {
+            [] => {}
+            [one] => message.push_str(&format!("; did you mean `{one}`?")),
+            many => {
+                let names: Vec<String> = many.iter().map(|name| format!("`{name}`")).collect();
+                message.push_str(&format!("; did you mean one of {}?", names.join(", ")));
+            }
+        }
+        message
+    }
+}
+
+impl Catalog {
+    pub fn new(routes: impl IntoIterator<Item = Route>) -> Self {
+        Catalog {
+            routes: routes
+                .into_iter()
+                .map(|route| (route.name.clone(), route))
+                .collect(),
+        }
+    }
+
+    pub fn routes(&self) -> impl Iterator<Item = &Route> {
+        self.routes.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    pub fn get(&self, model: &str) -> Result<&Route, UnknownModel> {
+        self.routes.get(model).ok_or_else(|| UnknownModel {
+            model: model.to_owned(),
+            suggestions: self.suggest(model),
+        })
+    }
+
+    /// Up to three configured names that look like `model`: same name in another case,
+    /// a name containing it (or contained in it), or a small edit distance away.
+    fn suggest(&self, model: &str) -> Vec<String> {
+        let wanted = model.to_lowercase();
+        let mut scored: Vec<(f64, &str)> = self
+            .routes
+            .keys()
+            .filter_map(|name| {
+                let candidate = name.to_lowercase();
+                let score = if candidate == wanted {
+                    2.0
+                } else if wanted.len() >= 3
+                    && (candidate.contains(&wanted) || wanted.contains(&candidate))
+                {
+                    1.5
+                } else {
+                    strsim::jaro_winkler(&wanted, &candidate)
+                };
+                (score >= 0.8).then_some((score, name.as_str()))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        scored
+            .into_iter()
+            .take(3)
+            .map(|(_, name)| name.to_owned())
+            .collect()
+    }
+}

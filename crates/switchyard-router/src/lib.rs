@@ -1,0 +1,15 @@
+//! Maps public model names to deployments and walks them in order until one answers.
+//!
+//! - [`catalog`]: [`Catalog`] and [`Route`]: public name → ordered candidate deployments,
+//!   with close-name suggestions for unknown names.
+//! - [`execute`]: tries a route's candidates in order, falling back when the error's
+//!   data says another deployment may succeed.
+//!
+//! The router holds `Arc<dyn Provider>` and never names an adapter. Strategies,
+//! policies, retries and circuit breakers build on this shape.
+
+pub mod catalog;
+pub mod execute;
+
+pub use catalog::{Catalog, Route, UnknownModel};
+pub use execute::{Attempted, Outcome, RouteError, execute};
