@@ -1,0 +1,202 @@
+//! `switchyard.toml`: the gateway's one config file, read into a validated [`Config`].
+//!
+//! Loading has two phases (house style §4):
+//!
+//! 1. [`raw`] parses the TOML into a file model of optional, spanned fields, reporting
+//!    syntax errors, unknown keys (with a "did you mean") and values of the wrong type.
+//! 2. [`validate`] turns the file model into [`Config`]: required fields, durations,
+//!    URLs, header names, secret references resolved to [`SecretString`]s, and the
+//!    references from deployments to providers and from models to deployments.
+//!
+//! Both phases report *every* problem they find, as [`Diagnostic`]s printed
+//! `file:line:col: path: message`; [`ConfigErrors`] carries them all, in file order.
+//! The documented example file, [`example_config`], doubles as the config reference.
+//!
+//! Secrets are only ever written as references (`env:NAME`, `file:PATH`, see
+//! [`SecretRef`]) and never appear in a message or in `Debug` output.
+//!
+//! This module does not know about command-line flags or `SWITCHYARD_*` variables; the
+//! binary merges those over [`ServerConfig`].
+//!
+//! Start reading at [`Config::load`].
+
+mod diagnostic;
+mod raw;
+mod schema;
+mod secret;
+mod suggest;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+pub use diagnostic::{ConfigErrors, Diagnostic};
+pub use secret::{SecretError, SecretRef, SecretRefError};
+
+/// The validated configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file it was loaded from; `None` when built from a string or by default.
+    pub source: Option<PathBuf>,
+    pub server: ServerConfig,
+    /// Every deployment, in the order the file defines them, with its provider's
+    /// settings folded in.
+    pub deployments: Vec<DeploymentConfig>,
+    /// Every public model, in the order the file defines them.
+    pub models: Vec<ModelConfig>,
+}
+
+/// `[server]`: how the gateway itself listens and behaves.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen; `None` leaves the choice to the command line and its default.
+    pub listen: Option<SocketAddr>,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Keys that may call every endpoint, the admin API included.
+    pub master_keys: Vec<SecretString>,
+    pub log_format: LogFormat,
+    /// How long in-flight requests may run on after a shutdown signal.
+    pub shutdown_grace: Duration,
+    /// Whether callers see upstream error bodies, which may reveal upstream details.
+    pub expose_upstream_errors: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: None,
+            max_body_bytes: 4 * 1024 * 1024,
+            master_keys: Vec::new(),
+            log_format: LogFormat::default(),
+            shutdown_grace: Duration::from_secs(30),
+            expose_upstream_errors: false,
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// For people at a terminal.
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// `[deployments.<name>]`: one model on one provider.
+#[derive(Debug, Clone)]
+pub struct DeploymentConfig {
+    pub name: String,
+    pub kind: DeploymentKind,
+}
+
+/// A deployment's settings, by provider family (the provider's `type`).
+#[derive(Debug, Clone)]
+pub enum DeploymentKind {
+    /// `type = "openai"`: any OpenAI-compatible server.
+    OpenAiCompat(switchyard_providers::openai::OpenAiCompatConfig),
+}
+
+/// `[models.<name>]`: a public model name and the deployments that serve it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelConfig {
+    /// The name callers put in `model`.
+    pub name: String,
+    /// Deployment names, in the order the router should prefer them; never empty.
+    pub deployments: Vec<String>,
+    pub description: Option<String>,
+}
+
+/// The documented example `switchyard.toml`, every field explained.
+pub fn example_config() -> &'static str {
+    include_str!("example.toml")
+}
+
+impl Config {
+    /// Reads, parses and validates the file at `path`, resolving `env:` secrets from the
+    /// process environment and relative `file:` secrets against the file's directory.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        Config::load_with(path, secret::env_lookup)
+    }
+
+    /// [`Config::load`] with environment variables looked up by `lookup`.
+    pub fn load_with(
+        path: &Path,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigErrors> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            ConfigErrors::whole_file(&origin, format!("cannot read the config file: {error}"))
+        })?;
+        let base_dir = path.parent();
+        let mut config = Config::build(&text, &origin, &lookup, base_dir)?;
+        config.source = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// Parses and validates `text`; `origin` names it in messages (a file name).
+    /// `env:` secrets come from the process environment and relative `file:` secrets
+    /// from the working directory.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigErrors> {
+        Config::from_toml_str_with(text, origin, secret::env_lookup)
+    }
+
+    /// [`Config::from_toml_str`] with environment variables looked up by `lookup`.
+    pub fn from_toml_str_with(
+        text: &str,
+        origin: &str,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigErrors> {
+        Config::build(text, origin, &lookup, None)
+    }
+
+    fn build(
+        text: &str,
+        origin: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        base_dir: Option<&Path>,
+    ) -> Result<Config, ConfigErrors> {
+        let mut diagnostics = diagnostic::Diagnostics::new(origin, text);
+        let Some(parsed) = raw::parse(text, &mut diagnostics) else {
+            return diagnostics.finish(Config::default());
+        };
+        let validated = validate::validate(
+            &parsed,
+            &mut validate::Context {
+                diagnostics: &mut diagnostics,
+                removed: &parsed.removed,
+                lookup,
+                base_dir,
+            },
+        );
+        diagnostics.finish(Config {
+            source: None,
+            server: validated.server,
+            deployments: validated.deployments,
+            models: validated.models,
+        })
+    }
+
+    /// Deployments that no model lists: valid, but never routed to. Worth a warning at
+    /// startup.
+    pub fn unused_deployments(&self) -> Vec<&str> {
+        self.deployments
+            .iter()
+            .filter(|deployment| {
+                !self
+                    .models
+                    .iter()
+                    .any(|model| model.deployments.contains(&deployment.name))
+            })
+            .map(|deployment| deployment.name.as_str())
+            .collect()
+    }
+}

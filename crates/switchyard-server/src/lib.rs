@@ -1,0 +1,30 @@
+//! The Switchyard HTTP server: an axum application that speaks the OpenAI protocol to
+//! callers, routes each request through the catalog, and meters what it served.
+//!
+//! Layout:
+//! - [`app`] builds the router ([`app()`]), [`run`] serves it with graceful shutdown.
+//! - [`config`]: `switchyard.toml` → validated [`config::Config`], every error at once.
+//! - [`state`]: [`AppState`], built from a config: catalog, settings, metrics.
+//! - [`routes`]: one handler module per resource.
+//! - [`error`]: [`error::ApiError`] and its stable code table, encoded per protocol.
+//! - [`accounting`]: each model request's log line and metrics, recorded once.
+//! - [`auth`], [`body`], [`context`], [`metrics`]: edge concerns.
+//!
+//! The server knows no provider wire details: it holds `Arc<dyn Provider>`s in the
+//! router's catalog and converts the caller's protocol with `switchyard_protocols`.
+
+pub mod accounting;
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+mod app;
+
+pub use app::{DEFAULT_MAX_BODY_BYTES, REQUEST_ID, app, run};
+pub use state::AppState;

@@ -1,0 +1,136 @@
+//! Prometheus metrics, served at `GET /metrics`.
+//!
+//! One registry per app instance (no process-global recorder), so servers started side
+//! by side in one test process keep separate counts. Label values come only from the
+//! configuration (model, deployment and provider names), fixed route names, status
+//! codes and error kinds, so cardinality is bounded by the config, never by callers:
+//! a model name nobody configured is counted as `unknown`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: &'static str,
+    pub model: String,
+    pub deployment: String,
+    pub provider: String,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CallLabels {
+    pub route: &'static str,
+    pub model: String,
+    pub deployment: String,
+    pub provider: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TokenLabels {
+    pub model: String,
+    pub deployment: String,
+    pub provider: String,
+    pub direction: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UpstreamErrorLabels {
+    pub deployment: String,
+    pub provider: String,
+    pub kind: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 1 ms to ~2 min: a cached local answer to a long reasoning call.
+    Histogram::new([
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+        120.0,
+    ])
+}
+
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub duration: Family<CallLabels, Histogram, fn() -> Histogram>,
+    pub time_to_first_token: Family<CallLabels, Histogram, fn() -> Histogram>,
+    pub tokens: Family<TokenLabels, Counter>,
+    pub in_flight: Family<RouteLabels, Gauge>,
+    pub upstream_errors: Family<UpstreamErrorLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("switchyard");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let duration = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let time_to_first_token =
+            Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let tokens = Family::<TokenLabels, Counter>::default();
+        let in_flight = Family::<RouteLabels, Gauge>::default();
+        let upstream_errors = Family::<UpstreamErrorLabels, Counter>::default();
+        registry.register(
+            "requests",
+            "Model requests answered, by route, model, deployment, provider and HTTP status",
+            requests.clone(),
+        );
+        registry.register(
+            "request_duration_seconds",
+            "Time from request to the last byte of the answer",
+            duration.clone(),
+        );
+        registry.register(
+            "time_to_first_token_seconds",
+            "Time from request to the first streamed event",
+            time_to_first_token.clone(),
+        );
+        registry.register(
+            "tokens",
+            "Tokens metered, by direction (input or output)",
+            tokens.clone(),
+        );
+        registry.register(
+            "requests_in_flight",
+            "Model requests being served now",
+            in_flight.clone(),
+        );
+        registry.register(
+            "upstream_errors",
+            "Failed upstream calls, by deployment and error kind",
+            upstream_errors.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            duration,
+            time_to_first_token,
+            tokens,
+            in_flight,
+            upstream_errors,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}

@@ -1,0 +1,41 @@
+//! HTTP handlers, one module per resource.
+//!
+//! - [`chat`]: `POST /v1/chat/completions`, JSON and SSE.
+//! - [`embeddings`]: `POST /v1/embeddings`.
+//! - [`models`]: `GET /v1/models`, `GET /v1/models/{id}`.
+//! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, and the fallbacks for unknown routes.
+
+pub mod chat;
+pub mod embeddings;
+pub mod models;
+pub mod ops;
+
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::Response;
+use switchyard_types::DeploymentInfo;
+
+pub const MODEL_HEADER: HeaderName = HeaderName::from_static("x-switchyard-model");
+pub const DEPLOYMENT_HEADER: HeaderName = HeaderName::from_static("x-switchyard-deployment");
+pub const PROVIDER_HEADER: HeaderName = HeaderName::from_static("x-switchyard-provider");
+pub const ATTEMPTS_HEADER: HeaderName = HeaderName::from_static("x-switchyard-attempts");
+
+/// Names what served the request in response headers.
+pub fn served_by_headers(
+    response: &mut Response,
+    model: &str,
+    deployment: &DeploymentInfo,
+    attempts: u32,
+) {
+    let headers = response.headers_mut();
+    let values = [
+        (MODEL_HEADER, model),
+        (DEPLOYMENT_HEADER, deployment.id.as_str()),
+        (PROVIDER_HEADER, &deployment.provider),
+    ];
+    for (name, value) in values {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
+    headers.insert(ATTEMPTS_HEADER, HeaderValue::from(attempts));
+}

@@ -1,0 +1,40 @@
+//! `GET /v1/models` and `GET /v1/models/{id}`: the public model names.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use switchyard_protocols::openai::{Model, ModelList};
+use switchyard_router::Route;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn model_object(route: &Route, created: u64) -> Model {
+    let owned_by = route
+        .deployments
+        .first()
+        .map_or("switchyard".to_owned(), |deployment| {
+            deployment.info().provider.to_string()
+        });
+    Model::new(route.name.clone(), created, owned_by)
+}
+
+pub async fn list(State(state): State<AppState>) -> Json<ModelList> {
+    let created = state.started_at();
+    Json(ModelList::new(
+        state
+            .catalog()
+            .routes()
+            .map(|route| model_object(route, created))
+            .collect(),
+    ))
+}
+
+/// Model ids may contain `/` (`meta-llama/Llama-3.1-8B-Instruct`), so the id is the
+/// rest of the path.
+pub async fn retrieve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Model>, ApiError> {
+    let route = state.catalog().get(&id)?;
+    Ok(Json(model_object(route, state.started_at())))
+}

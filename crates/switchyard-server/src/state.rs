@@ -1,0 +1,129 @@
+//! [`AppState`]: what every handler shares — the catalog, settings and metrics.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use secrecy::SecretString;
+use switchyard_router::{Catalog, Route};
+use switchyard_types::{DeploymentId, Provider};
+
+use crate::config::{Config, DeploymentKind};
+use crate::metrics::Metrics;
+
+/// Server settings handlers read on every request.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub max_body_bytes: usize,
+    /// Accepted bearer tokens; empty means no authentication.
+    pub master_keys: Vec<SecretString>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_body_bytes: crate::DEFAULT_MAX_BODY_BYTES,
+            master_keys: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    catalog: Catalog,
+    settings: Settings,
+    metrics: Arc<Metrics>,
+    /// Set once the config is loaded and every local model is ready to answer.
+    ready: AtomicBool,
+    /// Unix seconds at start, reported as each model's `created`.
+    started_at: u64,
+}
+
+/// A deployment in the config could not be turned into a provider.
+#[derive(Debug, thiserror::Error)]
+#[error("deployment `{deployment}`: {source}")]
+pub struct BuildError {
+    pub deployment: String,
+    #[source]
+    pub source: switchyard_types::ProviderError,
+}
+
+impl AppState {
+    pub fn new(catalog: Catalog, settings: Settings) -> Self {
+        let started_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        AppState {
+            inner: Arc::new(Inner {
+                catalog,
+                settings,
+                metrics: Arc::new(Metrics::new()),
+                ready: AtomicBool::new(true),
+                started_at,
+            }),
+        }
+    }
+
+    /// Builds one provider per deployment and one route per public model name.
+    pub fn from_config(config: &Config) -> Result<Self, BuildError> {
+        let mut providers = std::collections::HashMap::<&str, Arc<dyn Provider>>::new();
+        for deployment in &config.deployments {
+            let provider: Arc<dyn Provider> = match &deployment.kind {
+                DeploymentKind::OpenAiCompat(settings) => Arc::new(
+                    switchyard_providers::openai::OpenAiCompatProvider::new(
+                        DeploymentId::new(deployment.name.as_str()),
+                        settings.clone(),
+                    )
+                    .map_err(|source| BuildError {
+                        deployment: deployment.name.clone(),
+                        source,
+                    })?,
+                ),
+            };
+            providers.insert(deployment.name.as_str(), provider);
+        }
+        // Validation guarantees every referenced deployment exists.
+        let routes = config.models.iter().map(|model| Route {
+            name: model.name.clone(),
+            description: model.description.clone(),
+            deployments: model
+                .deployments
+                .iter()
+                .filter_map(|name| providers.get(name.as_str()).cloned())
+                .collect(),
+        });
+        let settings = Settings {
+            max_body_bytes: config.server.max_body_bytes,
+            master_keys: config.server.master_keys.clone(),
+        };
+        Ok(AppState::new(Catalog::new(routes), settings))
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    pub fn started_at(&self) -> u64 {
+        self.inner.started_at
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.inner.ready.load(Ordering::Acquire)
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.inner.ready.store(ready, Ordering::Release);
+    }
+}

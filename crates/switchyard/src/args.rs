@@ -1,0 +1,106 @@
+//! Command-line arguments. Server scalars follow one precedence: a flag beats its
+//! `SWITCHYARD_*` variable, which beats the config file, which beats the default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "One endpoint, many models: a self-hosted multi-model AI gateway",
+    long_about = "One endpoint, many models. Switchyard speaks the OpenAI API to your \
+applications and routes each request to the deployment that should serve it: \
+OpenAI-compatible upstreams today (OpenAI, xAI, DeepSeek, Groq, vLLM, llama.cpp, Ollama...)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway server.
+    Serve(ServeArgs),
+    /// Chat with a model: streams the answer to the terminal.
+    Chat(ChatArgs),
+    /// List the configured models.
+    Models(ModelsArgs),
+    /// Work with configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The config file (switchyard.toml). Without one, the server starts with no models.
+    #[arg(long, short, env = "SWITCHYARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The address to listen on [default: 127.0.0.1:8080, or `server.listen` in the file].
+    #[arg(long, short, env = "SWITCHYARD_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Log format [default: pretty, or `server.log_format` in the file].
+    #[arg(long, env = "SWITCHYARD_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The model to chat with.
+    #[arg(long, short)]
+    pub model: String,
+    /// The prompt. Without one, reads standard input when it is piped, or starts an
+    /// interactive session.
+    pub prompt: Option<String>,
+    /// A system prompt.
+    #[arg(long, short)]
+    pub system: Option<String>,
+    /// The running server to talk to.
+    #[arg(long, env = "SWITCHYARD_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// The API key for the server, if it requires one.
+    #[arg(long, env = "SWITCHYARD_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Serve this config in-process instead of talking to a running server.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Sampling temperature.
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    /// The most tokens to generate per answer.
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// The config file whose models to list.
+    #[arg(long, short, env = "SWITCHYARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// List the models of this running server instead (e.g. http://127.0.0.1:8080).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The API key for `--url`.
+    #[arg(long, env = "SWITCHYARD_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file and report every problem at once.
+    Check(ConfigCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigCheckArgs {
+    /// The file to check.
+    pub file: PathBuf,
+}

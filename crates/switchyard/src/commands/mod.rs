@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub mod chat;
+pub mod config;
+pub mod models;
+pub mod serve;

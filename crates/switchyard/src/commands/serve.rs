@@ -1,0 +1,72 @@
+//! `switchyard serve`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use switchyard_server::AppState;
+use switchyard_server::config::{self, Config};
+use tokio::net::TcpListener;
+
+use crate::args::{LogFormat, ServeArgs};
+use crate::logging;
+
+const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => super::config::load_or_report(path)?,
+        None => Config::default(),
+    };
+    let log_format = args.log_format.unwrap_or(match config.server.log_format {
+        config::LogFormat::Pretty => LogFormat::Pretty,
+        config::LogFormat::Json => LogFormat::Json,
+    });
+    logging::init(log_format);
+
+    let listen = args
+        .listen
+        .or(config.server.listen)
+        .unwrap_or(DEFAULT_LISTEN);
+    let state = AppState::from_config(&config).context("cannot build the deployments")?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let local = listener.local_addr().context("cannot read the bound address")?;
+    tracing::info!(
+        address = %local,
+        models = state.catalog().len(),
+        config = %args.config.as_ref().map_or("none".to_owned(), |path| path.display().to_string()),
+        auth = !state.settings().master_keys.is_empty(),
+        "Switchyard is listening."
+    );
+    // Scripts and tests read the address from here; logs go to stderr.
+    println!("listening on http://{local}");
+    switchyard_server::run(listener, state, shutdown_signal(), config.server.shutdown_grace)
+        .await
+        .context("the server failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
