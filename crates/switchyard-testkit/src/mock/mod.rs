@@ -1,0 +1,13 @@
+//! Mock upstreams: real HTTP servers on `127.0.0.1:0` that speak a provider's wire format.
+//!
+//! Each mock records every request and answers either from a per-test [`Script`] queue or with a
+//! deterministic default derived from the request, never from magic model names.
+//!
+//! * [`openai`]: OpenAI Chat Completions, Embeddings and Models ([`MockOpenAi`]).
+//! * [`script`]: the scripted behaviours ([`Script`], [`StreamEnd`]) and [`Route`]s.
+
+pub mod openai;
+pub mod script;
+
+pub use openai::{MockOpenAi, RecordedRequest};
+pub use script::{Route, Script, StreamEnd};
