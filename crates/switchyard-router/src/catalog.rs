@@ -96,14 +96,17 @@ impl Catalog {
             .keys()
             .filter_map(|name| {
                 let candidate = name.to_lowercase();
+                let similarity = strsim::jaro_winkler(&wanted, &candidate);
+                // Same name in another case first, then names containing one another,
+                // then near spellings; similarity breaks ties within each group.
                 let score = if candidate == wanted {
-                    2.0
+                    3.0
                 } else if wanted.len() >= 3
                     && (candidate.contains(&wanted) || wanted.contains(&candidate))
                 {
-                    1.5
+                    1.0 + similarity
                 } else {
-                    strsim::jaro_winkler(&wanted, &candidate)
+                    similarity
                 };
                 (score >= 0.8).then_some((score, name.as_str()))
             })

@@ -19,6 +19,8 @@ pub struct Outcome<T> {
     pub deployment: DeploymentInfo,
     /// How many deployments were tried, this one included.
     pub attempts: u32,
+    /// The failures that sent the request on to this deployment.
+    pub earlier: Vec<Attempted>,
 }
 
 /// The last failure of a route.
@@ -90,6 +92,7 @@ where
                     value,
                     deployment: info,
                     attempts,
+                    earlier,
                 });
             }
             Err(error) if should_fall_back(&error) => last = Some((error, info)),

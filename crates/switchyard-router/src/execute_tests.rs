@@ -90,6 +90,8 @@ async fn falls_back_past_upstream_failures() {
             .expect("the second deployment answers");
         assert_eq!(outcome.value.id, "second", "after {kind:?}");
         assert_eq!(outcome.attempts, 2);
+        assert_eq!(outcome.earlier.len(), 1);
+        assert_eq!(outcome.earlier[0].kind, kind);
         assert_eq!(second.calls.load(Ordering::SeqCst), 1);
     }
 }
@@ -142,6 +144,8 @@ fn suggests_close_model_names() {
         unknown.to_string(),
         "the model `gpt4o` does not exist; did you mean one of `gpt-4o`, `gpt-4o-mini`?"
     );
+    let unknown = catalog.get("gpt-4").expect_err("a prefix of two names");
+    assert_eq!(unknown.suggestions, vec!["gpt-4o", "gpt-4o-mini"]);
     let unknown = catalog.get("CLAUDE-SONNET").expect_err("case differs");
     assert_eq!(unknown.suggestions[0], "claude-sonnet");
     let unknown = catalog.get("zzz").expect_err("nothing close");

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use switchyard_router::RouteError;
+use switchyard_router::{Outcome, RouteError};
 use switchyard_types::{DeploymentInfo, ErrorKind, Usage};
 use tokio::time::Instant;
 
@@ -63,6 +63,15 @@ impl Accounting {
     pub fn set_served_by(&mut self, deployment: &DeploymentInfo, attempts: u32) {
         self.deployment = Some(deployment.clone());
         self.attempts = attempts;
+    }
+
+    /// A route succeeded: note which deployment served it and count the failed
+    /// attempts that fell back to it.
+    pub fn record_outcome<T>(&mut self, outcome: &Outcome<T>) {
+        for attempt in &outcome.earlier {
+            self.upstream_error(&attempt.deployment, attempt.kind);
+        }
+        self.set_served_by(&outcome.deployment, outcome.attempts);
     }
 
     pub fn mark_first_event(&mut self) {

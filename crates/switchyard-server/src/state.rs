@@ -49,7 +49,7 @@ struct Inner {
 pub struct BuildError {
     pub deployment: String,
     #[source]
-    pub source: switchyard_types::ProviderError,
+    pub source: Box<switchyard_types::ProviderError>,
 }
 
 impl AppState {
@@ -80,7 +80,7 @@ impl AppState {
                     )
                     .map_err(|source| BuildError {
                         deployment: deployment.name.clone(),
-                        source,
+                        source: Box::new(source),
                     })?,
                 ),
             };

@@ -125,7 +125,8 @@ impl<'a> Diagnostics<'a> {
             return Ok(value);
         }
         // Stable: problems at one position keep the order they were found in.
-        self.list.sort_by_key(|diagnostic| (diagnostic.line, diagnostic.col));
+        self.list
+            .sort_by_key(|diagnostic| (diagnostic.line, diagnostic.col));
         Err(ConfigErrors { errors: self.list })
     }
 

@@ -2,9 +2,9 @@
 //!
 //! Loading has two phases (house style §4):
 //!
-//! 1. [`raw`] parses the TOML into a file model of optional, spanned fields, reporting
+//! 1. `raw` parses the TOML into a file model of optional, spanned fields, reporting
 //!    syntax errors, unknown keys (with a "did you mean") and values of the wrong type.
-//! 2. [`validate`] turns the file model into [`Config`]: required fields, durations,
+//! 2. `validate` turns the file model into [`Config`]: required fields, durations,
 //!    URLs, header names, secret references resolved to [`SecretString`]s, and the
 //!    references from deployments to providers and from models to deployments.
 //!
@@ -116,6 +116,7 @@ pub struct ModelConfig {
 }
 
 /// The documented example `switchyard.toml`, every field explained.
+#[must_use]
 pub fn example_config() -> &'static str {
     include_str!("example.toml")
 }
@@ -123,6 +124,11 @@ pub fn example_config() -> &'static str {
 impl Config {
     /// Reads, parses and validates the file at `path`, resolving `env:` secrets from the
     /// process environment and relative `file:` secrets against the file's directory.
+    ///
+    /// # Errors
+    ///
+    /// Every problem found: an unreadable file, a syntax error, or else all unknown
+    /// keys, invalid values, missing fields, unresolvable secrets and dangling names.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         Config::load_with(path, secret::env_lookup)
     }
@@ -145,6 +151,10 @@ impl Config {
     /// Parses and validates `text`; `origin` names it in messages (a file name).
     /// `env:` secrets come from the process environment and relative `file:` secrets
     /// from the working directory.
+    ///
+    /// # Errors
+    ///
+    /// Every problem found, as for [`Config::load`].
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigErrors> {
         Config::from_toml_str_with(text, origin, secret::env_lookup)
     }
@@ -187,6 +197,7 @@ impl Config {
 
     /// Deployments that no model lists: valid, but never routed to. Worth a warning at
     /// startup.
+    #[must_use]
     pub fn unused_deployments(&self) -> Vec<&str> {
         self.deployments
             .iter()

@@ -125,7 +125,12 @@ pub(crate) fn parse(text: &str, diagnostics: &mut Diagnostics<'_>) -> Option<Par
             return None;
         }
     };
-    check_keys(document.get_ref(), &Schema::of::<RawConfig>(), "", diagnostics);
+    check_keys(
+        document.get_ref(),
+        &Schema::of::<RawConfig>(),
+        "",
+        diagnostics,
+    );
     Some(deserialize(document, diagnostics))
 }
 
@@ -148,13 +153,20 @@ fn check_keys(table: &DeTable<'_>, schema: &Schema, path: &str, diagnostics: &mu
             let names = Schema::field_names(fields);
             for (key, value) in entries_in_file_order(table) {
                 let key_path = diagnostic::join(path, key.get_ref());
-                match fields.iter().find(|(name, _)| *name == key.get_ref().as_ref()) {
+                match fields
+                    .iter()
+                    .find(|(name, _)| *name == key.get_ref().as_ref())
+                {
                     Some((_, field_schema)) => {
                         check_value(value.get_ref(), field_schema, &key_path, diagnostics);
                     }
                     None => {
                         let what = if path.is_empty() { "section" } else { "field" };
-                        let plural = if path.is_empty() { "sections" } else { "fields" };
+                        let plural = if path.is_empty() {
+                            "sections"
+                        } else {
+                            "fields"
+                        };
                         let message = suggest::unknown(what, key.get_ref(), &names, plural);
                         diagnostics.error(key.span(), &key_path, message);
                     }
@@ -172,13 +184,21 @@ fn check_keys(table: &DeTable<'_>, schema: &Schema, path: &str, diagnostics: &mu
 }
 
 /// Checks the keys of a table value; values of other types are deserialization's job.
-fn check_value(value: &DeValue<'_>, schema: &Schema, path: &str, diagnostics: &mut Diagnostics<'_>) {
+fn check_value(
+    value: &DeValue<'_>,
+    schema: &Schema,
+    path: &str,
+    diagnostics: &mut Diagnostics<'_>,
+) {
     if let DeValue::Table(table) = value {
         check_keys(table, schema, path, diagnostics);
     }
 }
 
-type Entry<'t, 'i> = (&'t Spanned<toml::de::DeString<'i>>, &'t Spanned<DeValue<'i>>);
+type Entry<'t, 'i> = (
+    &'t Spanned<toml::de::DeString<'i>>,
+    &'t Spanned<DeValue<'i>>,
+);
 
 fn entries_in_file_order<'t, 'i>(table: &'t DeTable<'i>) -> Vec<Entry<'t, 'i>> {
     let mut entries: Vec<_> = table.iter().collect();
@@ -203,9 +223,16 @@ fn deserialize(mut document: Spanned<DeTable<'_>>, diagnostics: &mut Diagnostics
             Err(error) => error,
         };
         let span = error.span().unwrap_or(0..0);
-        let mut steps = Vec::new();
-        let mut deepest = Vec::new();
-        find_deepest(document.get_ref(), &span, &mut steps, &mut deepest);
+        let mut search = Search {
+            span: span.clone(),
+            steps: Vec::new(),
+            exact: None,
+            deepest: Vec::new(),
+        };
+        search.table(document.get_ref());
+        // The value the error is about: the outermost one spanning exactly the error
+        // (an array of tables spans like its first table), else the innermost around it.
+        let mut deepest = search.exact.unwrap_or(search.deepest);
         let found = value_at(document.get_ref(), &deepest);
         diagnostics.error(
             span.clone(),
@@ -232,31 +259,46 @@ fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
     outer.start <= inner.start && inner.end <= outer.end
 }
 
-/// The path of the innermost value whose span contains `span`. Every child is searched,
-/// not only those of containing parents, since a `[table]`'s span need not cover keys
-/// written under later headers.
-fn find_deepest(table: &DeTable<'_>, span: &Range<usize>, steps: &mut Vec<Step>, deepest: &mut Vec<Step>) {
-    for (key, value) in table.iter() {
-        steps.push(Step::Key(key.get_ref().to_string()));
-        visit(value, span, steps, deepest);
-        steps.pop();
-    }
+/// Finds the value an error span is about. Every child is searched, not only those of
+/// containing parents, since a `[table]`'s span need not cover keys written under later
+/// headers.
+struct Search {
+    span: Range<usize>,
+    steps: Vec<Step>,
+    /// The outermost value whose span equals `span`.
+    exact: Option<Vec<Step>>,
+    /// The innermost value whose span contains `span`.
+    deepest: Vec<Step>,
 }
 
-fn visit(value: &Spanned<DeValue<'_>>, span: &Range<usize>, steps: &mut Vec<Step>, deepest: &mut Vec<Step>) {
-    if contains(&value.span(), span) && steps.len() > deepest.len() {
-        deepest.clone_from(steps);
-    }
-    match value.get_ref() {
-        DeValue::Table(table) => find_deepest(table, span, steps, deepest),
-        DeValue::Array(array) => {
-            for (index, item) in array.iter().enumerate() {
-                steps.push(Step::Index(index));
-                visit(item, span, steps, deepest);
-                steps.pop();
-            }
+impl Search {
+    fn table(&mut self, table: &DeTable<'_>) {
+        for (key, value) in table {
+            self.steps.push(Step::Key(key.get_ref().to_string()));
+            self.value(value);
+            self.steps.pop();
         }
-        _ => {}
+    }
+
+    fn value(&mut self, value: &Spanned<DeValue<'_>>) {
+        let value_span = value.span();
+        if value_span == self.span && self.exact.is_none() {
+            self.exact = Some(self.steps.clone());
+        }
+        if contains(&value_span, &self.span) && self.steps.len() > self.deepest.len() {
+            self.deepest.clone_from(&self.steps);
+        }
+        match value.get_ref() {
+            DeValue::Table(table) => self.table(table),
+            DeValue::Array(array) => {
+                for (index, item) in array.iter().enumerate() {
+                    self.steps.push(Step::Index(index));
+                    self.value(item);
+                    self.steps.pop();
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -367,7 +409,9 @@ mod tests {
         };
         let names = Schema::field_names(&sections);
         assert_eq!(names, ["server", "providers", "deployments", "models"]);
-        let Some((_, Schema::Map(provider))) = sections.iter().find(|(name, _)| *name == "providers") else {
+        let Some((_, Schema::Map(provider))) =
+            sections.iter().find(|(name, _)| *name == "providers")
+        else {
             panic!("`providers` should be a map");
         };
         let Schema::Struct(fields) = provider.as_ref() else {
@@ -377,7 +421,9 @@ mod tests {
             Schema::field_names(fields),
             ["type", "base_url", "api_key", "headers", "timeouts"]
         );
-        let Some((_, Schema::Struct(timeouts))) = fields.iter().find(|(name, _)| *name == "timeouts") else {
+        let Some((_, Schema::Struct(timeouts))) =
+            fields.iter().find(|(name, _)| *name == "timeouts")
+        else {
             panic!("`timeouts` should be a struct");
         };
         assert_eq!(

@@ -216,7 +216,9 @@ impl<'de> MapAccess<'de> for Fields<'_> {
         seed: K,
     ) -> Result<Option<K::Value>, Self::Error> {
         match self.fields.get(self.recorded.len()) {
-            Some(&field) => seed.deserialize(BorrowedStrDeserializer::new(field)).map(Some),
+            Some(&field) => seed
+                .deserialize(BorrowedStrDeserializer::new(field))
+                .map(Some),
             None => Ok(None),
         }
     }

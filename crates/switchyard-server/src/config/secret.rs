@@ -53,6 +53,11 @@ pub enum SecretError {
 
 impl SecretRef {
     /// Parses `env:NAME` or `file:PATH`.
+    ///
+    /// # Errors
+    ///
+    /// Anything else, which would be a secret written in the file, and an empty name or
+    /// path.
     pub fn parse(text: &str) -> Result<SecretRef, SecretRefError> {
         if let Some(name) = text.strip_prefix("env:") {
             if name.is_empty() {
@@ -70,6 +75,7 @@ impl SecretRef {
     }
 
     /// Resolves relative `file:` paths against `base` (the config file's directory).
+    #[must_use]
     pub fn relative_to(self, base: &Path) -> SecretRef {
         match self {
             SecretRef::File(path) if path.is_relative() => SecretRef::File(base.join(path)),
@@ -78,6 +84,10 @@ impl SecretRef {
     }
 
     /// Reads the secret, looking environment variables up with `lookup`.
+    ///
+    /// # Errors
+    ///
+    /// An unset or empty variable; an unreadable, non-UTF-8 or empty file.
     pub fn resolve_with(
         &self,
         lookup: impl Fn(&str) -> Option<String>,
@@ -85,7 +95,9 @@ impl SecretRef {
         match self {
             SecretRef::Env(name) => match lookup(name) {
                 None => Err(SecretError::EnvUnset { name: name.clone() }),
-                Some(value) if value.is_empty() => Err(SecretError::EnvEmpty { name: name.clone() }),
+                Some(value) if value.is_empty() => {
+                    Err(SecretError::EnvEmpty { name: name.clone() })
+                }
                 Some(value) => Ok(SecretString::from(value)),
             },
             SecretRef::File(path) => {
@@ -106,6 +118,10 @@ impl SecretRef {
     }
 
     /// Reads the secret from the process environment or the file system.
+    ///
+    /// # Errors
+    ///
+    /// As for [`SecretRef::resolve_with`].
     pub fn resolve(&self) -> Result<SecretString, SecretError> {
         self.resolve_with(env_lookup)
     }

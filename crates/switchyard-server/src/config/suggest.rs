@@ -16,10 +16,13 @@ pub(crate) fn closest<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str
         })
         .filter(|&(_, score)| score >= THRESHOLD)
         // The first of equally close candidates wins, so suggestions are stable.
-        .fold(None, |best: Option<(&str, f64)>, (candidate, score)| match best {
-            Some((_, best_score)) if best_score >= score => best,
-            _ => Some((candidate, score)),
-        })
+        .fold(
+            None,
+            |best: Option<(&str, f64)>, (candidate, score)| match best {
+                Some((_, best_score)) if best_score >= score => best,
+                _ => Some((candidate, score)),
+            },
+        )
         .map(|(candidate, _)| candidate)
 }
 
@@ -81,7 +84,10 @@ mod tests {
         assert_eq!(closest("deployment", &sections), Some("deployments"));
         assert_eq!(closest("routes", &sections), None);
 
-        assert_eq!(closest("azure-eu", &["azure-eus", "openai"]), Some("azure-eus"));
+        assert_eq!(
+            closest("azure-eu", &["azure-eus", "openai"]),
+            Some("azure-eus")
+        );
     }
 
     #[test]

@@ -80,10 +80,8 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(test: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "switchyard-config-{test}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("switchyard-config-{test}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create a temp dir");
         TempDir(dir)
     }
@@ -155,9 +153,16 @@ deployments = ["a-first"]
 
     assert_eq!(config.source, None);
     let server = &config.server;
-    assert_eq!(server.listen, Some("0.0.0.0:9000".parse().expect("an address")));
+    assert_eq!(
+        server.listen,
+        Some("0.0.0.0:9000".parse().expect("an address"))
+    );
     assert_eq!(server.max_body_bytes, 1_048_576);
-    let master_keys: Vec<&str> = server.master_keys.iter().map(|key| key.expose_secret()).collect();
+    let master_keys: Vec<&str> = server
+        .master_keys
+        .iter()
+        .map(|key| key.expose_secret())
+        .collect();
     assert_eq!(master_keys, ["master-1", "master-2"]);
     assert_eq!(server.log_format, LogFormat::Json);
     assert_eq!(server.shutdown_grace, Duration::from_secs(5));
@@ -265,7 +270,11 @@ fn the_example_file_is_valid() {
             ("SWITCHYARD_MASTER_KEY", "master-example"),
         ],
     );
-    let models: Vec<&str> = config.models.iter().map(|model| model.name.as_str()).collect();
+    let models: Vec<&str> = config
+        .models
+        .iter()
+        .map(|model| model.name.as_str())
+        .collect();
     assert_eq!(models, ["gpt-4o", "llama-3.1", "text-embedding-3-small"]);
     assert_eq!(config.deployments.len(), 4);
     assert_eq!(config.unused_deployments(), Vec::<&str>::new());
@@ -377,7 +386,7 @@ fn a_syntax_error_is_reported_alone_with_its_position() {
     let text = "[server]\nlisten = \"127.0.0.1:8080\nlog_format = 5\n\n[models.x]\nbogus = 1\n";
     assert_eq!(
         errors(text, &[]),
-        ["switchyard.toml:2:10: syntax error: invalid basic string, expected `\"`"]
+        ["switchyard.toml:2:25: syntax error: invalid basic string, expected `\"`"]
     );
 }
 
@@ -395,7 +404,7 @@ provider = "x"
         [
             "switchyard.toml:2:10: server: expected a table, found an integer",
             "switchyard.toml:3:10: models: expected a table, found an array",
-            "switchyard.toml:5:3: deployments: expected a table, found an array",
+            "switchyard.toml:5:1: deployments: expected a table, found an array",
         ]
     );
 }
@@ -524,24 +533,30 @@ fn with_key(reference: &str) -> String {
 }
 
 fn provider_key(config: &Config) -> Option<String> {
-    let text = "[deployments.d]\nprovider = \"p\"\nmodel = \"m\"\n";
-    let _ = text;
-    config.deployments.first().and_then(|deployment| summary(deployment).api_key)
+    config
+        .deployments
+        .first()
+        .and_then(|deployment| summary(deployment).api_key)
 }
 
 #[test]
 fn env_secrets_resolve_through_the_lookup() {
-    let text = with_key("env:TEST_ENV_SECRET_KEY") + "[deployments.d]\nprovider = \"p\"\nmodel = \"m\"\n";
+    let text =
+        with_key("env:TEST_ENV_SECRET_KEY") + "[deployments.d]\nprovider = \"p\"\nmodel = \"m\"\n";
     let config = load(&text, &[("TEST_ENV_SECRET_KEY", "sk-from-env")]);
     assert_eq!(provider_key(&config).as_deref(), Some("sk-from-env"));
 
     assert_eq!(
         errors(&text, &[]),
-        ["switchyard.toml:5:11: providers.p.api_key: environment variable `TEST_ENV_SECRET_KEY` is not set"]
+        [
+            "switchyard.toml:5:11: providers.p.api_key: environment variable `TEST_ENV_SECRET_KEY` is not set"
+        ]
     );
     assert_eq!(
         errors(&text, &[("TEST_ENV_SECRET_KEY", "")]),
-        ["switchyard.toml:5:11: providers.p.api_key: environment variable `TEST_ENV_SECRET_KEY` is empty"]
+        [
+            "switchyard.toml:5:11: providers.p.api_key: environment variable `TEST_ENV_SECRET_KEY` is empty"
+        ]
     );
 }
 
@@ -549,7 +564,8 @@ fn env_secrets_resolve_through_the_lookup() {
 fn file_secrets_are_read_and_trimmed() {
     let dir = TempDir::new("file-secret");
     let key = dir.write("key", "sk-from-file\r\n\n");
-    let text = with_key(&format!("file:{}", key.display())) + "[deployments.d]\nprovider = \"p\"\nmodel = \"m\"\n";
+    let text = with_key(&format!("file:{}", key.display()))
+        + "[deployments.d]\nprovider = \"p\"\nmodel = \"m\"\n";
     let config = load(&text, &[]);
     assert_eq!(provider_key(&config).as_deref(), Some("sk-from-file"));
 
@@ -586,7 +602,12 @@ fn load_reads_relative_file_secrets_from_the_config_directory() {
         Err(errors) => panic!("{errors}"),
     };
     assert_eq!(config.source.as_deref(), Some(path.as_path()));
-    let keys: Vec<&str> = config.server.master_keys.iter().map(|key| key.expose_secret()).collect();
+    let keys: Vec<&str> = config
+        .server
+        .master_keys
+        .iter()
+        .map(|key| key.expose_secret())
+        .collect();
     assert_eq!(keys, ["master-from-file"]);
 
     let missing = dir.0.join("nope.toml");

@@ -17,7 +17,9 @@ use switchyard_providers::openai::{OpenAiCompatConfig, Timeouts};
 use toml::Spanned;
 
 use super::diagnostic::{self, Diagnostics};
-use super::raw::{self, Named, Parsed, RawDeployment, RawModel, RawProvider, RawServer, RawTimeouts};
+use super::raw::{
+    self, Named, Parsed, RawDeployment, RawModel, RawProvider, RawServer, RawTimeouts,
+};
 use super::secret::SecretRef;
 use super::suggest;
 use super::{DeploymentConfig, DeploymentKind, LogFormat, ModelConfig, ServerConfig};
@@ -46,7 +48,12 @@ pub(crate) fn validate(parsed: &Parsed, cx: &mut Context<'_, '_>) -> Validated {
 
     let providers: BTreeMap<&str, Option<Provider>> = raw::in_file_order(&raw.providers)
         .into_iter()
-        .map(|(name, provider)| (name.get_ref().as_str(), self::provider(name, provider.get_ref(), cx)))
+        .map(|(name, provider)| {
+            (
+                name.get_ref().as_str(),
+                self::provider(name, provider.get_ref(), cx),
+            )
+        })
         .collect();
     let provider_names = names(&raw.providers);
 
@@ -187,7 +194,11 @@ struct HttpProvider {
     timeouts: Timeouts,
 }
 
-fn provider(name: &Spanned<String>, raw: &RawProvider, cx: &mut Context<'_, '_>) -> Option<Provider> {
+fn provider(
+    name: &Spanned<String>,
+    raw: &RawProvider,
+    cx: &mut Context<'_, '_>,
+) -> Option<Provider> {
     let errors_before = cx.diagnostics.count();
     let entry = Entry::new("providers", name);
     let valid_name = !name.get_ref().is_empty()
@@ -203,22 +214,25 @@ fn provider(name: &Spanned<String>, raw: &RawProvider, cx: &mut Context<'_, '_>)
         );
     }
 
-    let kind = cx.require(raw.kind.as_ref(), &entry, "type").and_then(|kind| {
-        let parsed = ProviderType::parse(kind.get_ref());
-        if parsed.is_none() {
-            let supported: Vec<&str> = ProviderType::ALL.iter().map(|kind| kind.name()).collect();
-            cx.error(
-                kind.span(),
-                &entry.field("type"),
-                format!(
-                    "unsupported provider type `{}`{}",
-                    kind.get_ref(),
-                    suggest::hint(kind.get_ref(), &supported, "provider types are supported"),
-                ),
-            );
-        }
-        parsed
-    });
+    let kind = cx
+        .require(raw.kind.as_ref(), &entry, "type")
+        .and_then(|kind| {
+            let parsed = ProviderType::parse(kind.get_ref());
+            if parsed.is_none() {
+                let supported: Vec<&str> =
+                    ProviderType::ALL.iter().map(|kind| kind.name()).collect();
+                cx.error(
+                    kind.span(),
+                    &entry.field("type"),
+                    format!(
+                        "unsupported provider type `{}`{}",
+                        kind.get_ref(),
+                        suggest::hint(kind.get_ref(), &supported, "provider types are supported"),
+                    ),
+                );
+            }
+            parsed
+        });
 
     // Checked whatever the type, so a bad `type` does not hide other mistakes.
     let base_url = raw
@@ -236,12 +250,9 @@ fn provider(name: &Spanned<String>, raw: &RawProvider, cx: &mut Context<'_, '_>)
 
     let provider = match kind? {
         ProviderType::OpenAi => {
-            let base_url = match base_url {
-                Some(base_url) => base_url,
-                None => {
-                    cx.require(raw.base_url.as_ref(), &entry, "base_url");
-                    return None;
-                }
+            let Some(base_url) = base_url else {
+                cx.require(raw.base_url.as_ref(), &entry, "base_url");
+                return None;
             };
             Provider::OpenAi(HttpProvider {
                 base_url,
@@ -265,7 +276,10 @@ fn base_url(raw: &Spanned<String>, path: &str, cx: &mut Context<'_, '_>) -> Opti
             cx.error(
                 raw.span(),
                 path,
-                format!("unsupported URL scheme `{}`; expected `http` or `https`", url.scheme()),
+                format!(
+                    "unsupported URL scheme `{}`; expected `http` or `https`",
+                    url.scheme()
+                ),
             );
             None
         }
@@ -296,22 +310,38 @@ fn deployment(
     let errors_before = cx.diagnostics.count();
     let entry = Entry::new("deployments", name);
     if name.get_ref().is_empty() {
-        cx.error(name.span(), &entry.path, "a deployment name must not be empty");
+        cx.error(
+            name.span(),
+            &entry.path,
+            "a deployment name must not be empty",
+        );
     }
 
     let provider = cx
         .require(raw.provider.as_ref(), &entry, "provider")
-        .filter(|provider| cx.reference(provider, &entry.field("provider"), "provider", references));
+        .filter(|provider| {
+            cx.reference(provider, &entry.field("provider"), "provider", references)
+        });
     let model = cx.require(raw.model.as_ref(), &entry, "model");
     if let Some(model) = model
         && model.get_ref().is_empty()
     {
-        cx.error(model.span(), &entry.field("model"), "the upstream model id must not be empty");
+        cx.error(
+            model.span(),
+            &entry.field("model"),
+            "the upstream model id must not be empty",
+        );
     }
     let max_concurrency = raw.max_concurrency.as_ref().and_then(|limit| {
-        let parsed = usize::try_from(*limit.get_ref()).ok().filter(|&limit| limit >= 1);
+        let parsed = usize::try_from(*limit.get_ref())
+            .ok()
+            .filter(|&limit| limit >= 1);
         if parsed.is_none() {
-            cx.error(limit.span(), &entry.field("max_concurrency"), "must be at least 1");
+            cx.error(
+                limit.span(),
+                &entry.field("max_concurrency"),
+                "must be at least 1",
+            );
         }
         parsed
     });
@@ -462,19 +492,34 @@ impl Context<'_, '_> {
 
     /// `value`, or an error at the entry's name when it is missing, unless the field was
     /// there with the wrong type (already reported).
-    fn require<'v, T>(&mut self, value: Option<&'v Spanned<T>>, entry: &Entry, field: &str) -> Option<&'v Spanned<T>> {
+    fn require<'v, T>(
+        &mut self,
+        value: Option<&'v Spanned<T>>,
+        entry: &Entry,
+        field: &str,
+    ) -> Option<&'v Spanned<T>> {
         if value.is_none() {
             let mut keys = entry.keys.clone();
             keys.push(field.to_owned());
             if !self.removed.contains(&keys) {
-                self.error(entry.span.clone(), &entry.path, format!("missing field `{field}`"));
+                self.error(
+                    entry.span.clone(),
+                    &entry.path,
+                    format!("missing field `{field}`"),
+                );
             }
         }
         value
     }
 
     /// Whether `name` is declared in `references.section`; reports it when not.
-    fn reference(&mut self, name: &Spanned<String>, path: &str, what: &str, references: &References<'_>) -> bool {
+    fn reference(
+        &mut self,
+        name: &Spanned<String>,
+        path: &str,
+        what: &str,
+        references: &References<'_>,
+    ) -> bool {
         let declared = references.names.contains(&name.get_ref().as_str())
             || self.removed.contains(&vec![references.section.to_owned()])
             || self
@@ -509,7 +554,12 @@ impl Context<'_, '_> {
         }
     }
 
-    fn duration(&mut self, value: &Spanned<String>, path: &str, zero: ZeroDuration) -> Option<Duration> {
+    fn duration(
+        &mut self,
+        value: &Spanned<String>,
+        path: &str,
+        zero: ZeroDuration,
+    ) -> Option<Duration> {
         match humantime::parse_duration(value.get_ref()) {
             Ok(duration) if duration.is_zero() && zero == ZeroDuration::Rejected => {
                 self.error(value.span(), path, "must be longer than zero");
@@ -534,9 +584,13 @@ impl Context<'_, '_> {
         };
         let path = diagnostic::join(parent, "timeouts");
         let mut field = |value: &Option<Spanned<String>>, name: &str| {
-            value
-                .as_ref()
-                .and_then(|value| self.duration(value, &diagnostic::join(&path, name), ZeroDuration::Rejected))
+            value.as_ref().and_then(|value| {
+                self.duration(
+                    value,
+                    &diagnostic::join(&path, name),
+                    ZeroDuration::Rejected,
+                )
+            })
         };
         TimeoutOverrides {
             connect: field(&raw.connect, "connect"),
@@ -548,7 +602,11 @@ impl Context<'_, '_> {
 
     /// The `headers` table under `parent`, in file order. Values are marked sensitive
     /// so they stay out of `Debug` output, since some carry credentials.
-    fn headers(&mut self, raw: Option<&Named<String>>, parent: &str) -> Vec<(HeaderName, HeaderValue)> {
+    fn headers(
+        &mut self,
+        raw: Option<&Named<String>>,
+        parent: &str,
+    ) -> Vec<(HeaderName, HeaderValue)> {
         let Some(raw) = raw else {
             return Vec::new();
         };
@@ -559,7 +617,11 @@ impl Context<'_, '_> {
             let header_name = match HeaderName::from_bytes(name.get_ref().as_bytes()) {
                 Ok(header_name) => Some(header_name),
                 Err(_) => {
-                    self.error(name.span(), &path, format!("invalid header name `{}`", name.get_ref()));
+                    self.error(
+                        name.span(),
+                        &path,
+                        format!("invalid header name `{}`", name.get_ref()),
+                    );
                     None
                 }
             };

@@ -72,7 +72,7 @@ pub async fn chat_completions(
                 return fail(accounting, error.into());
             }
         };
-        accounting.set_served_by(&outcome.deployment, outcome.attempts);
+        accounting.record_outcome(&outcome);
         accounting.mark_first_event();
         let events = sse_events(outcome.value, ChunkEncoder::new(include_usage), accounting);
         let mut response = Sse::new(events).into_response();
@@ -87,7 +87,7 @@ pub async fn chat_completions(
     .await;
     match outcome {
         Ok(outcome) => {
-            accounting.set_served_by(&outcome.deployment, outcome.attempts);
+            accounting.record_outcome(&outcome);
             if let Some(usage) = &outcome.value.usage {
                 accounting.set_usage(usage.clone());
             }

@@ -48,7 +48,7 @@ pub async fn embeddings(
         })
         .await
         .inspect_err(|error| accounting.record_route_error(error))?;
-        accounting.set_served_by(&outcome.deployment, outcome.attempts);
+        accounting.record_outcome(&outcome);
         accounting.set_usage(outcome.value.usage.clone());
         let body = from_canonical_embed_response(&outcome.value, &outcome.value.model, format);
         let mut response = Json(body).into_response();

@@ -1,0 +1,8 @@
+//! Integration tests: the real app on a loopback port, in front of wire-faithful mock
+//! upstreams, driven over HTTP.
+
+mod chat;
+mod errors;
+mod harness;
+mod ops;
+mod stream;

@@ -1,0 +1,195 @@
+//! Models, embeddings, health, metrics and graceful shutdown.
+
+use std::time::Duration;
+
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+use switchyard_testkit::{Route, Script, StreamEnd, fixtures};
+
+use crate::harness::{TestServer, sse_data, user};
+
+#[tokio::test]
+async fn lists_and_retrieves_models_even_with_slashes_in_their_names() {
+    let server = TestServer::start().await;
+    let list: Value = server
+        .get("/v1/models")
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(list["object"], "list");
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|model| model["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["gpt", "gpt-ha", "org/embed"]);
+    let model: Value = server
+        .get("/v1/models/org/embed")
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(model["id"], "org/embed");
+    assert_eq!(model["object"], "model");
+    assert_eq!(model["owned_by"], "mock");
+    let missing = server.get("/v1/models/gtp").send().await.expect("answer");
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn embeds_as_floats_or_base64() {
+    let server = TestServer::start().await;
+    let floats: Value = server
+        .post("/v1/embeddings")
+        .json(&json!({"model": "org/embed", "input": ["alpha", "beta"], "dimensions": 4}))
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(floats["object"], "list");
+    let data = floats["data"].as_array().expect("data");
+    assert_eq!(data.len(), 2);
+    assert_eq!(data[1]["index"], 1);
+    let first: Vec<f32> = serde_json::from_value(data[0]["embedding"].clone()).expect("floats");
+    assert_eq!(first, fixtures::embedding_for("alpha", 4));
+    // The upstream is always asked for floats and gets the caller's dimensions.
+    let received = &server.primary.requests()[0].body;
+    assert_eq!(received["encoding_format"], "float");
+    assert_eq!(received["dimensions"], 4);
+    assert_eq!(received["model"], "mock-gpt");
+
+    let encoded: Value = server
+        .post("/v1/embeddings")
+        .json(&json!({"model": "org/embed", "input": "alpha", "dimensions": 4, "encoding_format": "base64"}))
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        encoded["data"][0]["embedding"],
+        fixtures::encode_base64_f32(&first)
+    );
+}
+
+#[tokio::test]
+async fn refuses_embeddings_from_a_chat_only_model() {
+    let server = TestServer::start().await;
+    let response = server
+        .post("/v1/embeddings")
+        .json(&json!({"model": "gpt-ha", "input": "x"}))
+        .send()
+        .await
+        .expect("answer");
+    // `gpt-ha` lists `primary`, which serves embeddings; `backup` alone does not.
+    assert_eq!(response.status(), 200);
+    let response = server
+        .post("/v1/embeddings")
+        .json(&json!({"model": "gpt", "input": 5}))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["error"]["param"], "input");
+}
+
+#[tokio::test]
+async fn reports_health_and_readiness() {
+    let server = TestServer::start().await;
+    let health: Value = server
+        .get("/healthz")
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(health["status"], "ok");
+    let ready: Value = server
+        .get("/readyz")
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(ready, json!({"status": "ready", "models": 3}));
+}
+
+#[tokio::test]
+async fn meters_requests_tokens_latency_and_upstream_errors() {
+    let server = TestServer::start().await;
+    server.chat(json!({"model": "gpt", "messages": user("a b c")})).await;
+    let stream = server
+        .chat(json!({"model": "gpt", "messages": user("a b"), "stream": true}))
+        .await;
+    sse_data(stream).await;
+    server.primary.push(
+        Route::ChatCompletions,
+        Script::error(503, fixtures::error_body("busy", "server_error", None, None)),
+    );
+    server.chat(json!({"model": "gpt-ha", "messages": user("x")})).await;
+    server.chat(json!({"model": "nope", "messages": user("x")})).await;
+
+    let metrics = server
+        .get("/metrics")
+        .send()
+        .await
+        .expect("answer")
+        .text()
+        .await
+        .expect("text");
+    let expected = [
+        r#"switchyard_requests_total{route="chat_completions",model="gpt",deployment="primary",provider="mock",status="200"} 2"#,
+        r#"switchyard_requests_total{route="chat_completions",model="gpt-ha",deployment="backup",provider="spare",status="200"} 1"#,
+        r#"switchyard_requests_total{route="chat_completions",model="unknown",deployment="none",provider="none",status="404"} 1"#,
+        r#"switchyard_tokens_total{model="gpt",deployment="primary",provider="mock",direction="input"} 5"#,
+        r#"switchyard_upstream_errors_total{deployment="primary",provider="mock",kind="overloaded"} 1"#,
+        r#"switchyard_time_to_first_token_seconds_count{route="chat_completions",model="gpt",deployment="primary",provider="mock"} 1"#,
+        r#"switchyard_request_duration_seconds_count{route="chat_completions",model="gpt",deployment="primary",provider="mock"} 2"#,
+        r#"switchyard_requests_in_flight{route="chat_completions"} 0"#,
+    ];
+    for line in expected {
+        assert!(metrics.contains(line), "missing `{line}` in:\n{metrics}");
+    }
+    assert!(!metrics.contains("nope"), "caller input must not become a label");
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_stream_in_flight_finish() {
+    let mut server = TestServer::start().await;
+    server.primary.push(
+        Route::ChatCompletions,
+        Script::Stream {
+            chunks: fixtures::text_chunks("mock-gpt", &["slow ", "but ", "complete"], None),
+            delay_ms: 150,
+            end: StreamEnd::Done,
+        },
+    );
+    let response = server
+        .chat(json!({"model": "gpt", "messages": user("x"), "stream": true}))
+        .await;
+    server.shut_down();
+    let data = sse_data(response).await;
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    // The server stops once the stream is done, well within the grace period.
+    let task = server.task.take().expect("running");
+    let stopped = tokio::time::timeout(Duration::from_secs(3), task)
+        .await
+        .expect("the server stops after its last stream");
+    assert!(matches!(stopped, Ok(Ok(()))));
+    assert!(
+        server.client.get(format!("{}/healthz", server.url)).send().await.is_err(),
+        "no new connections after shutdown"
+    );
+}
