@@ -100,7 +100,10 @@ pub fn from_transport(provider: &str, error: reqwest::Error, secrets: &[&str]) -
     // The URL may carry credentials (`https://user:pass@host`); never print it.
     let error = error.without_url();
     let message = crate::scrub::scrub(
-        &format!("cannot reach upstream `{provider}`: {}", error_chain(&error)),
+        &format!(
+            "cannot reach upstream `{provider}`: {}",
+            error_chain(&error)
+        ),
         secrets,
     );
     ProviderError::new(kind, message).with_cause(error)
@@ -152,11 +155,21 @@ mod tests {
     fn classifies_statuses() {
         let cases = [
             (400, None, ErrorKind::InvalidRequest, false),
-            (400, Some("context_length_exceeded"), ErrorKind::ContextLengthExceeded, false),
+            (
+                400,
+                Some("context_length_exceeded"),
+                ErrorKind::ContextLengthExceeded,
+                false,
+            ),
             (401, None, ErrorKind::Authentication, false),
             (404, None, ErrorKind::NotFound, false),
             (429, None, ErrorKind::RateLimited, true),
-            (429, Some("insufficient_quota"), ErrorKind::RateLimited, false),
+            (
+                429,
+                Some("insufficient_quota"),
+                ErrorKind::RateLimited,
+                false,
+            ),
             (500, None, ErrorKind::Upstream, true),
             (503, None, ErrorKind::Overloaded, true),
             (529, None, ErrorKind::Overloaded, true),

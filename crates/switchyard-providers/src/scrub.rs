@@ -58,14 +58,20 @@ mod tests {
     #[test]
     fn removes_known_secrets_and_key_shapes() {
         assert_eq!(
-            scrub("Incorrect API key provided: sk-proj-abcdefghijklmnop1234.", &[]),
+            scrub(
+                "Incorrect API key provided: sk-proj-abcdefghijklmnop1234.",
+                &[]
+            ),
             "Incorrect API key provided: sk-***."
         );
         assert_eq!(
             scrub("token hunter2hunter2 rejected", &["hunter2hunter2"]),
             "token *** rejected"
         );
-        assert_eq!(scrub("ask-me-anything is fine", &[]), "ask-me-anything is fine");
+        assert_eq!(
+            scrub("ask-me-anything is fine", &[]),
+            "ask-me-anything is fine"
+        );
         assert_eq!(scrub("sk-short", &[]), "sk-short");
         assert_eq!(scrub("ünïcödé sk-", &["ab"]), "ünïcödé sk-");
     }

@@ -67,7 +67,10 @@ impl SseReader {
                 }
                 Err(error) => Some(Err(ProviderError::new(
                     ErrorKind::Upstream,
-                    format!("upstream `{}` sent a malformed event stream: {error}", self.provider),
+                    format!(
+                        "upstream `{}` sent a malformed event stream: {error}",
+                        self.provider
+                    ),
                 ))),
             };
         }

@@ -1,8 +1,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use switchyard_types::{
-    CallContext, Capabilities, ChatRequest, ChatResponse, DeploymentId, EventStream,
-    UpstreamModel,
+    CallContext, Capabilities, ChatRequest, ChatResponse, DeploymentId, EventStream, UpstreamModel,
 };
 
 use super::*;
@@ -50,7 +49,11 @@ impl Provider for Scripted {
         }
     }
 
-    async fn chat_stream(&self, _: ChatRequest, _: &CallContext) -> Result<EventStream, ProviderError> {
+    async fn chat_stream(
+        &self,
+        _: ChatRequest,
+        _: &CallContext,
+    ) -> Result<EventStream, ProviderError> {
         Err(ProviderError::unsupported("streaming"))
     }
 
@@ -105,7 +108,9 @@ async fn stops_at_errors_the_request_caused() {
     ] {
         let first = scripted("first", Some(kind));
         let second = scripted("second", None);
-        let error = run(&[first, second.clone()]).await.expect_err("no fallback");
+        let error = run(&[first, second.clone()])
+            .await
+            .expect_err("no fallback");
         assert_eq!(error.error.kind, kind);
         assert_eq!(error.attempts, 1);
         assert_eq!(second.calls.load(Ordering::SeqCst), 0);

@@ -12,7 +12,9 @@ use switchyard_types::{DeploymentInfo, ErrorKind, Usage};
 use tokio::time::Instant;
 
 use crate::error::ApiError;
-use crate::metrics::{CallLabels, Metrics, RequestLabels, RouteLabels, TokenLabels, UpstreamErrorLabels};
+use crate::metrics::{
+    CallLabels, Metrics, RequestLabels, RouteLabels, TokenLabels, UpstreamErrorLabels,
+};
 
 /// nginx's status for a request whose client closed the connection first.
 pub const CLIENT_CLOSED: u16 = 499;
@@ -35,7 +37,10 @@ pub struct Accounting {
 
 impl Accounting {
     pub fn start(metrics: Arc<Metrics>, route: &'static str, request_id: Arc<str>) -> Self {
-        metrics.in_flight.get_or_create(&RouteLabels { route }).inc();
+        metrics
+            .in_flight
+            .get_or_create(&RouteLabels { route })
+            .inc();
         Accounting {
             metrics,
             route,

@@ -68,7 +68,11 @@ pub fn app(state: AppState) -> Router {
 fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     // The panic message may hold request data; it is not echoed to the caller.
     tracing::error!("A request handler panicked.");
-    ApiError::new(Code::Internal, "the server failed while handling this request").into_response()
+    ApiError::new(
+        Code::Internal,
+        "the server failed while handling this request",
+    )
+    .into_response()
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then stops accepting and

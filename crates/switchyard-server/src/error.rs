@@ -105,12 +105,12 @@ impl ApiError {
 
 impl From<DecodeError> for ApiError {
     fn from(error: DecodeError) -> Self {
-        let code = if error.param.is_none() && error.message.starts_with("the body is not valid JSON")
-        {
-            Code::InvalidJson
-        } else {
-            Code::InvalidValue
-        };
+        let code =
+            if error.param.is_none() && error.message.starts_with("the body is not valid JSON") {
+                Code::InvalidJson
+            } else {
+                Code::InvalidValue
+            };
         ApiError {
             param: error.param,
             ..ApiError::new(code, error.message)

@@ -81,7 +81,10 @@ pub fn decode_embedding_request(
     if input.len() > MAX_INPUTS {
         return Err(DecodeError::at(
             "input",
-            format!("at most {MAX_INPUTS} inputs per request, got {}", input.len()),
+            format!(
+                "at most {MAX_INPUTS} inputs per request, got {}",
+                input.len()
+            ),
         ));
     }
     Ok((
@@ -99,8 +102,7 @@ pub fn decode_embedding_request(
 /// `input` is a string, an array of strings, an array of token ids, or an array of
 /// arrays of token ids.
 fn input_to_canonical(input: Value) -> Result<EmbedInput, DecodeError> {
-    const EXPECTED: &str =
-        "must be a string, an array of strings, an array of token ids, or an array of token-id arrays";
+    const EXPECTED: &str = "must be a string, an array of strings, an array of token ids, or an array of token-id arrays";
     match input {
         Value::String(text) => Ok(EmbedInput::Texts(vec![text])),
         Value::Array(items) if items.is_empty() => Ok(EmbedInput::Texts(Vec::new())),
@@ -110,7 +112,10 @@ fn input_to_canonical(input: Value) -> Result<EmbedInput, DecodeError> {
                 .enumerate()
                 .map(|(index, item)| match item {
                     Value::String(text) => Ok(text),
-                    _ => Err(DecodeError::at(format!("input[{index}]"), "must be a string")),
+                    _ => Err(DecodeError::at(
+                        format!("input[{index}]"),
+                        "must be a string",
+                    )),
                 })
                 .collect::<Result<_, _>>()
                 .map(EmbedInput::Texts),
@@ -150,7 +155,10 @@ fn token_ids(items: &[Value], at: &str) -> Result<Vec<u32>, DecodeError> {
 /// Encodes a canonical request for an upstream. Vectors are always asked for as floats:
 /// base64 is applied on the way back to the caller, so the metering and any future
 /// caching see plain numbers.
-pub fn from_canonical_embed_request(request: &EmbedRequest, upstream_model: &str) -> EmbeddingRequest {
+pub fn from_canonical_embed_request(
+    request: &EmbedRequest,
+    upstream_model: &str,
+) -> EmbeddingRequest {
     let input = match &request.input {
         EmbedInput::Texts(texts) => Value::from(texts.clone()),
         EmbedInput::Tokens(tokens) => Value::from(tokens.clone()),
@@ -217,7 +225,10 @@ pub fn from_canonical_embed_response(
 
 /// OpenAI's base64 embedding encoding: the vector's little-endian `f32` bytes.
 pub fn encode_base64_vector(vector: &[f32]) -> String {
-    let bytes: Vec<u8> = vector.iter().flat_map(|value| value.to_le_bytes()).collect();
+    let bytes: Vec<u8> = vector
+        .iter()
+        .flat_map(|value| value.to_le_bytes())
+        .collect();
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
@@ -244,7 +255,10 @@ mod tests {
     fn accepts_every_input_shape() {
         let cases = [
             (r#""hello""#, EmbedInput::Texts(vec!["hello".into()])),
-            (r#"["a","b"]"#, EmbedInput::Texts(vec!["a".into(), "b".into()])),
+            (
+                r#"["a","b"]"#,
+                EmbedInput::Texts(vec!["a".into(), "b".into()]),
+            ),
             ("[1,2,3]", EmbedInput::Tokens(vec![vec![1, 2, 3]])),
             ("[[1],[2,3]]", EmbedInput::Tokens(vec![vec![1], vec![2, 3]])),
         ];
@@ -258,14 +272,15 @@ mod tests {
 
     #[test]
     fn names_the_bad_input_element() {
-        let error = decode_embedding_request(br#"{"model":"m","input":["a",3]}"#)
-            .expect_err("mixed input");
+        let error =
+            decode_embedding_request(br#"{"model":"m","input":["a",3]}"#).expect_err("mixed input");
         assert_eq!(error.param.as_deref(), Some("input[1]"));
         let error =
             decode_embedding_request(br#"{"model":"m","input":[]}"#).expect_err("empty input");
         assert_eq!(error.param.as_deref(), Some("input"));
-        let error = decode_embedding_request(br#"{"model":"m","input":"x","encoding_format":"hex"}"#)
-            .expect_err("unknown format");
+        let error =
+            decode_embedding_request(br#"{"model":"m","input":"x","encoding_format":"hex"}"#)
+                .expect_err("unknown format");
         assert_eq!(error.param.as_deref(), Some("encoding_format"));
     }
 

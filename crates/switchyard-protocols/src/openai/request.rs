@@ -26,7 +26,10 @@ pub fn to_canonical_request(wire: ChatCompletionRequest) -> Result<ChatRequest, 
         return Err(DecodeError::at("model", "must not be empty"));
     }
     if wire.messages.is_empty() {
-        return Err(DecodeError::at("messages", "must contain at least one message"));
+        return Err(DecodeError::at(
+            "messages",
+            "must contain at least one message",
+        ));
     }
     let messages = wire
         .messages
@@ -616,7 +619,10 @@ fn part_from_canonical(block: &ContentBlock, at: &str) -> Result<ContentPart, De
             at,
             format!(
                 "a `{}` part from the {protocol} protocol cannot be sent to an OpenAI-compatible upstream",
-                value.get("type").and_then(|kind| kind.as_str()).unwrap_or("unknown")
+                value
+                    .get("type")
+                    .and_then(|kind| kind.as_str())
+                    .unwrap_or("unknown")
             ),
         )),
         ContentBlock::ToolCall { .. }

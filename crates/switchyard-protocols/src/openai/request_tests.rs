@@ -38,8 +38,16 @@ fn decodes_every_typed_field() {
 
     let user = &request.messages[1];
     assert_eq!(user.name.as_deref(), Some("alice"));
-    assert!(matches!(&user.content[0], ContentBlock::Text { extra, .. } if extra.contains_key("cache_control")));
-    assert!(matches!(&user.content[1], ContentBlock::Image { source: ImageSource::Url { .. }, .. }));
+    assert!(
+        matches!(&user.content[0], ContentBlock::Text { extra, .. } if extra.contains_key("cache_control"))
+    );
+    assert!(matches!(
+        &user.content[1],
+        ContentBlock::Image {
+            source: ImageSource::Url { .. },
+            ..
+        }
+    ));
     assert_eq!(
         user.content[2],
         ContentBlock::Image {
@@ -51,7 +59,9 @@ fn decodes_every_typed_field() {
             extra: Default::default(),
         }
     );
-    assert!(matches!(&user.content[3], ContentBlock::Opaque { protocol, .. } if protocol == "openai"));
+    assert!(
+        matches!(&user.content[3], ContentBlock::Opaque { protocol, .. } if protocol == "openai")
+    );
 
     assert_eq!(
         request.messages[2].content,
@@ -163,7 +173,11 @@ fn opaque_parts_from_another_protocol_are_refused_by_name() {
     }];
     let error = from_canonical_request(&request, "m").expect_err("cannot express it");
     assert_eq!(error.param.as_deref(), Some("messages[0].content[0]"));
-    assert!(error.message.contains("`document` part from the anthropic protocol"));
+    assert!(
+        error
+            .message
+            .contains("`document` part from the anthropic protocol")
+    );
 }
 
 #[test]

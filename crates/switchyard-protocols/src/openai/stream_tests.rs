@@ -29,7 +29,7 @@ fn decodes_streamed_tool_calls_into_exact_arguments() {
         if id == "chatcmpl-123" && extra.contains_key("system_fingerprint")));
 
     let mut arguments = vec![String::new(), String::new()];
-    let mut names = vec![None, None];
+    let mut names = [None, None];
     for event in &events {
         if let StreamEvent::ToolCallDelta {
             index,
@@ -44,7 +44,10 @@ fn decodes_streamed_tool_calls_into_exact_arguments() {
             }
         }
     }
-    assert_eq!(arguments, vec![r#"{"location":"Paris"}"#, r#"{"location":"Rome"}"#]);
+    assert_eq!(
+        arguments,
+        vec![r#"{"location":"Paris"}"#, r#"{"location":"Rome"}"#]
+    );
     assert_eq!(names[0].as_deref(), Some("get_current_weather"));
 
     let finish = events

@@ -187,7 +187,13 @@ impl OpenAiCompatProvider {
                 message: Some(error.message),
             })
             .unwrap_or_default();
-        http_error::from_status(&self.provider_name, status, &headers, detail, &self.secrets())
+        http_error::from_status(
+            &self.provider_name,
+            status,
+            &headers,
+            detail,
+            &self.secrets(),
+        )
     }
 
     /// Reads a whole success body within the total deadline and decodes it.
@@ -226,13 +232,14 @@ impl OpenAiCompatProvider {
     }
 
     fn encode_chat(&self, request: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
-        let wire = openai::from_canonical_request(request, &self.config.upstream_model)
-            .map_err(|error| {
-                ProviderError::new(ErrorKind::InvalidRequest, error.message)
-                    .with_param(error.param)
-            })?;
+        let wire = openai::from_canonical_request(request, &self.config.upstream_model).map_err(
+            |error| {
+                ProviderError::new(ErrorKind::InvalidRequest, error.message).with_param(error.param)
+            },
+        )?;
         serde_json::to_vec(&wire).map_err(|error| {
-            ProviderError::new(ErrorKind::Internal, "cannot serialize the request").with_cause(error)
+            ProviderError::new(ErrorKind::Internal, "cannot serialize the request")
+                .with_cause(error)
         })
     }
 }
@@ -289,7 +296,8 @@ impl Provider for OpenAiCompatProvider {
         let deadline = Instant::now() + self.config.timeouts.total;
         let wire = from_canonical_embed_request(&request, &self.config.upstream_model);
         let body = serde_json::to_vec(&wire).map_err(|error| {
-            ProviderError::new(ErrorKind::Internal, "cannot serialize the request").with_cause(error)
+            ProviderError::new(ErrorKind::Internal, "cannot serialize the request")
+                .with_cause(error)
         })?;
         let _permit = self.permit().await?;
         let response = self.post("/embeddings", body, cx, deadline).await?;

@@ -59,13 +59,11 @@ pub struct ServerConfig {
     pub listen: Option<SocketAddr>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Keys that may call every endpoint, the admin API included.
+    /// Keys that may call the model API (`/v1/*`); empty leaves it open.
     pub master_keys: Vec<SecretString>,
     pub log_format: LogFormat,
     /// How long in-flight requests may run on after a shutdown signal.
     pub shutdown_grace: Duration,
-    /// Whether callers see upstream error bodies, which may reveal upstream details.
-    pub expose_upstream_errors: bool,
 }
 
 impl Default for ServerConfig {
@@ -76,7 +74,6 @@ impl Default for ServerConfig {
             master_keys: Vec::new(),
             log_format: LogFormat::default(),
             shutdown_grace: Duration::from_secs(30),
-            expose_upstream_errors: false,
         }
     }
 }

@@ -54,7 +54,6 @@ pub(crate) struct RawServer {
     pub master_keys: Option<Spanned<Vec<Spanned<String>>>>,
     pub log_format: Option<Spanned<String>>,
     pub shutdown_grace: Option<Spanned<String>>,
-    pub expose_upstream_errors: Option<bool>,
 }
 
 /// `[providers.<name>]`: one upstream account or server.

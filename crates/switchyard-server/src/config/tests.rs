@@ -110,7 +110,6 @@ max_body_bytes = 1048576
 master_keys = ["env:TEST_FULL_MASTER", "env:TEST_FULL_MASTER_2"]
 log_format = "json"
 shutdown_grace = "5s"
-expose_upstream_errors = true
 
 [providers.openai]
 type = "openai"
@@ -166,7 +165,6 @@ deployments = ["a-first"]
     assert_eq!(master_keys, ["master-1", "master-2"]);
     assert_eq!(server.log_format, LogFormat::Json);
     assert_eq!(server.shutdown_grace, Duration::from_secs(5));
-    assert!(server.expose_upstream_errors);
 
     let deployments: Vec<Summary> = config.deployments.iter().map(summary).collect();
     assert_eq!(
@@ -237,7 +235,6 @@ fn an_empty_file_gives_the_defaults() {
     assert!(server.master_keys.is_empty());
     assert_eq!(server.log_format, LogFormat::Pretty);
     assert_eq!(server.shutdown_grace, Duration::from_secs(30));
-    assert!(!server.expose_upstream_errors);
     assert!(config.deployments.is_empty());
     assert!(config.models.is_empty());
 }
@@ -356,7 +353,7 @@ description = 5
             "switchyard.toml:4:18: server.max_body_bytes: expected an integer, found a string",
             "switchyard.toml:5:14: server.log_format: unknown log format `jsno`; did you mean `json`?",
             "switchyard.toml:6:18: server.shutdown_grace: invalid duration `30`: time unit needed, for example 30sec or 30ms",
-            "switchyard.toml:7:1: server.color: unknown field `color`; expected one of `listen`, `max_body_bytes`, `master_keys`, `log_format`, `shutdown_grace`, `expose_upstream_errors`",
+            "switchyard.toml:7:1: server.color: unknown field `color`; expected one of `listen`, `max_body_bytes`, `master_keys`, `log_format`, `shutdown_grace`",
             "switchyard.toml:9:2: provider: unknown section `provider`; did you mean `providers`?",
             "switchyard.toml:13:8: providers.openai.type: unsupported provider type `opneai`; did you mean `openai`?",
             "switchyard.toml:14:1: providers.openai.base_ur: unknown field `base_ur`; did you mean `base_url`?",

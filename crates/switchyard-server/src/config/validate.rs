@@ -148,9 +148,6 @@ fn server(raw: Option<&RawServer>, cx: &mut Context<'_, '_>) -> ServerConfig {
     {
         config.shutdown_grace = grace;
     }
-    if let Some(expose) = raw.expose_upstream_errors {
-        config.expose_upstream_errors = expose;
-    }
     config
 }
 

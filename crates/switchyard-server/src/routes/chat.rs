@@ -76,7 +76,12 @@ pub async fn chat_completions(
         accounting.mark_first_event();
         let events = sse_events(outcome.value, ChunkEncoder::new(include_usage), accounting);
         let mut response = Sse::new(events).into_response();
-        served_by_headers(&mut response, &route.name, &outcome.deployment, outcome.attempts);
+        served_by_headers(
+            &mut response,
+            &route.name,
+            &outcome.deployment,
+            outcome.attempts,
+        );
         return response;
     }
 
@@ -93,7 +98,12 @@ pub async fn chat_completions(
             }
             let mut response =
                 Json(openai::from_canonical_response(&outcome.value)).into_response();
-            served_by_headers(&mut response, &route.name, &outcome.deployment, outcome.attempts);
+            served_by_headers(
+                &mut response,
+                &route.name,
+                &outcome.deployment,
+                outcome.attempts,
+            );
             accounting.finish_ok(response.status().as_u16());
             response
         }

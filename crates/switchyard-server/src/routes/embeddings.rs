@@ -52,7 +52,12 @@ pub async fn embeddings(
         accounting.set_usage(outcome.value.usage.clone());
         let body = from_canonical_embed_response(&outcome.value, &outcome.value.model, format);
         let mut response = Json(body).into_response();
-        served_by_headers(&mut response, &route.name, &outcome.deployment, outcome.attempts);
+        served_by_headers(
+            &mut response,
+            &route.name,
+            &outcome.deployment,
+            outcome.attempts,
+        );
         Ok(response)
     }
     .await;

@@ -19,7 +19,11 @@ pub async fn healthz() -> Json<serde_json::Value> {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let models = state.catalog().len();
     if state.is_ready() {
-        (StatusCode::OK, Json(json!({"status": "ready", "models": models}))).into_response()
+        (
+            StatusCode::OK,
+            Json(json!({"status": "ready", "models": models})),
+        )
+            .into_response()
     } else {
         ApiError::new(Code::NotReady, "models are still loading").into_response()
     }

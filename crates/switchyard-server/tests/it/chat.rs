@@ -19,7 +19,10 @@ async fn answers_and_names_what_served_it() {
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "x-request-id"), Some("req-42"));
     assert_eq!(header(&response, "x-switchyard-model"), Some("gpt"));
-    assert_eq!(header(&response, "x-switchyard-deployment"), Some("primary"));
+    assert_eq!(
+        header(&response, "x-switchyard-deployment"),
+        Some("primary")
+    );
     assert_eq!(header(&response, "x-switchyard-provider"), Some("mock"));
     assert_eq!(header(&response, "x-switchyard-attempts"), Some("1"));
     let body: Value = response.json().await.expect("JSON");
@@ -33,7 +36,9 @@ async fn answers_and_names_what_served_it() {
 #[tokio::test]
 async fn generates_a_request_id_when_the_caller_sends_none() {
     let server = TestServer::start().await;
-    let response = server.chat(json!({"model": "gpt", "messages": user("x")})).await;
+    let response = server
+        .chat(json!({"model": "gpt", "messages": user("x")}))
+        .await;
     let id = header(&response, "x-request-id").expect("an id").to_owned();
     assert_eq!(id.len(), 36, "a UUID: {id}");
     // The same id travels upstream for correlation.
@@ -107,7 +112,9 @@ async fn keeps_tool_calls_logprobs_and_usage_details_from_the_upstream() {
             ],
         )),
     );
-    let response = server.chat(json!({"model": "gpt", "messages": user("weather?")})).await;
+    let response = server
+        .chat(json!({"model": "gpt", "messages": user("weather?")}))
+        .await;
     let body: Value = response.json().await.expect("JSON");
     let choice = &body["choices"][0];
     assert_eq!(choice["finish_reason"], "tool_calls");
@@ -125,9 +132,14 @@ async fn falls_back_to_the_next_deployment_when_the_first_fails() {
     let server = TestServer::start().await;
     server.primary.push(
         Route::ChatCompletions,
-        Script::error(500, fixtures::error_body("boom", "server_error", None, None)),
+        Script::error(
+            500,
+            fixtures::error_body("boom", "server_error", None, None),
+        ),
     );
-    let response = server.chat(json!({"model": "gpt-ha", "messages": user("hi")})).await;
+    let response = server
+        .chat(json!({"model": "gpt-ha", "messages": user("hi")}))
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "x-switchyard-deployment"), Some("backup"));
     assert_eq!(header(&response, "x-switchyard-attempts"), Some("2"));
@@ -152,7 +164,9 @@ async fn does_not_fall_back_when_the_request_itself_is_wrong() {
             ),
         ),
     );
-    let response = server.chat(json!({"model": "gpt-ha", "messages": user("hi")})).await;
+    let response = server
+        .chat(json!({"model": "gpt-ha", "messages": user("hi")}))
+        .await;
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["error"]["param"], "temperature");

@@ -49,7 +49,10 @@ async fn a_wrong_field_is_a_400_that_names_it() {
         error["message"],
         "`max_tokens`: invalid type: string \"many\", expected u32"
     );
-    assert!(server.primary.requests().is_empty(), "nothing was sent upstream");
+    assert!(
+        server.primary.requests().is_empty(),
+        "nothing was sent upstream"
+    );
 }
 
 #[tokio::test]
@@ -100,7 +103,9 @@ async fn an_upstream_rate_limit_is_a_429_with_retry_after() {
             retry_after: Some("7".to_owned()),
         },
     );
-    let response = server.chat(json!({"model": "gpt", "messages": user("hi")})).await;
+    let response = server
+        .chat(json!({"model": "gpt", "messages": user("hi")}))
+        .await;
     assert_eq!(header(&response, "retry-after"), Some("7"));
     let (status, error) = error_of(response).await;
     assert_eq!(status, 429);
@@ -192,9 +197,8 @@ async fn an_unreachable_upstream_is_a_502() {
         "gone.toml",
     )
     .expect("valid");
-    let app = switchyard_server::app(
-        switchyard_server::AppState::from_config(&config).expect("builds"),
-    );
+    let app =
+        switchyard_server::app(switchyard_server::AppState::from_config(&config).expect("builds"));
     let response = tower::ServiceExt::oneshot(
         app,
         axum::http::Request::post("/v1/chat/completions")
@@ -214,8 +218,14 @@ async fn unknown_routes_and_methods_answer_in_protocol_shape() {
     let server = TestServer::start().await;
     let (status, error) = error_of(server.get("/v1/nothing").send().await.expect("answer")).await;
     assert_eq!((status, error["code"].as_str()), (404, Some("unknown_url")));
-    let (status, error) =
-        error_of(server.get("/v1/chat/completions").send().await.expect("answer")).await;
+    let (status, error) = error_of(
+        server
+            .get("/v1/chat/completions")
+            .send()
+            .await
+            .expect("answer"),
+    )
+    .await;
     assert_eq!(
         (status, error["code"].as_str()),
         (405, Some("method_not_allowed"))
@@ -235,7 +245,10 @@ async fn master_keys_guard_the_model_api_in_every_header_sdks_use() {
             .expect("answer"),
     )
     .await;
-    assert_eq!((status, error["code"].as_str()), (401, Some("invalid_api_key")));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (401, Some("invalid_api_key"))
+    );
     let (status, _) = error_of(
         server
             .post("/v1/chat/completions")

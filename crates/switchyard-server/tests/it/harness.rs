@@ -159,7 +159,10 @@ pub fn chunks(data: &[String]) -> Vec<serde_json::Value> {
 }
 
 pub fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
-    response.headers().get(name).and_then(|value| value.to_str().ok())
+    response
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
 }
 
 pub fn user(text: &str) -> serde_json::Value {

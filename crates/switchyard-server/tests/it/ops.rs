@@ -129,17 +129,26 @@ async fn reports_health_and_readiness() {
 #[tokio::test]
 async fn meters_requests_tokens_latency_and_upstream_errors() {
     let server = TestServer::start().await;
-    server.chat(json!({"model": "gpt", "messages": user("a b c")})).await;
+    server
+        .chat(json!({"model": "gpt", "messages": user("a b c")}))
+        .await;
     let stream = server
         .chat(json!({"model": "gpt", "messages": user("a b"), "stream": true}))
         .await;
     sse_data(stream).await;
     server.primary.push(
         Route::ChatCompletions,
-        Script::error(503, fixtures::error_body("busy", "server_error", None, None)),
+        Script::error(
+            503,
+            fixtures::error_body("busy", "server_error", None, None),
+        ),
     );
-    server.chat(json!({"model": "gpt-ha", "messages": user("x")})).await;
-    server.chat(json!({"model": "nope", "messages": user("x")})).await;
+    server
+        .chat(json!({"model": "gpt-ha", "messages": user("x")}))
+        .await;
+    server
+        .chat(json!({"model": "nope", "messages": user("x")}))
+        .await;
 
     let metrics = server
         .get("/metrics")
@@ -162,7 +171,10 @@ async fn meters_requests_tokens_latency_and_upstream_errors() {
     for line in expected {
         assert!(metrics.contains(line), "missing `{line}` in:\n{metrics}");
     }
-    assert!(!metrics.contains("nope"), "caller input must not become a label");
+    assert!(
+        !metrics.contains("nope"),
+        "caller input must not become a label"
+    );
 }
 
 #[tokio::test]
@@ -189,7 +201,12 @@ async fn shutdown_lets_a_stream_in_flight_finish() {
         .expect("the server stops after its last stream");
     assert!(matches!(stopped, Ok(Ok(()))));
     assert!(
-        server.client.get(format!("{}/healthz", server.url)).send().await.is_err(),
+        server
+            .client
+            .get(format!("{}/healthz", server.url))
+            .send()
+            .await
+            .is_err(),
         "no new connections after shutdown"
     );
 }

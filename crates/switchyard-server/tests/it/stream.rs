@@ -30,11 +30,11 @@ async fn streams_text_then_usage_then_done() {
     let server = TestServer::start().await;
     let response = server.chat(stream_request("gpt", true)).await;
     assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-type"), Some("text/event-stream"));
     assert_eq!(
-        header(&response, "content-type"),
-        Some("text/event-stream")
+        header(&response, "x-switchyard-deployment"),
+        Some("primary")
     );
-    assert_eq!(header(&response, "x-switchyard-deployment"), Some("primary"));
     let data = sse_data(response).await;
     assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
     let chunks = chunks(&data);
@@ -60,7 +60,11 @@ async fn streams_text_then_usage_then_done() {
 async fn sends_usage_only_to_callers_who_ask() {
     let server = TestServer::start().await;
     let data = sse_data(server.chat(stream_request("gpt", false)).await).await;
-    assert!(chunks(&data).iter().all(|chunk| chunk.get("usage").is_none()));
+    assert!(
+        chunks(&data)
+            .iter()
+            .all(|chunk| chunk.get("usage").is_none())
+    );
     assert_eq!(
         server.primary.requests()[0].body["stream_options"]["include_usage"],
         true
@@ -71,7 +75,11 @@ async fn sends_usage_only_to_callers_who_ask() {
 async fn reassembles_streamed_tool_call_arguments_exactly() {
     let server = TestServer::start().await;
     let calls: [(&str, &str, &[&str]); 2] = [
-        ("call_1", "get_weather", &["{\"ci", "ty\": \"Par", "is\", \"unit\"", ": \"c\"}"]),
+        (
+            "call_1",
+            "get_weather",
+            &["{\"ci", "ty\": \"Par", "is\", \"unit\"", ": \"c\"}"],
+        ),
         ("call_2", "get_time", &["{}"]),
     ];
     server.primary.push(
@@ -103,9 +111,11 @@ async fn reassembles_streamed_tool_call_arguments_exactly() {
     assert_eq!(ids, ["call_1", "call_2"]);
     assert_eq!(names, ["get_weather", "get_time"]);
     assert_eq!(arguments, [r#"{"city": "Paris", "unit": "c"}"#, "{}"]);
-    let finish = chunks(&data)
-        .iter()
-        .find_map(|chunk| chunk["choices"][0]["finish_reason"].as_str().map(str::to_owned));
+    let finish = chunks(&data).iter().find_map(|chunk| {
+        chunk["choices"][0]["finish_reason"]
+            .as_str()
+            .map(str::to_owned)
+    });
     assert_eq!(finish.as_deref(), Some("tool_calls"));
 }
 
@@ -190,7 +200,11 @@ async fn a_client_disconnect_cancels_the_upstream_call() {
         },
     );
     let mut response = server.chat(stream_request("gpt", false)).await;
-    let first = response.chunk().await.expect("readable").expect("a first chunk");
+    let first = response
+        .chunk()
+        .await
+        .expect("readable")
+        .expect("a first chunk");
     assert!(!first.is_empty());
     drop(response);
     assert!(

@@ -140,7 +140,9 @@ async fn start_in_process(path: &std::path::Path) -> anyhow::Result<String> {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot open a loopback port")?;
-    let address = listener.local_addr().context("cannot read the bound address")?;
+    let address = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
     tokio::spawn(switchyard_server::run(
         listener,
         state,

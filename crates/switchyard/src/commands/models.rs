@@ -23,7 +23,10 @@ pub async fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
         println!("No models configured. Add [models.NAME] sections to switchyard.toml.");
         return Ok(ExitCode::SUCCESS);
     }
-    print_table(&["MODEL", "DEPLOYMENT", "PROVIDER", "UPSTREAM MODEL"], &rows);
+    print_table(
+        &["MODEL", "DEPLOYMENT", "PROVIDER", "UPSTREAM MODEL"],
+        &rows,
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -43,14 +46,20 @@ fn config_rows(config: &Config) -> Vec<[String; 4]> {
                     (settings.provider.clone(), settings.upstream_model.clone())
                 }
             };
-            rows.push([model.name.clone(), deployment.name.clone(), provider, upstream]);
+            rows.push([
+                model.name.clone(),
+                deployment.name.clone(),
+                provider,
+                upstream,
+            ]);
         }
     }
     rows
 }
 
 async fn remote_rows(url: &str, api_key: Option<&str>) -> anyhow::Result<Vec<[String; 4]>> {
-    let mut request = reqwest::Client::new().get(format!("{}/v1/models", url.trim_end_matches('/')));
+    let mut request =
+        reqwest::Client::new().get(format!("{}/v1/models", url.trim_end_matches('/')));
     if let Some(key) = api_key {
         request = request.bearer_auth(key);
     }
@@ -60,7 +69,10 @@ async fn remote_rows(url: &str, api_key: Option<&str>) -> anyhow::Result<Vec<[St
         .with_context(|| format!("cannot reach {url}"))?
         .error_for_status()
         .context("the server refused to list models")?;
-    let list: Value = response.json().await.context("the model list is not JSON")?;
+    let list: Value = response
+        .json()
+        .await
+        .context("the model list is not JSON")?;
     Ok(list["data"]
         .as_array()
         .into_iter()

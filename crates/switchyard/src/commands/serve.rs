@@ -29,11 +29,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .listen
         .or(config.server.listen)
         .unwrap_or(DEFAULT_LISTEN);
+    for deployment in config.unused_deployments() {
+        tracing::warn!(
+            deployment,
+            "No model lists this deployment; it will never be used."
+        );
+    }
     let state = AppState::from_config(&config).context("cannot build the deployments")?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    let local = listener.local_addr().context("cannot read the bound address")?;
+    let local = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
     tracing::info!(
         address = %local,
         models = state.catalog().len(),
@@ -43,9 +51,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     // Scripts and tests read the address from here; logs go to stderr.
     println!("listening on http://{local}");
-    switchyard_server::run(listener, state, shutdown_signal(), config.server.shutdown_grace)
-        .await
-        .context("the server failed")?;
+    switchyard_server::run(
+        listener,
+        state,
+        shutdown_signal(),
+        config.server.shutdown_grace,
+    )
+    .await
+    .context("the server failed")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it: format, lints, unit and integration
+# tests, doc tests, then the end-to-end tests that drive the built binary with the
+# official OpenAI Python SDK.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Builds are kept outside the clone so a fresh clone reuses earlier work.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchyard/target}"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "unit and integration tests"
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+
+step "doc tests"
+cargo test --workspace --locked --doc
+
+step "end-to-end tests (official openai SDK against the built binary)"
+cargo build --locked -p switchyard -p switchyard-testkit --bins
+SWITCHYARD_BIN_DIR="$CARGO_TARGET_DIR/debug" bash tests/e2e/run.sh
