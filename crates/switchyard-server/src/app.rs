@@ -1,7 +1,5 @@
 //! The router and the serve loop.
 
-use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -9,9 +7,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
-use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -73,41 +68,4 @@ fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         "the server failed while handling this request",
     )
     .into_response()
-}
-
-/// Serves `state` on `listener` until `shutdown` resolves, then stops accepting and
-/// lets requests in flight (streams included) finish for up to `grace`.
-pub async fn run(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
-) -> std::io::Result<()> {
-    let draining = Arc::new(Notify::new());
-    let signal = {
-        let draining = draining.clone();
-        async move {
-            shutdown.await;
-            tracing::info!(
-                grace_s = grace.as_secs_f64(),
-                "Shutting down; finishing requests in flight."
-            );
-            draining.notify_one();
-        }
-    };
-    let listener = listener.tap_io(|tcp| {
-        // Small SSE frames must leave at once, not wait for Nagle's algorithm.
-        let _ = tcp.set_nodelay(true);
-    });
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(signal);
-    tokio::select! {
-        result = server => result,
-        () = async {
-            draining.notified().await;
-            tokio::time::sleep(grace).await;
-        } => {
-            tracing::warn!("Grace period over; closing the connections still open.");
-            Ok(())
-        }
-    }
 }

@@ -2,7 +2,8 @@
 //! callers, routes each request through the catalog, and meters what it served.
 //!
 //! Layout:
-//! - [`app`] builds the router ([`app()`]), [`run`] serves it with graceful shutdown.
+//! - [`app()`] builds the router; [`run`] serves it, with deadlines on idle clients and
+//!   graceful shutdown.
 //! - [`config`]: `switchyard.toml` → validated [`config::Config`], every error at once.
 //! - [`state`]: [`AppState`], built from a config: catalog, settings, metrics.
 //! - [`routes`]: one handler module per resource.
@@ -25,6 +26,8 @@ pub mod routes;
 pub mod state;
 
 mod app;
+mod serve;
 
-pub use app::{DEFAULT_MAX_BODY_BYTES, REQUEST_ID, app, run};
+pub use app::{DEFAULT_MAX_BODY_BYTES, REQUEST_ID, app};
+pub use serve::run;
 pub use state::AppState;

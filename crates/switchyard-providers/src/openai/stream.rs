@@ -60,26 +60,26 @@ impl StreamState {
                 self.done = true;
                 continue;
             }
-            if data.starts_with("{\"error\"")
-                && let Some(error) = ErrorBody::parse_lenient(data.as_bytes())
-            {
-                return self.fail(ProviderError::new(
-                    ErrorKind::Upstream,
-                    crate::scrub::scrub(
-                        &format!(
-                            "upstream `{}` failed mid-stream: {}",
-                            self.provider, error.message
-                        ),
-                        &[],
-                    ),
-                ));
-            }
             match self.decoder.decode_data(data.as_bytes()) {
                 Ok(events) => {
                     self.saw_finish |= events
                         .iter()
                         .any(|event| matches!(event, StreamEvent::Finish { .. }));
                     self.pending.extend(events);
+                }
+                // OpenAI reports a failure after the stream started as an event with
+                // an error body instead of a chunk.
+                Err(_) if let Some(error) = ErrorBody::parse_lenient(data.as_bytes()) => {
+                    return self.fail(ProviderError::new(
+                        ErrorKind::Upstream,
+                        crate::scrub::scrub(
+                            &format!(
+                                "upstream `{}` failed mid-stream: {}",
+                                self.provider, error.message
+                            ),
+                            &[],
+                        ),
+                    ));
                 }
                 Err(error) => {
                     return self.fail(ProviderError::new(

@@ -210,3 +210,22 @@ async fn shutdown_lets_a_stream_in_flight_finish() {
         "no new connections after shutdown"
     );
 }
+
+#[tokio::test]
+async fn serves_http2_clients_as_well_as_http1() {
+    let server = TestServer::start().await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    let response = client
+        .post(format!("{}/v1/chat/completions", server.url))
+        .json(&json!({"model": "gpt", "messages": user("over h2")}))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["choices"][0]["message"]["content"], "echo: over h2");
+}
