@@ -6,7 +6,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -14,9 +13,9 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::error::{ApiError, Code};
-use crate::routes::{chat, embeddings, models, ops};
+use crate::openapi;
+use crate::routes::ops;
 use crate::state::AppState;
-use crate::{auth, openapi};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -28,15 +27,8 @@ const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The whole application, ready to serve or to drive in-process with `oneshot`.
 pub fn app(state: AppState) -> Router {
-    let model_api = Router::new()
-        .route("/v1/chat/completions", post(chat::chat_completions))
-        .route("/v1/embeddings", post(embeddings::embeddings))
-        .route("/v1/models", get(models::list))
-        .route("/v1/models/{*id}", get(models::retrieve))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_master_key,
-        ));
+    let (routes, document) = openapi::api_router(&state).split_for_parts();
+    openapi::publish(document);
     let edge = ServiceBuilder::new()
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
@@ -47,12 +39,7 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(RequestBodyTimeoutLayer::new(REQUEST_BODY_TIMEOUT));
-    Router::new()
-        .merge(model_api)
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(openapi::serve))
+    routes
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings().max_body_bytes))

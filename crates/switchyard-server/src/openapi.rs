@@ -1,7 +1,143 @@
-//! `GET /openapi.json`.
+//! The OpenAPI 3.1 document of every route, generated from the code.
+//!
+//! Routes are registered through [`api_router`], which records each handler's
+//! `#[utoipa::path]` description as it adds the route: a route cannot be served without
+//! being documented, and the schemas are derived from the wire types themselves.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use axum::Json;
+use switchyard_protocols::openai::ErrorBody;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub async fn serve() -> Json<serde_json::Value> {
-    Json(serde_json::json!({}))
+use crate::auth;
+use crate::routes::{chat, embeddings, models, ops};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Switchyard",
+        description = "One endpoint, many models: an OpenAI-compatible AI gateway."
+    ),
+    modifiers(&SecuritySchemes),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "chat", description = "Chat completions"),
+        (name = "embeddings", description = "Vector embeddings"),
+        (name = "models", description = "The public model names"),
+        (name = "operations", description = "Health, readiness, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// The ways a caller may present a master key (checked only when keys are configured).
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("api-key"))),
+        );
+        components.add_security_scheme(
+            "x_api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))),
+        );
+    }
 }
+
+/// The error responses every model route may give, each with OpenAI's error body.
+pub struct ModelApiErrors;
+
+impl IntoResponses for ModelApiErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        [
+            ("400", "Malformed JSON, a wrong field (`param` names it), or a request the upstream rejects"),
+            ("401", "Missing or wrong master key"),
+            ("404", "Unknown model; the message suggests close names"),
+            ("413", "The body is larger than `server.max_body_bytes`"),
+            ("429", "Upstream rate limit; see `Retry-After`"),
+            ("500", "A failure inside Switchyard"),
+            ("502", "The upstream failed, refused our credentials, or answered outside its protocol"),
+            ("503", "The upstream is overloaded, or the deployment is at its concurrency limit"),
+            ("504", "An upstream deadline passed"),
+        ]
+        .into_iter()
+        .map(|(status, description)| {
+            let response = ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name(ErrorBody::name())))
+                        .build(),
+                )
+                .build();
+            (status.to_owned(), RefOr::T(response))
+        })
+        .collect()
+    }
+}
+
+/// Every route of the app, each registered together with its documentation.
+pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
+    let model_api = OpenApiRouter::new()
+        .routes(routes!(chat::chat_completions))
+        .routes(routes!(embeddings::embeddings))
+        .routes(routes!(models::list))
+        .routes(routes!(models::retrieve))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_master_key,
+        ));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(model_api)
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(serve))
+}
+
+/// The document as served: axum's catch-all segments (`{*id}`) are written as plain
+/// OpenAPI path parameters (`{id}`).
+pub fn finish_document(mut document: utoipa::openapi::OpenApi) -> serde_json::Value {
+    document.paths.paths = std::mem::take(&mut document.paths.paths)
+        .into_iter()
+        .map(|(path, item)| (path.replace("{*", "{"), item))
+        .collect();
+    serde_json::to_value(&document).unwrap_or_default()
+}
+
+static DOCUMENT: OnceLock<serde_json::Value> = OnceLock::new();
+
+/// Stores the document built with the app; every app has the same routes.
+pub(crate) fn publish(document: utoipa::openapi::OpenApi) {
+    DOCUMENT.get_or_init(|| finish_document(document));
+}
+
+/// The OpenAPI 3.1 document of this server.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    operation_id = "openapi",
+    tag = "operations",
+    responses((status = 200, description = "This document", content_type = "application/json"))
+)]
+pub async fn serve() -> Json<serde_json::Value> {
+    Json(DOCUMENT.get().cloned().unwrap_or_default())
+}
+
+#[cfg(test)]
+#[path = "openapi_tests.rs"]
+mod tests;

@@ -6,6 +6,20 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use switchyard_types::StopSequences;
+use utoipa::ToSchema;
+
+/// Up to four sequences where generation stops: one string or a list.
+//
+// The documented shape of `stop`; the field's own type, `switchyard_types::StopSequences`,
+// knows nothing of OpenAPI.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+#[schema(as = StopSequences)]
+enum StopSchema {
+    One(String),
+    Many(Vec<String>),
+}
 
 fn is_false(value: &bool) -> bool {
     !*value
@@ -13,7 +27,7 @@ fn is_false(value: &bool) -> bool {
 
 // === Request ===
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ChatCompletionRequest {
     pub model: String,
     pub messages: Vec<ChatMessage>,
@@ -34,6 +48,7 @@ pub struct ChatCompletionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_completion_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<StopSchema>)]
     pub stop: Option<StopSequences>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
@@ -59,7 +74,7 @@ pub struct ChatCompletionRequest {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StreamOptions {
     #[serde(default, skip_serializing_if = "is_false")]
     pub include_usage: bool,
@@ -67,9 +82,11 @@ pub struct StreamOptions {
     pub extra: Map<String, Value>,
 }
 
-/// One message. Kept as one flat struct rather than an enum per role so that a wrong
-/// field gets an error naming its exact path, and unknown roles are reported by name.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// One message of the conversation; `role` decides which other fields apply.
+//
+// One flat struct rather than an enum per role, so that a wrong field gets an error
+// naming its exact path and an unknown role is reported by name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ChatMessage {
     pub role: String,
     #[serde(
@@ -94,7 +111,7 @@ pub struct ChatMessage {
 }
 
 /// Message content: a plain string or a list of typed parts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum MessageContent {
     Text(String),
@@ -147,9 +164,10 @@ where
     deserializer.deserialize_any(ContentVisitor)
 }
 
-/// A content part. `type` decides which of the other fields matter; parts of types we
-/// do not model keep everything in `extra`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A content part; `type` (`text`, `image_url`, ...) decides which other fields apply.
+//
+// Parts of types we do not model keep everything in `extra`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ContentPart {
     #[serde(rename = "type")]
     pub kind: String,
@@ -163,14 +181,14 @@ pub struct ContentPart {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ImageUrl {
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ToolDefinition {
     #[serde(rename = "type")]
     pub kind: String,
@@ -180,7 +198,7 @@ pub struct ToolDefinition {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FunctionDefinition {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,26 +212,26 @@ pub struct FunctionDefinition {
 }
 
 /// `"none" | "auto" | "required" | {"type":"function","function":{"name":..}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum ToolChoice {
     Mode(String),
     Named(NamedToolChoice),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NamedToolChoice {
     #[serde(rename = "type")]
     pub kind: String,
     pub function: FunctionName,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FunctionName {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ResponseFormat {
     Text,
@@ -221,7 +239,7 @@ pub enum ResponseFormat {
     JsonSchema { json_schema: JsonSchemaFormat },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct JsonSchemaFormat {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -233,7 +251,7 @@ pub struct JsonSchemaFormat {
 }
 
 /// A tool call in an assistant message (complete, not streamed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ToolCall {
     pub id: String,
     #[serde(rename = "type")]
@@ -241,7 +259,7 @@ pub struct ToolCall {
     pub function: FunctionCall,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FunctionCall {
     pub name: String,
     pub arguments: String,
@@ -249,7 +267,7 @@ pub struct FunctionCall {
 
 // === Response ===
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ChatCompletionResponse {
     pub id: String,
     pub object: String,
@@ -262,7 +280,7 @@ pub struct ChatCompletionResponse {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ResponseChoice {
     pub index: u32,
     pub message: ChatMessage,
@@ -274,7 +292,7 @@ pub struct ResponseChoice {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ChoiceLogprobs {
     #[serde(default)]
     pub content: Option<Vec<WireTokenLogprob>>,
@@ -282,7 +300,7 @@ pub struct ChoiceLogprobs {
     pub refusal: Option<Vec<WireTokenLogprob>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WireTokenLogprob {
     pub token: String,
     pub logprob: f64,
@@ -292,7 +310,7 @@ pub struct WireTokenLogprob {
     pub top_logprobs: Vec<WireTopLogprob>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WireTopLogprob {
     pub token: String,
     pub logprob: f64,
@@ -300,7 +318,7 @@ pub struct WireTopLogprob {
     pub bytes: Option<Vec<u8>>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WireUsage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
@@ -313,7 +331,7 @@ pub struct WireUsage {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PromptTokensDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_tokens: Option<u64>,
@@ -321,7 +339,7 @@ pub struct PromptTokensDetails {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CompletionTokensDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_tokens: Option<u64>,
@@ -331,7 +349,7 @@ pub struct CompletionTokensDetails {
 
 // === Stream ===
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ChatCompletionChunk {
     pub id: String,
     pub object: String,
@@ -345,7 +363,7 @@ pub struct ChatCompletionChunk {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ChunkChoice {
     pub index: u32,
     pub delta: Delta,
@@ -354,7 +372,7 @@ pub struct ChunkChoice {
     pub finish_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Delta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
@@ -368,7 +386,7 @@ pub struct Delta {
     pub refusal: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ToolCallDelta {
     pub index: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -379,7 +397,7 @@ pub struct ToolCallDelta {
     pub function: Option<FunctionCallDelta>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FunctionCallDelta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

@@ -20,6 +20,33 @@ use crate::state::AppState;
 
 const ROUTE: &str = "chat_completions";
 
+/// Creates a chat completion, as OpenAI's `POST /v1/chat/completions`.
+#[utoipa::path(
+    post,
+    path = "/v1/chat/completions",
+    operation_id = "createChatCompletion",
+    tag = "chat",
+    request_body = openai::ChatCompletionRequest,
+    responses(
+        (
+            status = 200,
+            description = "The answer as a `chat.completion`; with `stream: true`, a `text/event-stream` of `data: <chat.completion.chunk>` events ending in `data: [DONE]` (or in a final `data: {\"error\": ...}` event if the upstream fails mid-stream)",
+            content(
+                (openai::ChatCompletionResponse = "application/json"),
+                (openai::ChatCompletionChunk = "text/event-stream"),
+            ),
+            headers(
+                ("x-request-id" = String, description = "The caller's request id, or a generated one"),
+                ("x-switchyard-model" = String, description = "The public model name that served the request"),
+                ("x-switchyard-deployment" = String, description = "The deployment that answered"),
+                ("x-switchyard-provider" = String, description = "The provider of that deployment"),
+                ("x-switchyard-attempts" = u32, description = "How many deployments were tried"),
+            )
+        ),
+        crate::openapi::ModelApiErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
 pub async fn chat_completions(
     State(state): State<AppState>,
     cx: RequestContext,

@@ -17,6 +17,30 @@ use crate::state::AppState;
 
 const ROUTE: &str = "embeddings";
 
+/// Creates embeddings, as OpenAI's `POST /v1/embeddings`.
+#[utoipa::path(
+    post,
+    path = "/v1/embeddings",
+    operation_id = "createEmbedding",
+    tag = "embeddings",
+    request_body = switchyard_protocols::openai::EmbeddingRequest,
+    responses(
+        (
+            status = 200,
+            description = "One vector per input, as floats or base64 (`encoding_format`)",
+            body = switchyard_protocols::openai::EmbeddingResponse,
+            headers(
+                ("x-request-id" = String, description = "The caller's request id, or a generated one"),
+                ("x-switchyard-model" = String, description = "The public model name that served the request"),
+                ("x-switchyard-deployment" = String, description = "The deployment that answered"),
+                ("x-switchyard-provider" = String, description = "The provider of that deployment"),
+                ("x-switchyard-attempts" = u32, description = "How many deployments were tried"),
+            )
+        ),
+        crate::openapi::ModelApiErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
 pub async fn embeddings(
     State(state): State<AppState>,
     cx: RequestContext,

@@ -18,6 +18,18 @@ fn model_object(route: &Route, created: u64) -> Model {
     Model::new(route.name.clone(), created, owned_by)
 }
 
+/// Lists the public model names.
+#[utoipa::path(
+    get,
+    path = "/v1/models",
+    operation_id = "listModels",
+    tag = "models",
+    responses(
+        (status = 200, description = "The public model names", body = ModelList),
+        crate::openapi::ModelApiErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
 pub async fn list(State(state): State<AppState>) -> Json<ModelList> {
     let created = state.started_at();
     Json(ModelList::new(
@@ -29,8 +41,22 @@ pub async fn list(State(state): State<AppState>) -> Json<ModelList> {
     ))
 }
 
-/// Model ids may contain `/` (`meta-llama/Llama-3.1-8B-Instruct`), so the id is the
-/// rest of the path.
+/// Retrieves one model by name.
+//
+// Model ids may contain `/` (`meta-llama/Llama-3.1-8B-Instruct`), so the id is the rest
+// of the path.
+#[utoipa::path(
+    get,
+    path = "/v1/models/{*id}",
+    operation_id = "retrieveModel",
+    tag = "models",
+    params(("id" = String, Path, description = "The model name; it may contain `/`")),
+    responses(
+        (status = 200, description = "The model", body = Model),
+        crate::openapi::ModelApiErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
 pub async fn retrieve(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -11,11 +11,28 @@ use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 /// Alive: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "health",
+    tag = "operations",
+    responses((status = 200, description = "The process is alive: `{\"status\": \"ok\"}`", body = serde_json::Value))
+)]
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// Ready: the config is loaded and every model is ready to answer.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readiness",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready: `{\"status\": \"ready\", \"models\": N}`", body = serde_json::Value),
+        (status = 503, description = "Models are still loading", body = switchyard_protocols::openai::ErrorBody),
+    )
+)]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let models = state.catalog().len();
     if state.is_ready() {
@@ -29,6 +46,14 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Prometheus metrics in the OpenMetrics text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    responses((status = 200, description = "Requests, latency and time-to-first-token histograms, tokens, in-flight requests and upstream errors", content_type = "application/openmetrics-text"))
+)]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(
