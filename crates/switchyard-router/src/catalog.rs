@@ -96,7 +96,12 @@ impl Catalog {
             .keys()
             .filter_map(|name| {
                 let candidate = name.to_lowercase();
-                let similarity = strsim::jaro_winkler(&wanted, &candidate);
+                // Jaro-Winkler ranks well but misses transpositions in short names
+                // (`gtp` for `gpt`); a small edit distance catches those.
+                let similarity = strsim::jaro_winkler(&wanted, &candidate)
+                    .max(strsim::normalized_damerau_levenshtein(&wanted, &candidate));
+                let edits = strsim::damerau_levenshtein(&wanted, &candidate);
+                let few_edits = edits <= (wanted.len().max(candidate.len()) / 4).max(1);
                 // Same name in another case first, then names containing one another,
                 // then near spellings; similarity breaks ties within each group.
                 let score = if candidate == wanted {
@@ -105,10 +110,12 @@ impl Catalog {
                     && (candidate.contains(&wanted) || wanted.contains(&candidate))
                 {
                     1.0 + similarity
-                } else {
+                } else if similarity >= 0.8 || few_edits {
                     similarity
+                } else {
+                    return None;
                 };
-                (score >= 0.8).then_some((score, name.as_str()))
+                Some((score, name.as_str()))
             })
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));

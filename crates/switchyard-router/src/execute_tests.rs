@@ -153,6 +153,8 @@ fn suggests_close_model_names() {
     assert_eq!(unknown.suggestions, vec!["gpt-4o", "gpt-4o-mini"]);
     let unknown = catalog.get("CLAUDE-SONNET").expect_err("case differs");
     assert_eq!(unknown.suggestions[0], "claude-sonnet");
+    let unknown = catalog.get("lalma").expect_err("a transposition");
+    assert_eq!(unknown.suggestions, vec!["llama"]);
     let unknown = catalog.get("zzz").expect_err("nothing close");
     assert!(unknown.suggestions.is_empty());
     assert_eq!(unknown.to_string(), "the model `zzz` does not exist");
