@@ -144,27 +144,33 @@ impl OpenAiCompatProvider {
     ) -> Result<reqwest::Response, ProviderError> {
         let first_byte = self.config.timeouts.first_byte;
         let headers_by = (Instant::now() + first_byte).min(deadline);
-        let response = match tokio::time::timeout_at(headers_by, request.send()).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) => {
-                return Err(http_error::from_transport(
-                    &self.provider_name,
-                    error,
-                    &self.secrets(),
-                ));
-            }
-            Err(_) => {
-                return Err(http_error::timeout(
-                    &self.provider_name,
-                    "response",
-                    first_byte,
-                ));
-            }
-        };
+        let response = self
+            .within(headers_by, "response", first_byte, request.send())
+            .await?;
         if response.status().is_success() {
             return Ok(response);
         }
         Err(self.error_from_response(response, deadline).await)
+    }
+
+    /// Awaits an HTTP step until `until`; a transport failure or the deadline becomes a
+    /// classified error (`limit` is the configured deadline the message names).
+    async fn within<T>(
+        &self,
+        until: Instant,
+        what: &str,
+        limit: std::time::Duration,
+        step: impl std::future::Future<Output = reqwest::Result<T>>,
+    ) -> Result<T, ProviderError> {
+        match tokio::time::timeout_at(until, step).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(http_error::from_transport(
+                &self.provider_name,
+                error,
+                &self.secrets(),
+            )),
+            Err(_) => Err(http_error::timeout(&self.provider_name, what, limit)),
+        }
     }
 
     async fn error_from_response(
@@ -203,23 +209,10 @@ impl OpenAiCompatProvider {
         deadline: Instant,
         decode: impl FnOnce(&[u8]) -> Result<T, switchyard_protocols::DecodeError>,
     ) -> Result<T, ProviderError> {
-        let body = match tokio::time::timeout_at(deadline, response.bytes()).await {
-            Ok(Ok(body)) => body,
-            Ok(Err(error)) => {
-                return Err(http_error::from_transport(
-                    &self.provider_name,
-                    error,
-                    &self.secrets(),
-                ));
-            }
-            Err(_) => {
-                return Err(http_error::timeout(
-                    &self.provider_name,
-                    "complete response",
-                    self.config.timeouts.total,
-                ));
-            }
-        };
+        let total = self.config.timeouts.total;
+        let body = self
+            .within(deadline, "complete response", total, response.bytes())
+            .await?;
         decode(&body).map_err(|error| {
             ProviderError::new(
                 ErrorKind::Upstream,

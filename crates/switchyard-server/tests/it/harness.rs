@@ -115,6 +115,29 @@ impl TestServer {
         self.client.get(format!("{}{path}", self.url))
     }
 
+    /// GETs `path` and parses the JSON answer.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path)
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
+    /// POSTs `body` to `path` and parses the JSON answer.
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        self.post(path)
+            .json(&body)
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
     pub async fn chat(&self, body: serde_json::Value) -> reqwest::Response {
         self.post("/v1/chat/completions")
             .json(&body)

@@ -11,14 +11,7 @@ use crate::harness::{TestServer, sse_data, user};
 #[tokio::test]
 async fn lists_and_retrieves_models_even_with_slashes_in_their_names() {
     let server = TestServer::start().await;
-    let list: Value = server
-        .get("/v1/models")
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("JSON");
+    let list: Value = server.get_json("/v1/models").await;
     assert_eq!(list["object"], "list");
     let ids: Vec<&str> = list["data"]
         .as_array()
@@ -27,14 +20,7 @@ async fn lists_and_retrieves_models_even_with_slashes_in_their_names() {
         .map(|model| model["id"].as_str().expect("id"))
         .collect();
     assert_eq!(ids, ["gpt", "gpt-ha", "org/embed"]);
-    let model: Value = server
-        .get("/v1/models/org/embed")
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("JSON");
+    let model: Value = server.get_json("/v1/models/org/embed").await;
     assert_eq!(model["id"], "org/embed");
     assert_eq!(model["object"], "model");
     assert_eq!(model["owned_by"], "mock");
@@ -46,14 +32,11 @@ async fn lists_and_retrieves_models_even_with_slashes_in_their_names() {
 async fn embeds_as_floats_or_base64() {
     let server = TestServer::start().await;
     let floats: Value = server
-        .post("/v1/embeddings")
-        .json(&json!({"model": "org/embed", "input": ["alpha", "beta"], "dimensions": 4}))
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("JSON");
+        .post_json(
+            "/v1/embeddings",
+            json!({"model": "org/embed", "input": ["alpha", "beta"], "dimensions": 4}),
+        )
+        .await;
     assert_eq!(floats["object"], "list");
     let data = floats["data"].as_array().expect("data");
     assert_eq!(data.len(), 2);
@@ -66,15 +49,7 @@ async fn embeds_as_floats_or_base64() {
     assert_eq!(received["dimensions"], 4);
     assert_eq!(received["model"], "mock-gpt");
 
-    let encoded: Value = server
-        .post("/v1/embeddings")
-        .json(&json!({"model": "org/embed", "input": "alpha", "dimensions": 4, "encoding_format": "base64"}))
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("JSON");
+    let encoded: Value = server.post_json("/v1/embeddings", json!({"model": "org/embed", "input": "alpha", "dimensions": 4, "encoding_format": "base64"})).await;
     assert_eq!(
         encoded["data"][0]["embedding"],
         fixtures::encode_base64_f32(&first)
@@ -106,23 +81,9 @@ async fn refuses_embeddings_from_a_chat_only_model() {
 #[tokio::test]
 async fn reports_health_and_readiness() {
     let server = TestServer::start().await;
-    let health: Value = server
-        .get("/healthz")
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("JSON");
+    let health: Value = server.get_json("/healthz").await;
     assert_eq!(health["status"], "ok");
-    let ready: Value = server
-        .get("/readyz")
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("JSON");
+    let ready: Value = server.get_json("/readyz").await;
     assert_eq!(ready, json!({"status": "ready", "models": 3}));
 }
 
