@@ -30,7 +30,17 @@ impl DecodeError {
 }
 
 /// Parses JSON into `T`, naming the path of the first field that does not fit.
+///
+/// Valid input takes the plain parser; only a failure is parsed again with path
+/// tracking, which costs a few percent of a proxied request's CPU time on every call.
 pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    match serde_json::from_slice(bytes) {
+        Ok(value) => Ok(value),
+        Err(_) => from_json_with_path(bytes),
+    }
+}
+
+fn from_json_with_path<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();

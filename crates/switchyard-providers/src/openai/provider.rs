@@ -22,12 +22,36 @@ use crate::http_error::{self, UpstreamErrorDetail};
 use crate::sse::SseReader;
 
 #[derive(Debug)]
+struct Urls {
+    chat: reqwest::Url,
+    embeddings: reqwest::Url,
+    models: reqwest::Url,
+}
+
+impl Urls {
+    fn new(base_url: &str) -> Result<Self, ProviderError> {
+        let base = base_url.trim_end_matches('/');
+        let parse = |path: &str| {
+            reqwest::Url::parse(&format!("{base}{path}")).map_err(|error| {
+                ProviderError::new(ErrorKind::Internal, format!("invalid base URL: {error}"))
+            })
+        };
+        Ok(Urls {
+            chat: parse("/chat/completions")?,
+            embeddings: parse("/embeddings")?,
+            models: parse("/models")?,
+        })
+    }
+}
+
+#[derive(Debug)]
 pub struct OpenAiCompatProvider {
     info: DeploymentInfo,
     config: OpenAiCompatConfig,
     provider_name: Arc<str>,
     client: reqwest::Client,
-    base_url: String,
+    /// Endpoint URLs, parsed once rather than on every call.
+    urls: Urls,
     /// Bounds calls in flight; a permit lives as long as its call or stream.
     permits: Option<Arc<Semaphore>>,
 }
@@ -59,7 +83,7 @@ impl OpenAiCompatProvider {
         Ok(OpenAiCompatProvider {
             provider_name: info.provider.clone(),
             info,
-            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            urls: Urls::new(&config.base_url)?,
             permits: config
                 .max_concurrency
                 .map(|limit| Arc::new(Semaphore::new(limit))),
@@ -124,14 +148,14 @@ impl OpenAiCompatProvider {
     /// a non-success status becomes a classified error.
     async fn post(
         &self,
-        path: &str,
+        url: &reqwest::Url,
         body: Vec<u8>,
         cx: &CallContext,
         deadline: Instant,
     ) -> Result<reqwest::Response, ProviderError> {
         let request = self
             .client
-            .post(format!("{}{path}", self.base_url))
+            .post(url.clone())
             .headers(self.headers(cx))
             .body(body);
         self.send(request, deadline).await
@@ -252,7 +276,7 @@ impl Provider for OpenAiCompatProvider {
         request.stream = false;
         let body = self.encode_chat(&request)?;
         let _permit = self.permit().await?;
-        let response = self.post("/chat/completions", body, cx, deadline).await?;
+        let response = self.post(&self.urls.chat, body, cx, deadline).await?;
         self.read_body(response, deadline, decode_chat_response)
             .await
     }
@@ -266,7 +290,7 @@ impl Provider for OpenAiCompatProvider {
         request.stream = true;
         let body = self.encode_chat(&request)?;
         let permit = self.permit().await?;
-        let response = self.post("/chat/completions", body, cx, deadline).await?;
+        let response = self.post(&self.urls.chat, body, cx, deadline).await?;
         let timeouts = self.config.timeouts;
         let reader = SseReader::new(
             response,
@@ -293,7 +317,7 @@ impl Provider for OpenAiCompatProvider {
                 .with_cause(error)
         })?;
         let _permit = self.permit().await?;
-        let response = self.post("/embeddings", body, cx, deadline).await?;
+        let response = self.post(&self.urls.embeddings, body, cx, deadline).await?;
         self.read_body(response, deadline, decode_embedding_response)
             .await
     }
@@ -302,7 +326,7 @@ impl Provider for OpenAiCompatProvider {
         let deadline = Instant::now() + self.config.timeouts.total;
         let request = self
             .client
-            .get(format!("{}/models", self.base_url))
+            .get(self.urls.models.clone())
             .headers(self.headers(cx));
         let response = self.send(request, deadline).await?;
         let list = self
