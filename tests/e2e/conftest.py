@@ -4,7 +4,9 @@ processes on free loopback ports, started once per session."""
 import json
 import os
 import subprocess
+import queue
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -14,33 +16,78 @@ import pytest
 
 MASTER_KEY = "e2e-master-key"
 UPSTREAM_KEY = "sk-e2e-upstream-0123456789abcdef"
-BIN_DIR = Path(os.environ.get("SWITCHYARD_BIN_DIR", "target/debug"))
+STARTUP_TIMEOUT_S = 30
+
+
+def _default_bin_dir():
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "switchyard", "target"
+    )
+    return os.path.join(target, "debug")
+
+
+BIN_DIR = Path(os.environ.get("SWITCHYARD_BIN_DIR") or _default_bin_dir())
+
+
+def _log_tail(path, lines=40):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
 
 
 def _start(args, env=None, log_path=None):
-    """Starts a binary that prints `listening on http://HOST:PORT`; returns (process, url)."""
+    """Starts a binary that prints `listening on http://HOST:PORT`; returns (process, url).
+
+    stdout is read on a thread, so the wait for that line has a real deadline even if the
+    process prints nothing, and whatever it prints later never fills the pipe."""
+    if not Path(args[0]).is_file():
+        raise RuntimeError(f"{args[0]} is missing; run tests/e2e/run.sh after building it")
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=log, env={**os.environ, **(env or {})}
+        args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
     )
-    deadline = time.monotonic() + 30
-    line = b""
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith(b"listening on "):
-            return process, line.decode().split("listening on ", 1)[1].strip()
-        if process.poll() is not None:
+    if log is not subprocess.DEVNULL:
+        log.close()  # the child holds its own descriptor
+    lines = queue.Queue()
+
+    def pump():
+        for raw in process.stdout:
+            lines.put(raw.decode(errors="replace").strip())
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    seen = []
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            line = lines.get(timeout=max(left, 0.01)) if left > 0 else None
+        except queue.Empty:
+            line = None
+        if line and line.startswith("listening on "):
+            return process, line.split("listening on ", 1)[1].strip()
+        if line is None:
             break
-    process.kill()
-    raise RuntimeError(f"{args[0]} did not start: {line!r}; see {log_path}")
+        seen.append(line)
+    _stop(process)
+    raise RuntimeError(
+        f"{args[0]} printed no `listening on` line within {STARTUP_TIMEOUT_S}s "
+        f"(exit status {process.poll()}); stdout: {seen!r}\nstderr tail:\n"
+        f"{_log_tail(log_path) if log_path else ''}"
+    )
 
 
 def _stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    """SIGTERM, then SIGKILL if it has not exited within 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +147,16 @@ def gateway_url(workdir, mock_url):
     _stop(process)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """On a failure, attach the tail of the gateway's log to the report."""
+    report = yield
+    workdir = getattr(item, "funcargs", {}).get("workdir")
+    if report.failed and workdir is not None:
+        report.sections.append(("switchyard log (tail)", _log_tail(workdir / "switchyard.log")))
+    return report
+
+
 @pytest.fixture
 def client(gateway_url):
     return openai.OpenAI(
@@ -135,9 +192,43 @@ class Mock:
     def clear(self):
         self._call("DELETE", "/__mock/requests")
 
+    def stats(self):
+        """`{"streams_cancelled": N, "pending": {route: scripts not consumed yet}}`."""
+        return self._call("GET", "/__mock/stats")
 
-@pytest.fixture
+    def pending(self):
+        """Scripts pushed but not consumed yet, by route."""
+        return self.stats()["pending"]
+
+    def drain(self):
+        """Consumes scripts a test pushed but did not use, by calling the mock directly, so
+        that they cannot leak into the next test."""
+        probes = {
+            "chat_completions": ("POST", "/v1/chat/completions", {"model": "drain", "messages": []}),
+            "embeddings": ("POST", "/v1/embeddings", {"model": "drain", "input": "x"}),
+            "models": ("GET", "/v1/models", None),
+        }
+        for route, count in self.pending().items():
+            method, path, body = probes[route]
+            for _ in range(count):
+                data = json.dumps(body).encode() if body is not None else None
+                request = urllib.request.Request(
+                    f"{self.url}{path}", data=data, method=method,
+                    headers={"content-type": "application/json"},
+                )
+                try:
+                    urllib.request.urlopen(request, timeout=0.5).read()
+                except Exception:  # errors, stalls and resets are what scripts are for
+                    pass
+
+
+@pytest.fixture(autouse=True)
 def mock(mock_url):
+    """The mock upstream's control API; its recorded requests are cleared before each test
+    and scripts left unconsumed are drained after it."""
     mock = Mock(mock_url)
     mock.clear()
-    return mock
+    yield mock
+    leftover = {route: n for route, n in mock.pending().items() if n}
+    mock.drain()
+    assert not leftover, f"the test left unconsumed mock scripts: {leftover}"

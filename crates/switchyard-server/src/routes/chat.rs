@@ -8,7 +8,7 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use switchyard_protocols::openai::{self, ChunkEncoder};
-use switchyard_router::execute;
+use switchyard_router::{RouteError, execute};
 use switchyard_types::{EventStream, StreamEvent};
 
 use super::served_by_headers;
@@ -94,10 +94,7 @@ pub async fn chat_completions(
         .await;
         let outcome = match outcome {
             Ok(outcome) => outcome,
-            Err(error) => {
-                accounting.record_route_error(&error);
-                return fail(accounting, error.into());
-            }
+            Err(error) => return route_failure(accounting, &route.name, error),
         };
         accounting.record_outcome(&outcome);
         accounting.mark_first_event();
@@ -134,11 +131,23 @@ pub async fn chat_completions(
             accounting.finish_ok(response.status().as_u16());
             response
         }
-        Err(error) => {
-            accounting.record_route_error(&error);
-            fail(accounting, error.into())
-        }
+        Err(error) => route_failure(accounting, &route.name, error),
     }
+}
+
+/// An error from the deployments themselves: the response still names the last one
+/// tried and how many were.
+fn route_failure(mut accounting: Accounting, model: &str, error: RouteError) -> Response {
+    accounting.record_route_error(&error);
+    let tried = error
+        .deployment
+        .clone()
+        .map(|deployment| (deployment, error.attempts));
+    let mut response = fail(accounting, error.into());
+    if let Some((deployment, attempts)) = tried {
+        served_by_headers(&mut response, model, &deployment, attempts);
+    }
+    response
 }
 
 fn fail(accounting: Accounting, error: ApiError) -> Response {

@@ -107,6 +107,12 @@ async fn an_upstream_rate_limit_is_a_429_with_retry_after() {
         .chat(json!({"model": "gpt", "messages": user("hi")}))
         .await;
     assert_eq!(header(&response, "retry-after"), Some("7"));
+    // A failure still names the deployment that produced it.
+    assert_eq!(
+        header(&response, "x-switchyard-deployment"),
+        Some("primary")
+    );
+    assert_eq!(header(&response, "x-switchyard-attempts"), Some("1"));
     let (status, error) = error_of(response).await;
     assert_eq!(status, 429);
     assert_eq!(error["code"], "rate_limit_exceeded");
