@@ -1,17 +1,20 @@
 //! The OpenAPI 3.1 document of every route, generated from the code.
 //!
 //! Routes are registered through [`api_router`], which records each handler's
-//! `#[utoipa::path]` description as it adds the route: a route cannot be served without
-//! being documented, and the schemas are derived from the wire types themselves.
+//! `#[utoipa::path]` description as it adds the route, and the schemas are derived from
+//! the wire types themselves. The tests read the routed paths and methods back from
+//! [`crate::app`] and compare them with the document, so a route added any other way
+//! (a plain `.route(..)`) fails them.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use axum::Json;
 use switchyard_protocols::openai::ErrorBody;
+use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Ref, RefOr, Response, ResponseBuilder};
-use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -57,38 +60,99 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// The error responses every model route may give, each with OpenAI's error body.
-pub struct ModelApiErrors;
+// === Error responses ===
 
-impl IntoResponses for ModelApiErrors {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        [
-            ("400", "Malformed JSON, a wrong field (`param` names it), or a request the upstream rejects"),
-            ("401", "Missing or wrong master key"),
-            ("404", "Unknown model; the message suggests close names"),
-            ("413", "The body is larger than `server.max_body_bytes`"),
-            ("429", "Upstream rate limit; see `Retry-After`"),
-            ("500", "A failure inside Switchyard"),
-            ("502", "The upstream failed, refused our credentials, or answered outside its protocol"),
-            ("503", "The upstream is overloaded, or the deployment is at its concurrency limit"),
-            ("504", "An upstream deadline passed"),
-        ]
+/// Every error status a model route can answer with, and when. The statuses follow the
+/// code table in [`crate::error`]; each route documents the subset it can produce.
+const MODEL_ERRORS: [(&str, &str); 9] = [
+    (
+        "400",
+        "Malformed JSON, a wrong field (`param` names it), or a request the upstream rejects",
+    ),
+    ("401", "Missing or wrong master key"),
+    ("404", "Unknown model; the message suggests close names"),
+    ("413", "The body is larger than `server.max_body_bytes`"),
+    ("429", "Upstream rate limit; see `Retry-After`"),
+    ("500", "A failure inside Switchyard"),
+    (
+        "502",
+        "The upstream failed, refused our credentials, or answered outside its protocol",
+    ),
+    (
+        "503",
+        "The upstream is overloaded, or the deployment is at its concurrency limit",
+    ),
+    ("504", "An upstream deadline passed"),
+];
+
+/// OpenAI's error body for each of `statuses`, with the headers an error carries.
+fn error_responses(statuses: &[&str]) -> BTreeMap<String, RefOr<Response>> {
+    MODEL_ERRORS
         .into_iter()
+        .filter(|(status, _)| statuses.contains(status))
         .map(|(status, description)| {
-            let response = ResponseBuilder::new()
+            let mut response = ResponseBuilder::new()
                 .description(description)
+                .header("x-request-id", request_id_header())
                 .content(
                     "application/json",
-                    utoipa::openapi::ContentBuilder::new()
+                    ContentBuilder::new()
                         .schema(Some(Ref::from_schema_name(ErrorBody::name())))
                         .build(),
-                )
-                .build();
-            (status.to_owned(), RefOr::T(response))
+                );
+            if matches!(status, "429" | "503") {
+                response = response.header(
+                    "retry-after",
+                    HeaderBuilder::new()
+                        .schema(u64::schema())
+                        .description(Some(
+                            "Seconds to wait before retrying, when the upstream said",
+                        ))
+                        .build(),
+                );
+            }
+            (status.to_owned(), RefOr::T(response.build()))
         })
         .collect()
+}
+
+fn request_id_header() -> Header {
+    HeaderBuilder::new()
+        .schema(String::schema())
+        .description(Some("The caller's request id, or a generated one"))
+        .build()
+}
+
+/// The errors of a model call: `POST /v1/chat/completions` and `POST /v1/embeddings`.
+pub struct ModelCallErrors;
+
+impl IntoResponses for ModelCallErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_responses(&[
+            "400", "401", "404", "413", "429", "500", "502", "503", "504",
+        ])
     }
 }
+
+/// The errors of `GET /v1/models`, which reads only the catalog.
+pub struct ListModelsErrors;
+
+impl IntoResponses for ListModelsErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_responses(&["401", "500"])
+    }
+}
+
+/// The errors of `GET /v1/models/{id}`, which reads only the catalog.
+pub struct RetrieveModelErrors;
+
+impl IntoResponses for RetrieveModelErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_responses(&["401", "404", "500"])
+    }
+}
+
+// === Registration ===
 
 /// Every route of the app, each registered together with its documentation.
 pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {

@@ -90,33 +90,129 @@ fn documents_exactly_the_routes_the_app_serves() {
     assert_eq!(documented, expected);
 }
 
+/// The paths the app routes, read from the router itself. axum has no API that lists
+/// routes, but a router's `Debug` output names every path it matches; only the main path
+/// router counts, as the fallback router holds axum's own catch-all paths. A route added
+/// with a plain `.route(..)` (so without documentation) shows up here.
+fn routed_paths(app: &axum::Router) -> BTreeSet<String> {
+    let debug = format!("{app:?}");
+    let (main, _fallback) = debug
+        .split_once("fallback_router")
+        .expect("axum's `Router` debug output names its fallback router");
+    let paths: BTreeSet<String> = main
+        .split('"')
+        .filter(|segment| segment.starts_with('/'))
+        .map(|path| path.replace("{*", "{"))
+        .collect();
+    assert!(
+        paths.contains("/healthz"),
+        "axum's `Router` debug output changed; update `routed_paths`: {paths:?}"
+    );
+    paths
+}
+
+/// A concrete URI for a documented path; model ids may contain `/`.
+fn sample_uri(path: &str) -> String {
+    path.replace("{id}", "org/some-model")
+}
+
+/// Whether the app routes `method` on `path`: anything but the fallbacks' answers.
+async fn is_routed(method: &Method, path: &str) -> bool {
+    let response = crate::app(state())
+        .oneshot(
+            Request::builder()
+                .method(method.clone())
+                .uri(sample_uri(path))
+                .body(Body::from("{}"))
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    let body = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .expect("body");
+    let code = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|body| body["error"]["code"].as_str().map(str::to_owned));
+    !matches!(code.as_deref(), Some("unknown_url" | "method_not_allowed"))
+}
+
 #[tokio::test]
-async fn every_documented_operation_is_routed() {
-    for (method, path) in operations(&document()) {
-        let uri = path.replace("{id}", "org/some-model");
-        let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-        let response = crate::app(state())
-            .oneshot(
-                Request::builder()
-                    .method(method.clone())
-                    .uri(&uri)
-                    .body(Body::from("{}"))
-                    .expect("request"),
-            )
-            .await
-            .expect("infallible");
-        let status = response.status();
-        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .expect("body");
-        let code = serde_json::from_slice::<Value>(&body)
-            .ok()
-            .and_then(|body| body["error"]["code"].as_str().map(str::to_owned));
-        assert!(
-            !matches!(code.as_deref(), Some("unknown_url" | "method_not_allowed")),
-            "{method} {uri} is documented but not routed ({status})"
-        );
+async fn the_app_routes_exactly_the_documented_operations() {
+    let documented = operations(&document());
+    let documented_paths: BTreeSet<String> =
+        documented.iter().map(|(_, path)| path.clone()).collect();
+    assert_eq!(
+        routed_paths(&crate::app(state())),
+        documented_paths,
+        "every routed path is documented and every documented path is routed"
+    );
+    let mut routed = BTreeSet::new();
+    for path in &documented_paths {
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ] {
+            if is_routed(&method, path).await {
+                routed.insert((method.as_str().to_lowercase(), path.clone()));
+            }
+        }
     }
+    assert_eq!(routed, documented);
+}
+
+#[test]
+fn model_routes_document_auth_and_error_bodies() {
+    let document = document();
+    for (method, path) in operations(&document) {
+        let operation = &document["paths"][&path][&method];
+        let security = operation["security"].as_array();
+        if !path.starts_with("/v1/") {
+            assert!(security.is_none(), "{method} {path} is open");
+            continue;
+        }
+        // `{}` first: a key is needed only when master keys are configured.
+        let schemes: Vec<String> = security
+            .unwrap_or_else(|| panic!("{method} {path} has no security"))
+            .iter()
+            .map(|requirement| {
+                requirement
+                    .as_object()
+                    .expect("requirement")
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("+")
+            })
+            .collect();
+        assert_eq!(
+            schemes,
+            ["", "bearer", "api_key", "x_api_key"],
+            "{method} {path}"
+        );
+        let responses = operation["responses"].as_object().expect("responses");
+        for status in ["401", "500"] {
+            assert!(
+                responses.contains_key(status),
+                "{method} {path}: no {status}"
+            );
+        }
+        for (status, response) in responses.iter().filter(|(status, _)| *status != "200") {
+            assert_eq!(
+                response["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody",
+                "{method} {path} {status}"
+            );
+            assert!(response["headers"]["x-request-id"].is_object());
+        }
+    }
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["api_key"]["name"], "api-key");
+    assert_eq!(schemes["x_api_key"]["name"], "x-api-key");
 }
 
 #[test]

@@ -43,7 +43,7 @@ const ROUTE: &str = "chat_completions";
                 ("x-switchyard-attempts" = u32, description = "How many deployments were tried"),
             )
         ),
-        crate::openapi::ModelApiErrors,
+        crate::openapi::ModelCallErrors,
     ),
     security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
 )]

@@ -37,7 +37,7 @@ const ROUTE: &str = "embeddings";
                 ("x-switchyard-attempts" = u32, description = "How many deployments were tried"),
             )
         ),
-        crate::openapi::ModelApiErrors,
+        crate::openapi::ModelCallErrors,
     ),
     security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
 )]

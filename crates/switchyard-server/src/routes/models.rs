@@ -26,7 +26,7 @@ fn model_object(route: &Route, created: u64) -> Model {
     tag = "models",
     responses(
         (status = 200, description = "The public model names", body = ModelList),
-        crate::openapi::ModelApiErrors,
+        crate::openapi::ListModelsErrors,
     ),
     security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
 )]
@@ -53,7 +53,7 @@ pub async fn list(State(state): State<AppState>) -> Json<ModelList> {
     params(("id" = String, Path, description = "The model name; it may contain `/`")),
     responses(
         (status = 200, description = "The model", body = Model),
-        crate::openapi::ModelApiErrors,
+        crate::openapi::RetrieveModelErrors,
     ),
     security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
 )]
