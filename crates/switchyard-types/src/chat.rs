@@ -229,6 +229,10 @@ pub enum ToolChoice {
     Required,
     /// The model must call this tool.
     Function { name: String },
+    /// The model may (or, if `required`, must) call only these of the tools it was
+    /// given (OpenAI `allowed_tools`), leaving the tool list itself, and so the
+    /// upstream's prompt cache, untouched.
+    Allowed { names: Vec<String>, required: bool },
 }
 
 /// The shape the caller wants the answer in.

@@ -8,7 +8,8 @@
 //! Where to start reading:
 //! - [`chat`]: [`ChatRequest`], messages of typed [`ContentBlock`]s, tools, sampling.
 //! - [`response`]: [`ChatResponse`], [`Usage`], [`FinishReason`].
-//! - [`stream`]: [`StreamEvent`], the typed events of a streamed answer.
+//! - [`stream`]: [`StreamEvent`], the typed events of a streamed answer, sent in
+//!   [`StreamFrame`]s.
 //! - [`provider`]: the [`Provider`] trait that every upstream adapter and the local
 //!   engine implement, and the [`ProviderError`] that carries retry decisions.
 //!
@@ -33,7 +34,7 @@ pub use provider::{
     CallContext, Capabilities, DeploymentId, DeploymentInfo, EventStream, Provider, UpstreamModel,
 };
 pub use response::{ChatResponse, Choice, FinishReason, TokenLogprob, TopLogprob, Usage};
-pub use stream::StreamEvent;
+pub use stream::{StreamEvent, StreamFrame, usage_in};
 
 /// Fields a protocol carries that the canonical model does not name. Kept verbatim so
 /// a same-protocol hop can put them back on the wire.

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ProviderError, StreamEvent};
+use crate::{ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ProviderError, StreamFrame};
 
-/// A stream of canonical events from one upstream call. Dropping it cancels the call.
-pub type EventStream = BoxStream<'static, Result<StreamEvent, ProviderError>>;
+/// A stream of canonical events from one upstream call, a frame at a time. Dropping it
+/// cancels the call.
+pub type EventStream = BoxStream<'static, Result<StreamFrame, ProviderError>>;
 
 /// The configured name of one deployment (e.g. `gpt4o-eu`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

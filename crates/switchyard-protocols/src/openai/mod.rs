@@ -24,5 +24,5 @@ pub use error::{ErrorBody, ErrorObject};
 pub use models::{Model, ModelList};
 pub use request::{decode_chat_request, from_canonical_request, to_canonical_request};
 pub use response::{from_canonical_response, to_canonical_response};
-pub use stream::{ChunkDecoder, ChunkEncoder};
+pub use stream::{ChunkDecoder, ChunkEncoder, frames_from_response};
 pub use wire::{ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse};

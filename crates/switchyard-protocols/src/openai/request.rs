@@ -326,19 +326,67 @@ fn tool_to_canonical(tool: ToolDefinition, index: usize) -> Result<Tool, DecodeE
 }
 
 fn tool_choice_to_canonical(choice: wire::ToolChoice) -> Result<ToolChoice, DecodeError> {
-    match choice {
-        wire::ToolChoice::Mode(mode) => match mode.as_str() {
-            "auto" => Ok(ToolChoice::Auto),
-            "none" => Ok(ToolChoice::None),
-            "required" => Ok(ToolChoice::Required),
-            other => Err(DecodeError::at(
-                "tool_choice",
-                format!("unknown mode `{other}`; expected `auto`, `none` or `required`"),
+    let object = match choice {
+        wire::ToolChoice::Mode(mode) => {
+            return match mode.as_str() {
+                "auto" => Ok(ToolChoice::Auto),
+                "none" => Ok(ToolChoice::None),
+                "required" => Ok(ToolChoice::Required),
+                other => Err(DecodeError::at(
+                    "tool_choice",
+                    format!("unknown mode `{other}`; expected `auto`, `none` or `required`"),
+                )),
+            };
+        }
+        wire::ToolChoice::Object(object) => object,
+    };
+    match object.kind.as_str() {
+        "function" => match object.function {
+            Some(function) => Ok(ToolChoice::Function {
+                name: function.name,
+            }),
+            None => Err(DecodeError::at(
+                "tool_choice.function",
+                "is required when `type` is `function`",
             )),
         },
-        wire::ToolChoice::Named(named) => Ok(ToolChoice::Function {
-            name: named.function.name,
-        }),
+        "allowed_tools" => {
+            let Some(allowed) = object.allowed_tools else {
+                return Err(DecodeError::at(
+                    "tool_choice.allowed_tools",
+                    "is required when `type` is `allowed_tools`",
+                ));
+            };
+            let required = match allowed.mode.as_str() {
+                "auto" => false,
+                "required" => true,
+                other => {
+                    return Err(DecodeError::at(
+                        "tool_choice.allowed_tools.mode",
+                        format!("unknown mode `{other}`; expected `auto` or `required`"),
+                    ));
+                }
+            };
+            let names = allowed
+                .tools
+                .into_iter()
+                .enumerate()
+                .map(|(index, tool)| match tool.function {
+                    Some(function) if tool.kind == "function" => Ok(function.name),
+                    _ => Err(DecodeError::at(
+                        format!("tool_choice.allowed_tools.tools[{index}]"),
+                        "must be `{\"type\": \"function\", \"function\": {\"name\": ...}}`",
+                    )),
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(ToolChoice::Allowed { names, required })
+        }
+        other => Err(DecodeError::at(
+            "tool_choice.type",
+            format!(
+                "unsupported tool choice type `{other}`; expected `function` or `allowed_tools`"
+            ),
+        )),
     }
 }
 
@@ -388,10 +436,29 @@ pub fn from_canonical_request(
         ToolChoice::Auto => wire::ToolChoice::Mode("auto".to_owned()),
         ToolChoice::None => wire::ToolChoice::Mode("none".to_owned()),
         ToolChoice::Required => wire::ToolChoice::Mode("required".to_owned()),
-        ToolChoice::Function { name } => wire::ToolChoice::Named(wire::NamedToolChoice {
+        ToolChoice::Function { name } => wire::ToolChoice::Object(wire::ToolChoiceObject {
             kind: "function".to_owned(),
-            function: wire::FunctionName { name: name.clone() },
+            function: Some(wire::FunctionName { name: name.clone() }),
+            allowed_tools: None,
+            extra: Default::default(),
         }),
+        ToolChoice::Allowed { names, required } => {
+            wire::ToolChoice::Object(wire::ToolChoiceObject {
+                kind: "allowed_tools".to_owned(),
+                function: None,
+                allowed_tools: Some(wire::AllowedTools {
+                    mode: if *required { "required" } else { "auto" }.to_owned(),
+                    tools: names
+                        .iter()
+                        .map(|name| wire::NamedTool {
+                            kind: "function".to_owned(),
+                            function: Some(wire::FunctionName { name: name.clone() }),
+                        })
+                        .collect(),
+                }),
+                extra: Default::default(),
+            })
+        }
     });
     let response_format = request.response_format.as_ref().map(|format| match format {
         ResponseFormat::Text => wire::ResponseFormat::Text,

@@ -145,6 +145,26 @@ fn errors_name_the_offending_field() {
             "tool_choice",
             "`tool_choice`: unknown mode `sometimes`; expected `auto`, `none` or `required`",
         ),
+        (
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "tool_choice": 1}),
+            "tool_choice",
+            "`tool_choice`: invalid type: integer `1`, expected `auto`, `none`, `required` or a tool choice object",
+        ),
+        (
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "tool_choice": {"type": "function", "function": {}}}),
+            "tool_choice.function",
+            "`tool_choice.function`: missing field `name`",
+        ),
+        (
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "tool_choice": {"type": "allowed_tools", "allowed_tools": {"mode": "maybe", "tools": []}}}),
+            "tool_choice.allowed_tools.mode",
+            "`tool_choice.allowed_tools.mode`: unknown mode `maybe`; expected `auto` or `required`",
+        ),
+        (
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "tool_choice": {"type": "custom", "custom": {"name": "x"}}}),
+            "tool_choice.type",
+            "`tool_choice.type`: unsupported tool choice type `custom`; expected `function` or `allowed_tools`",
+        ),
     ];
     for (body, param, message) in cases {
         let error = decode_error(body.clone());
@@ -194,5 +214,34 @@ fn streaming_requests_always_ask_the_upstream_for_usage() {
     assert_eq!(
         serde_json::to_value(wire.stream_options).expect("serializable"),
         json!({"include_usage": true})
+    );
+}
+
+#[test]
+fn allowed_tools_survive_a_same_protocol_hop() {
+    let body = json!({
+        "model": "m",
+        "messages": [{"role": "user", "content": "weather?"}],
+        "tools": [
+            {"type": "function", "function": {"name": "get_weather"}},
+            {"type": "function", "function": {"name": "get_time"}}
+        ],
+        "tool_choice": {"type": "allowed_tools", "allowed_tools": {
+            "mode": "required",
+            "tools": [{"type": "function", "function": {"name": "get_weather"}}]
+        }}
+    });
+    let request = decode_chat_request(body.to_string().as_bytes()).expect("valid");
+    assert_eq!(
+        request.tool_choice,
+        Some(ToolChoice::Allowed {
+            names: vec!["get_weather".into()],
+            required: true
+        })
+    );
+    let wire = from_canonical_request(&request, "m").expect("encodable");
+    assert_eq!(
+        serde_json::to_value(&wire).expect("serializable")["tool_choice"],
+        body["tool_choice"]
     );
 }

@@ -211,19 +211,73 @@ pub struct FunctionDefinition {
     pub extra: Map<String, Value>,
 }
 
-/// `"none" | "auto" | "required" | {"type":"function","function":{"name":..}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// `"none" | "auto" | "required"`, or an object naming tools:
+/// `{"type":"function","function":{"name":..}}` or
+/// `{"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[..]}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum ToolChoice {
     Mode(String),
-    Named(NamedToolChoice),
+    Object(ToolChoiceObject),
+}
+
+/// Custom so that a wrong shape says what is expected instead of serde's "did not match
+/// any variant of untagged enum", and errors inside the object keep their path.
+impl<'de> Deserialize<'de> for ToolChoice {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ToolChoiceVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for ToolChoiceVisitor {
+            type Value = ToolChoice;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`auto`, `none`, `required` or a tool choice object")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, mode: &str) -> Result<Self::Value, E> {
+                Ok(ToolChoice::Mode(mode.to_owned()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                ToolChoiceObject::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ToolChoice::Object)
+            }
+        }
+
+        deserializer.deserialize_any(ToolChoiceVisitor)
+    }
+}
+
+/// A tool choice object; `type` decides which other field applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ToolChoiceObject {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<FunctionName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_tools: Option<AllowedTools>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The tools the model may call this turn, out of all it was given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AllowedTools {
+    /// `auto` (may call one of them) or `required` (must).
+    pub mode: String,
+    pub tools: Vec<NamedTool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct NamedToolChoice {
+pub struct NamedTool {
     #[serde(rename = "type")]
     pub kind: String,
-    pub function: FunctionName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<FunctionName>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -363,13 +417,19 @@ pub struct ChatCompletionChunk {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ChunkChoice {
     pub index: u32,
+    /// Azure's asynchronous content filter sends choices with filter results only.
+    #[serde(default)]
     pub delta: Delta,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Always present on the wire, `null` when not asked for.
+    #[serde(default)]
     pub logprobs: Option<ChoiceLogprobs>,
+    /// Always present on the wire, `null` until the choice ends.
     pub finish_reason: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -384,6 +444,8 @@ pub struct Delta {
     pub tool_calls: Option<Vec<ToolCallDelta>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]

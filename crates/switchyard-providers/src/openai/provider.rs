@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use secrecy::ExposeSecret;
 use switchyard_protocols::openai::{
@@ -237,14 +238,25 @@ impl OpenAiCompatProvider {
         let body = self
             .within(deadline, "complete response", total, response.bytes())
             .await?;
-        decode(&body).map_err(|error| {
-            ProviderError::new(
+        decode(&body).map_err(|error| match ErrorBody::parse_lenient(&body) {
+            // Some servers report a failure with status 200 and an error body.
+            Some(upstream) => ProviderError::new(
+                ErrorKind::Upstream,
+                crate::scrub::scrub(
+                    &format!(
+                        "upstream `{}` failed: {}",
+                        self.provider_name, upstream.message
+                    ),
+                    &self.secrets(),
+                ),
+            ),
+            None => ProviderError::new(
                 ErrorKind::Upstream,
                 format!(
                     "upstream `{}` sent a response that is not valid for its protocol: {error}",
                     self.provider_name
                 ),
-            )
+            ),
         })
     }
 
@@ -259,6 +271,14 @@ impl OpenAiCompatProvider {
                 .with_cause(error)
         })
     }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
 #[async_trait::async_trait]
@@ -291,6 +311,18 @@ impl Provider for OpenAiCompatProvider {
         let body = self.encode_chat(&request)?;
         let permit = self.permit().await?;
         let response = self.post(&self.urls.chat, body, cx, deadline).await?;
+        if is_json(response.headers()) {
+            // Some servers ignore `stream: true` and send the whole completion at once;
+            // it is replayed as frames, so the caller still gets a stream.
+            let answer = self
+                .read_body(response, deadline, |body| {
+                    switchyard_protocols::decode::from_json::<openai::ChatCompletionResponse>(body)
+                })
+                .await?;
+            drop(permit);
+            let frames = openai::frames_from_response(answer);
+            return Ok(futures::stream::iter(frames.into_iter().map(Ok)).boxed());
+        }
         let timeouts = self.config.timeouts;
         let reader = SseReader::new(
             response,

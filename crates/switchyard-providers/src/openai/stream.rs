@@ -4,13 +4,12 @@
 //! event has arrived, so an upstream that accepts the request and then fails or stalls
 //! before saying anything can still be replaced by a fallback deployment.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use switchyard_protocols::openai::{ChunkDecoder, ErrorBody};
-use switchyard_types::{ErrorKind, EventStream, ProviderError, StreamEvent};
+use switchyard_types::{ErrorKind, EventStream, ProviderError, StreamEvent, StreamFrame};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::sse::SseReader;
@@ -19,7 +18,6 @@ struct StreamState {
     reader: SseReader,
     decoder: ChunkDecoder,
     provider: Arc<str>,
-    pending: VecDeque<StreamEvent>,
     saw_finish: bool,
     done: bool,
     /// Held until the stream ends or is dropped, so the deployment's concurrency limit
@@ -28,12 +26,9 @@ struct StreamState {
 }
 
 impl StreamState {
-    /// The next canonical event, or `None` once the upstream said `[DONE]`.
-    async fn next_event(&mut self) -> Option<Result<StreamEvent, ProviderError>> {
+    /// The next canonical frame, or `None` once the upstream said `[DONE]`.
+    async fn next_frame(&mut self) -> Option<Result<StreamFrame, ProviderError>> {
         loop {
-            if let Some(event) = self.pending.pop_front() {
-                return Some(Ok(event));
-            }
             if self.done {
                 return None;
             }
@@ -61,11 +56,13 @@ impl StreamState {
                 continue;
             }
             match self.decoder.decode_data(data.as_bytes()) {
-                Ok(events) => {
-                    self.saw_finish |= events
+                // A chunk that says nothing new (a bare role announcement) is skipped.
+                Ok(frame) if frame.is_empty() => {}
+                Ok(frame) => {
+                    self.saw_finish |= frame
                         .iter()
                         .any(|event| matches!(event, StreamEvent::Finish { .. }));
-                    self.pending.extend(events);
+                    return Some(Ok(frame));
                 }
                 // OpenAI reports a failure after the stream started as an event with
                 // an error body instead of a chunk.
@@ -94,14 +91,13 @@ impl StreamState {
         }
     }
 
-    fn fail(&mut self, error: ProviderError) -> Option<Result<StreamEvent, ProviderError>> {
+    fn fail(&mut self, error: ProviderError) -> Option<Result<StreamFrame, ProviderError>> {
         self.done = true;
-        self.pending.clear();
         Some(Err(error))
     }
 }
 
-/// Waits for the first event, then hands back the whole stream.
+/// Waits for the first frame, then hands back the whole stream.
 pub(super) async fn open_event_stream(
     reader: SseReader,
     provider: Arc<str>,
@@ -112,13 +108,12 @@ pub(super) async fn open_event_stream(
         reader,
         decoder: ChunkDecoder::new(),
         provider,
-        pending: VecDeque::new(),
         saw_finish: false,
         done: false,
         _permit: permit,
     };
-    let first = match state.next_event().await {
-        Some(Ok(event)) => event,
+    let first = match state.next_frame().await {
+        Some(Ok(frame)) => frame,
         Some(Err(error)) => return Err(error),
         None => {
             return Err(ProviderError::new(
@@ -127,12 +122,12 @@ pub(super) async fn open_event_stream(
             ));
         }
     };
-    // The first event may have waited the longer first-byte deadline; from here on the
+    // The first frame may have waited the longer first-byte deadline; from here on the
     // idle gap applies.
     state.reader.set_idle(idle);
     let rest = futures::stream::unfold(state, |mut state| async move {
-        let event = state.next_event().await?;
-        Some((event, state))
+        let frame = state.next_frame().await?;
+        Some((frame, state))
     });
     Ok(futures::stream::once(async move { Ok(first) })
         .chain(rest)

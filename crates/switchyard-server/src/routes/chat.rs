@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use switchyard_protocols::openai::{self, ChunkEncoder};
 use switchyard_router::{RouteError, execute};
-use switchyard_types::{EventStream, StreamEvent};
+use switchyard_types::{EventStream, usage_in};
 
 use super::served_by_headers;
 use crate::accounting::Accounting;
@@ -161,7 +161,7 @@ struct SseState {
     accounting: Option<Accounting>,
 }
 
-/// Encodes canonical events as OpenAI chunks, ending with `data: [DONE]`. An upstream
+/// Encodes canonical frames as OpenAI chunks, ending with `data: [DONE]`. An upstream
 /// failure after the stream has started cannot change the status any more: it is sent
 /// as an OpenAI error event, and the stream ends there.
 fn sse_events(
@@ -179,13 +179,13 @@ fn sse_events(
         state.accounting.as_ref()?;
         loop {
             match state.events.next().await {
-                Some(Ok(event)) => {
-                    if let (StreamEvent::Usage(usage), Some(accounting)) =
-                        (&event, state.accounting.as_mut())
+                Some(Ok(frame)) => {
+                    if let (Some(usage), Some(accounting)) =
+                        (usage_in(&frame), state.accounting.as_mut())
                     {
                         accounting.set_usage(usage.clone());
                     }
-                    let Some(chunk) = state.encoder.encode(event) else {
+                    let Some(chunk) = state.encoder.encode(frame) else {
                         continue;
                     };
                     let data = serde_json::to_string(&chunk).unwrap_or_default();

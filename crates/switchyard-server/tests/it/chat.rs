@@ -40,10 +40,41 @@ async fn generates_a_request_id_when_the_caller_sends_none() {
         .chat(json!({"model": "gpt", "messages": user("x")}))
         .await;
     let id = header(&response, "x-request-id").expect("an id").to_owned();
-    assert_eq!(id.len(), 36, "a UUID: {id}");
+    assert_eq!(id.len(), 32, "32 hex digits: {id}");
+    assert!(id.bytes().all(|byte| byte.is_ascii_hexdigit()), "{id}");
     // The same id travels upstream for correlation.
     let upstream = &server.primary.requests()[0];
     assert_eq!(upstream.header("x-request-id"), Some(id.as_str()));
+
+    let next = server
+        .chat(json!({"model": "gpt", "messages": user("x")}))
+        .await;
+    assert_ne!(header(&next, "x-request-id"), Some(id.as_str()));
+}
+
+#[tokio::test]
+async fn replaces_a_request_id_too_long_to_log() {
+    let server = TestServer::start().await;
+    let long = "r".repeat(129);
+    let response = server
+        .post("/v1/chat/completions")
+        .header("x-request-id", &long)
+        .json(&json!({"model": "gpt", "messages": user("x")}))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), 200);
+    let id = header(&response, "x-request-id").expect("an id");
+    assert_eq!(id.len(), 32, "a generated id: {id}");
+    let longest = "r".repeat(128);
+    let response = server
+        .post("/v1/chat/completions")
+        .header("x-request-id", &longest)
+        .json(&json!({"model": "gpt", "messages": user("x")}))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(header(&response, "x-request-id"), Some(longest.as_str()));
 }
 
 #[tokio::test]

@@ -235,3 +235,83 @@ async fn a_client_disconnect_cancels_the_upstream_call() {
         "a cancelled request is counted as 499:\n{metrics}"
     );
 }
+
+#[tokio::test]
+async fn an_upstream_that_answers_a_stream_request_with_json_is_replayed_as_a_stream() {
+    let server = TestServer::start().await;
+    let mut answer = fixtures::chat_completion("mock-gpt", "all at once");
+    answer["usage"] = fixtures::usage(5, 3);
+    server.primary.push(
+        Route::ChatCompletions,
+        Script::Reply {
+            status: 200,
+            body: answer,
+            headers: Vec::new(),
+        },
+    );
+    let response = server.chat(stream_request("gpt", true)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-type"), Some("text/event-stream"));
+    let data = sse_data(response).await;
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    let chunks = chunks(&data);
+    assert_eq!(text_of(&chunks), "all at once");
+    assert_eq!(chunks.last().expect("chunks")["usage"]["prompt_tokens"], 5);
+}
+
+#[tokio::test]
+async fn vendor_fields_and_chunk_boundaries_survive_a_streamed_hop() {
+    let server = TestServer::start().await;
+    let header_fields = |padding: &str| {
+        json!({"id": "chatcmpl-v", "object": "chat.completion.chunk", "created": 1,
+               "model": "mock-gpt", "system_fingerprint": "fp_1", "obfuscation": padding})
+    };
+    let with = |mut chunk: Value, choices: Value| {
+        chunk["choices"] = choices;
+        chunk
+    };
+    let logprob = json!({"content": [{"token": "Hi", "logprob": -0.5, "bytes": [72, 105],
+                         "top_logprobs": []}], "refusal": null});
+    let upstream = vec![
+        with(
+            header_fields("a"),
+            json!([{"index": 0, "delta": {"role": "assistant", "content": ""},
+                    "logprobs": null, "finish_reason": null}]),
+        ),
+        with(
+            header_fields("bb"),
+            json!([{"index": 0, "delta": {"content": "Hi", "x_vendor_delta": 1},
+                    "logprobs": logprob, "finish_reason": null,
+                    "content_filter_results": {"hate": {"filtered": false}}}]),
+        ),
+        with(
+            header_fields("ccc"),
+            json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": "stop"}]),
+        ),
+    ];
+    server.primary.push(
+        Route::ChatCompletions,
+        Script::Stream {
+            chunks: upstream.clone(),
+            delay_ms: 0,
+            end: StreamEnd::Done,
+        },
+    );
+    let data = sse_data(server.chat(stream_request("gpt", false)).await).await;
+    let received = chunks(&data);
+    assert_eq!(
+        received.len(),
+        upstream.len(),
+        "one chunk per upstream chunk"
+    );
+    let second = &received[1];
+    assert_eq!(second["obfuscation"], "bb");
+    assert_eq!(second["choices"][0]["delta"]["content"], "Hi");
+    assert_eq!(second["choices"][0]["delta"]["x_vendor_delta"], 1);
+    assert_eq!(second["choices"][0]["logprobs"], logprob);
+    assert_eq!(
+        second["choices"][0]["content_filter_results"],
+        upstream[1]["choices"][0]["content_filter_results"]
+    );
+    assert_eq!(received[2]["obfuscation"], "ccc");
+}
