@@ -3,6 +3,6 @@
 # serves. Extra arguments go to `switchyard serve` (e.g. --config switchyard.toml).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchyard/target}"
+source scripts/env.sh
 cargo build --release --locked -p switchyard
 exec "$CARGO_TARGET_DIR/release/switchyard" serve "$@"

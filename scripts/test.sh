@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Builds are kept outside the clone so a fresh clone reuses earlier work.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchyard/target}"
+source scripts/env.sh
 
 step() { printf '\n== %s\n' "$*"; }
 

@@ -70,6 +70,15 @@ impl AppState {
 
     /// Builds one provider per deployment and one route per public model name.
     pub fn from_config(config: &Config) -> Result<Self, BuildError> {
+        Self::from_config_and_routes(config, Vec::new())
+    }
+
+    /// As [`AppState::from_config`], plus routes built elsewhere (the local models the
+    /// binary loads), listed after the configured ones.
+    pub fn from_config_and_routes(
+        config: &Config,
+        extra_routes: Vec<Route>,
+    ) -> Result<Self, BuildError> {
         let mut providers = std::collections::HashMap::<&str, Arc<dyn Provider>>::new();
         for deployment in &config.deployments {
             let provider: Arc<dyn Provider> = match &deployment.kind {
@@ -100,7 +109,10 @@ impl AppState {
             max_body_bytes: config.server.max_body_bytes,
             master_keys: config.server.master_keys.clone(),
         };
-        Ok(AppState::new(Catalog::new(routes), settings))
+        Ok(AppState::new(
+            Catalog::new(routes.chain(extra_routes)),
+            settings,
+        ))
     }
 
     pub fn catalog(&self) -> &Catalog {

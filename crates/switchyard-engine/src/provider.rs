@@ -1,0 +1,479 @@
+//! The engine as a [`Provider`]: routing, metering and every ingress dialect treat a
+//! local model exactly like a hosted one.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use llama_cpp_2::token::LlamaToken;
+use switchyard_types::{
+    CallContext, Capabilities, ChatRequest, ChatResponse, Choice, ContentBlock, DeploymentId,
+    DeploymentInfo, ErrorKind, EventStream, FinishReason, Message, Provider, ProviderError, Role,
+    StreamEvent, UpstreamModel, Usage,
+};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use crate::llama::{GenEvent, Job, SamplingParams, TextModel};
+
+/// The provider name local models report (`x-switchyard-provider`, metrics).
+pub const PROVIDER_NAME: &str = "local";
+
+/// A loaded generation model, served as a deployment.
+pub struct LocalTextProvider {
+    info: DeploymentInfo,
+    model: Arc<TextModel>,
+}
+
+impl std::fmt::Debug for LocalTextProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalTextProvider")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalTextProvider {
+    pub fn new(deployment: &str, model: Arc<TextModel>) -> Self {
+        let info = DeploymentInfo {
+            id: DeploymentId::new(deployment),
+            provider: Arc::from(PROVIDER_NAME),
+            upstream_model: Arc::from(model.name()),
+            capabilities: Capabilities {
+                chat: true,
+                streaming: true,
+                tools: false,
+                vision: false,
+                json_schema: false,
+                embeddings: false,
+            },
+        };
+        LocalTextProvider { info, model }
+    }
+
+    /// Turns a request into one job per choice; each job reports on its own channel.
+    fn start(
+        &self,
+        request: &ChatRequest,
+    ) -> Result<(Vec<UnboundedReceiver<GenEvent>>, u32), ProviderError> {
+        check_supported(request)?;
+        let prompt = self.model.chat_prompt(request)?;
+        let limit = self.model.context_limit();
+        if prompt.len() >= limit {
+            return Err(ProviderError::new(
+                ErrorKind::ContextLengthExceeded,
+                format!(
+                    "this model's context is {limit} tokens, but the messages take {} tokens",
+                    prompt.len()
+                ),
+            )
+            .with_param(Some("messages".to_owned()))
+            .with_code(Some("context_length_exceeded".to_owned())));
+        }
+        let room = (limit - prompt.len()) as u32;
+        let max_tokens = request.sampling.max_tokens.unwrap_or(room).min(room);
+        let stop: Vec<String> = request
+            .sampling
+            .stop
+            .as_ref()
+            .map(|stop| stop.as_slice().to_vec())
+            .unwrap_or_default();
+        let logprobs = request
+            .sampling
+            .logprobs
+            .unwrap_or(false)
+            .then(|| request.sampling.top_logprobs.unwrap_or(0));
+        let sampling = sampling_params(request, &self.model)?;
+        let choices = request.sampling.n.unwrap_or(1).max(1);
+        let mut receivers = Vec::with_capacity(choices as usize);
+        for choice in 0..choices {
+            let (events, receiver) = unbounded_channel();
+            let mut sampling = sampling.clone();
+            // Alternatives from one seeded request must differ from each other and
+            // still be reproducible.
+            sampling.seed = sampling.seed.map(|seed| seed.wrapping_add(choice));
+            self.model.generator().submit(Job {
+                prompt: prompt.clone(),
+                sampling,
+                max_tokens,
+                stop: stop.clone(),
+                logprobs,
+                events,
+            })?;
+            receivers.push(receiver);
+        }
+        Ok((receivers, prompt.len() as u32))
+    }
+}
+
+/// What the engine cannot do yet is refused by name, not silently ignored.
+fn check_supported(request: &ChatRequest) -> Result<(), ProviderError> {
+    for message in &request.messages {
+        for block in &message.content {
+            let unsupported = match block {
+                ContentBlock::Image { .. } => Some("image input"),
+                ContentBlock::Opaque { .. } => Some("content parts of this type"),
+                _ => None,
+            };
+            if let Some(what) = unsupported {
+                return Err(ProviderError::new(
+                    ErrorKind::InvalidRequest,
+                    format!("the local model does not accept {what}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sampling_params(
+    request: &ChatRequest,
+    model: &TextModel,
+) -> Result<SamplingParams, ProviderError> {
+    let sampling = &request.sampling;
+    let extra_f32 = |key: &str| {
+        request
+            .extra
+            .get(key)
+            .and_then(|value| value.as_f64())
+            .map(|v| v as f32)
+    };
+    let mut params = SamplingParams {
+        temperature: sampling.temperature.map_or(1.0, |t| t as f32),
+        top_p: sampling.top_p.map_or(1.0, |p| p as f32),
+        top_k: request
+            .extra
+            .get("top_k")
+            .and_then(|value| value.as_i64())
+            .unwrap_or(0) as i32,
+        min_p: extra_f32("min_p").unwrap_or(0.0),
+        repetition_penalty: extra_f32("repetition_penalty").unwrap_or(1.0),
+        presence_penalty: sampling.presence_penalty.unwrap_or(0.0) as f32,
+        frequency_penalty: sampling.frequency_penalty.unwrap_or(0.0) as f32,
+        seed: sampling.seed.map(|seed| seed as u32),
+        ..SamplingParams::default()
+    };
+    if let Some(biases) = request
+        .extra
+        .get("logit_bias")
+        .and_then(|value| value.as_object())
+    {
+        let vocabulary = model.model().n_vocab();
+        for (token, bias) in biases {
+            let id = token
+                .parse::<i32>()
+                .ok()
+                .filter(|id| (0..vocabulary).contains(id));
+            let (Some(id), Some(bias)) = (id, bias.as_f64()) else {
+                return Err(ProviderError::new(
+                    ErrorKind::InvalidRequest,
+                    format!(
+                        "logit_bias: `{token}` is not a token id of this model with a numeric bias"
+                    ),
+                )
+                .with_param(Some("logit_bias".to_owned())));
+            };
+            params.logit_bias.push((LlamaToken(id), bias as f32));
+        }
+    }
+    Ok(params)
+}
+
+fn completion_id() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    format!("chatcmpl-local-{nanos:x}")
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// Merges the choices' event channels into frames: `Start`, then text and logprobs as
+/// they come, a `Finish` per choice, and `Usage` once every choice is done.
+fn frames(
+    receivers: Vec<UnboundedReceiver<GenEvent>>,
+    model: String,
+    prompt_tokens: u32,
+) -> EventStream {
+    let start = vec![StreamEvent::Start {
+        id: completion_id(),
+        model,
+        created: unix_now(),
+        extra: Default::default(),
+    }];
+    let choices = receivers.len();
+    let tagged = receivers.into_iter().enumerate().map(|(choice, receiver)| {
+        tokio_stream::wrappers::UnboundedReceiverStream::new(receiver)
+            .map(move |event| (choice as u32, event))
+    });
+    let merged = futures::stream::select_all(tagged);
+    let mut remaining = choices;
+    let mut completion_tokens = 0u64;
+    let body = merged
+        .filter_map(move |(choice, event)| {
+            let frame = match event {
+                GenEvent::Text { text, logprob } => {
+                    let mut frame = vec![StreamEvent::TextDelta { choice, text }];
+                    if let Some(logprob) = logprob {
+                        frame.push(StreamEvent::Logprobs {
+                            choice,
+                            tokens: vec![logprob],
+                        });
+                    }
+                    Some(Ok(frame))
+                }
+                GenEvent::Done {
+                    finish,
+                    completion_tokens: generated,
+                    ..
+                } => {
+                    completion_tokens += u64::from(generated);
+                    remaining -= 1;
+                    let mut frame = vec![StreamEvent::Finish {
+                        choice,
+                        reason: finish,
+                    }];
+                    if remaining == 0 {
+                        frame.push(StreamEvent::Usage(Usage {
+                            input_tokens: u64::from(prompt_tokens),
+                            output_tokens: completion_tokens,
+                            ..Usage::default()
+                        }));
+                    }
+                    Some(Ok(frame))
+                }
+                GenEvent::Failed(error) => Some(Err(error)),
+            };
+            futures::future::ready(frame)
+        })
+        // Nothing follows a failure.
+        .scan(false, |failed, item| {
+            if *failed {
+                return futures::future::ready(None);
+            }
+            *failed = item.is_err();
+            futures::future::ready(Some(item))
+        });
+    futures::stream::once(futures::future::ready(Ok(start)))
+        .chain(body)
+        .boxed()
+}
+
+#[async_trait::async_trait]
+impl Provider for LocalTextProvider {
+    fn info(&self) -> &DeploymentInfo {
+        &self.info
+    }
+
+    async fn chat(
+        &self,
+        request: ChatRequest,
+        _: &CallContext,
+    ) -> Result<ChatResponse, ProviderError> {
+        let (receivers, prompt_tokens) = self.start(&request)?;
+        let mut stream = frames(receivers, self.model.name().to_owned(), prompt_tokens);
+        let mut response = ChatResponse {
+            id: String::new(),
+            model: String::new(),
+            created: 0,
+            choices: Vec::new(),
+            usage: None,
+            extra: Default::default(),
+        };
+        let mut texts: Vec<String> = Vec::new();
+        let mut logprobs: Vec<Option<Vec<switchyard_types::TokenLogprob>>> = Vec::new();
+        let mut finishes: Vec<Option<FinishReason>> = Vec::new();
+        let grow = |index: usize,
+                    texts: &mut Vec<String>,
+                    logprobs: &mut Vec<_>,
+                    finishes: &mut Vec<_>| {
+            while texts.len() <= index {
+                texts.push(String::new());
+                logprobs.push(None);
+                finishes.push(None);
+            }
+        };
+        while let Some(frame) = stream.next().await {
+            for event in frame? {
+                match event {
+                    StreamEvent::Start {
+                        id, model, created, ..
+                    } => {
+                        (response.id, response.model, response.created) = (id, model, created);
+                    }
+                    StreamEvent::TextDelta { choice, text } => {
+                        grow(choice as usize, &mut texts, &mut logprobs, &mut finishes);
+                        texts[choice as usize].push_str(&text);
+                    }
+                    StreamEvent::Logprobs { choice, tokens } => {
+                        grow(choice as usize, &mut texts, &mut logprobs, &mut finishes);
+                        logprobs[choice as usize]
+                            .get_or_insert_with(Vec::new)
+                            .extend(tokens);
+                    }
+                    StreamEvent::Finish { choice, reason } => {
+                        grow(choice as usize, &mut texts, &mut logprobs, &mut finishes);
+                        finishes[choice as usize] = Some(reason);
+                    }
+                    StreamEvent::Usage(usage) => response.usage = Some(usage),
+                    _ => {}
+                }
+            }
+        }
+        response.choices = texts
+            .into_iter()
+            .zip(logprobs)
+            .zip(finishes)
+            .enumerate()
+            .map(|(index, ((text, logprobs), finish_reason))| Choice {
+                index: index as u32,
+                message: Message::text(Role::Assistant, text),
+                finish_reason,
+                logprobs,
+                extra: Default::default(),
+            })
+            .collect();
+        Ok(response)
+    }
+
+    async fn chat_stream(
+        &self,
+        request: ChatRequest,
+        _: &CallContext,
+    ) -> Result<EventStream, ProviderError> {
+        let (receivers, prompt_tokens) = self.start(&request)?;
+        Ok(frames(
+            receivers,
+            self.model.name().to_owned(),
+            prompt_tokens,
+        ))
+    }
+
+    async fn list_models(&self, _: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError> {
+        Ok(vec![UpstreamModel {
+            id: self.model.name().to_owned(),
+            owned_by: Some(PROVIDER_NAME.to_owned()),
+            created: None,
+        }])
+    }
+}
+
+/// A loaded sentence encoder, served as an embeddings deployment.
+pub struct LocalEmbedProvider {
+    info: DeploymentInfo,
+    encoder: Arc<crate::embed::SentenceEncoder>,
+    /// One batch at a time: the encoder already uses every core.
+    running: Arc<tokio::sync::Semaphore>,
+}
+
+impl std::fmt::Debug for LocalEmbedProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalEmbedProvider")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalEmbedProvider {
+    pub fn new(deployment: &str, model: &str, encoder: Arc<crate::embed::SentenceEncoder>) -> Self {
+        let info = DeploymentInfo {
+            id: DeploymentId::new(deployment),
+            provider: Arc::from(PROVIDER_NAME),
+            upstream_model: Arc::from(model),
+            capabilities: Capabilities {
+                chat: false,
+                streaming: false,
+                tools: false,
+                vision: false,
+                json_schema: false,
+                embeddings: true,
+            },
+        };
+        LocalEmbedProvider {
+            info,
+            encoder,
+            running: Arc::new(tokio::sync::Semaphore::new(1)),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for LocalEmbedProvider {
+    fn info(&self) -> &DeploymentInfo {
+        &self.info
+    }
+
+    async fn chat(&self, _: ChatRequest, _: &CallContext) -> Result<ChatResponse, ProviderError> {
+        Err(ProviderError::unsupported(
+            "chat completions (this is an embedding model)",
+        ))
+    }
+
+    async fn chat_stream(
+        &self,
+        _: ChatRequest,
+        _: &CallContext,
+    ) -> Result<EventStream, ProviderError> {
+        Err(ProviderError::unsupported(
+            "chat completions (this is an embedding model)",
+        ))
+    }
+
+    async fn embed(
+        &self,
+        request: switchyard_types::EmbedRequest,
+        _: &CallContext,
+    ) -> Result<switchyard_types::EmbedResponse, ProviderError> {
+        let dimensions = self.encoder.dimensions();
+        if let Some(asked) = request.dimensions
+            && asked as usize != dimensions
+        {
+            return Err(ProviderError::new(
+                ErrorKind::InvalidRequest,
+                format!("this model's embeddings have {dimensions} dimensions and cannot be shortened; got {asked}"),
+            )
+            .with_param(Some("dimensions".to_owned())));
+        }
+        let texts = match request.input {
+            switchyard_types::EmbedInput::Texts(texts) => texts,
+            switchyard_types::EmbedInput::Tokens(_) => {
+                return Err(ProviderError::new(
+                    ErrorKind::InvalidRequest,
+                    "this model takes text input: token ids from another tokenizer mean nothing to it",
+                )
+                .with_param(Some("input".to_owned())));
+            }
+        };
+        let _turn = self.running.clone().acquire_owned().await.map_err(|_| {
+            ProviderError::new(ErrorKind::Internal, "the embedding engine has stopped")
+        })?;
+        let encoder = self.encoder.clone();
+        let (embeddings, tokens) = tokio::task::spawn_blocking(move || encoder.encode(&texts))
+            .await
+            .map_err(|error| {
+                ProviderError::new(
+                    ErrorKind::Internal,
+                    format!("the encoder panicked: {error}"),
+                )
+            })??;
+        Ok(switchyard_types::EmbedResponse {
+            model: self.info.upstream_model.to_string(),
+            embeddings,
+            usage: Usage {
+                input_tokens: tokens,
+                ..Usage::default()
+            },
+        })
+    }
+
+    async fn list_models(&self, _: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError> {
+        Ok(vec![UpstreamModel {
+            id: self.info.upstream_model.to_string(),
+            owned_by: Some(PROVIDER_NAME.to_owned()),
+            created: None,
+        }])
+    }
+}

@@ -1,0 +1,34 @@
+# Sourced by serve.sh and test.sh: the build environment both need.
+#  - cargo's target directory outside the clone, so a fresh clone reuses earlier builds;
+#  - CMake and libclang (llama.cpp's build and its bindings), from Debian when missing;
+#  - llama.cpp's CPU level: the AVX2 floor from .cargo/config.toml, raised to AVX-512
+#    when this CPU has it. AMX stays off whatever CPUID claims.
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchyard/target}"
+
+install_build_tools() {
+  local missing=()
+  command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+  if ! compgen -G "/usr/lib/llvm-*/lib/libclang.so*" >/dev/null \
+    && ! compgen -G "/usr/lib/*/libclang*.so*" >/dev/null; then
+    missing+=(libclang-dev)
+  fi
+  ((${#missing[@]} == 0)) && return 0
+  echo "Installing build tools from Debian: ${missing[*]}" >&2
+  local sudo=()
+  [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null \
+    || { "${sudo[@]}" apt-get update >/dev/null && "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } \
+    || { echo "error: cannot install ${missing[*]} (needed to build llama.cpp); install them and retry" >&2; return 1; }
+}
+
+cpu_has() { grep -qw "$1" /proc/cpuinfo 2>/dev/null; }
+
+if cpu_has avx512f && cpu_has avx512bw && cpu_has avx512vl && cpu_has avx512dq; then
+  export GGML_AVX512="${GGML_AVX512:-ON}"
+  cpu_has avx512vbmi && export GGML_AVX512_VBMI="${GGML_AVX512_VBMI:-ON}"
+  cpu_has avx512_vnni && export GGML_AVX512_VNNI="${GGML_AVX512_VNNI:-ON}"
+  cpu_has avx512_bf16 && export GGML_AVX512_BF16="${GGML_AVX512_BF16:-ON}"
+fi
+
+install_build_tools
