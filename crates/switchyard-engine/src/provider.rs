@@ -50,6 +50,10 @@ impl LocalTextProvider {
         LocalTextProvider { info, model }
     }
 
+    pub fn model(&self) -> &TextModel {
+        &self.model
+    }
+
     /// Turns a request into one job per choice; each job reports on its own channel.
     fn start(
         &self,

@@ -88,6 +88,33 @@ impl Default for PullOptions {
     }
 }
 
+/// The installed manifest of `model`, pulling it first if it is missing. Safe to call
+/// from several processes at once: they take turns, and only the first one pulls.
+pub fn ensure(
+    store: &ModelStore,
+    model: &BuiltinModel,
+    options: &PullOptions,
+    progress: &dyn PullProgress,
+) -> Result<Manifest, PullError> {
+    if let Some(manifest) = store.manifest(model.name).map_err(io(store.root()))? {
+        return Ok(manifest);
+    }
+    let _lock = lock(store, model)?;
+    match store.manifest(model.name).map_err(io(store.root()))? {
+        Some(manifest) => Ok(manifest),
+        None => pull(store, model, options, progress),
+    }
+}
+
+/// An exclusive lock on pulling `model`, released when dropped.
+fn lock(store: &ModelStore, model: &BuiltinModel) -> Result<File, PullError> {
+    std::fs::create_dir_all(store.root()).map_err(io(store.root()))?;
+    let path = store.root().join(format!(".{}.lock", model.name));
+    let file = File::create(&path).map_err(io(&path))?;
+    file.lock().map_err(io(&path))?;
+    Ok(file)
+}
+
 /// Installs `model` into `store` (replacing an earlier install) and returns its manifest.
 pub fn pull(
     store: &ModelStore,

@@ -27,7 +27,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Chat with a model: streams the answer to the terminal.
     Chat(ChatArgs),
-    /// List the configured models.
+    /// List models: the installed local ones, a config file's, or a running server's.
     Models(ModelsArgs),
     /// Download a built-in local model, verify it and install it.
     Pull(PullArgs),
@@ -101,6 +101,10 @@ pub struct ModelsArgs {
     /// The API key for `--url`.
     #[arg(long, env = "SWITCHYARD_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// Where local models are stored, listed when neither --config nor --url is given
+    /// [default: $SWITCHYARD_HOME, else the XDG data dir].
+    #[arg(long, env = "SWITCHYARD_HOME")]
+    pub home: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

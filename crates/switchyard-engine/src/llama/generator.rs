@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use llama_cpp_2::context::LlamaContext;
@@ -62,12 +62,41 @@ pub enum GenEvent {
     Failed(ProviderError),
 }
 
+/// Counters the actor keeps and anyone may read.
+#[derive(Debug, Default)]
+pub struct GeneratorStats {
+    /// Jobs submitted and not yet finished.
+    load: AtomicUsize,
+    /// Prompt tokens run through the model.
+    prompt_tokens_computed: AtomicU64,
+    /// Prompt tokens whose cache was reused from an earlier request instead.
+    prompt_tokens_reused: AtomicU64,
+}
+
+impl GeneratorStats {
+    /// Requests running or queued.
+    pub fn load(&self) -> usize {
+        self.load.load(Ordering::Acquire)
+    }
+
+    pub fn prompt_tokens_computed(&self) -> u64 {
+        self.prompt_tokens_computed.load(Ordering::Relaxed)
+    }
+
+    pub fn prompt_tokens_reused(&self) -> u64 {
+        self.prompt_tokens_reused.load(Ordering::Relaxed)
+    }
+
+    fn finished(&self, jobs: usize) {
+        self.load.fetch_sub(jobs, Ordering::AcqRel);
+    }
+}
+
 /// The handle requests are submitted through. Cheap to clone.
 #[derive(Clone)]
 pub struct Generator {
     jobs: mpsc::Sender<Job>,
-    /// Jobs submitted and not yet finished.
-    load: Arc<AtomicUsize>,
+    stats: Arc<GeneratorStats>,
     capacity: usize,
 }
 
@@ -81,8 +110,8 @@ impl Generator {
     ) -> Result<Self, ProviderError> {
         let (jobs, receiver) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::channel();
-        let load = Arc::new(AtomicUsize::new(0));
-        let actor_load = load.clone();
+        let stats = Arc::new(GeneratorStats::default());
+        let actor_stats = stats.clone();
         std::thread::Builder::new()
             .name(format!("engine-{name}"))
             .spawn(move || {
@@ -113,7 +142,7 @@ impl Generator {
                     }
                 };
                 let _ = ready_tx.send(Ok(()));
-                Actor::new(&model, context, extra_stop_tokens, limits, actor_load).run(receiver);
+                Actor::new(&model, context, extra_stop_tokens, limits, actor_stats).run(receiver);
             })
             .map_err(|error| {
                 ProviderError::new(ErrorKind::Internal, "cannot start the engine thread")
@@ -124,16 +153,20 @@ impl Generator {
         })??;
         Ok(Generator {
             jobs,
-            load,
+            stats,
             capacity: limits.max_sequences as usize + limits.queue_limit,
         })
     }
 
+    pub fn stats(&self) -> &GeneratorStats {
+        &self.stats
+    }
+
     /// Queues a job, or refuses it when the engine is full.
     pub fn submit(&self, job: Job) -> Result<(), ProviderError> {
-        let previous = self.load.fetch_add(1, Ordering::AcqRel);
+        let previous = self.stats.load.fetch_add(1, Ordering::AcqRel);
         if previous >= self.capacity {
-            self.load.fetch_sub(1, Ordering::AcqRel);
+            self.stats.finished(1);
             return Err(ProviderError::new(
                 ErrorKind::RateLimited,
                 format!(
@@ -144,7 +177,7 @@ impl Generator {
             .with_retry(RetryAdvice::After(std::time::Duration::from_secs(1))));
         }
         self.jobs.send(job).map_err(|_| {
-            self.load.fetch_sub(1, Ordering::AcqRel);
+            self.stats.finished(1);
             ProviderError::new(ErrorKind::Internal, "the local engine has stopped")
         })
     }
@@ -178,7 +211,7 @@ struct Actor<'model> {
     context: LlamaContext<'model>,
     extra_stop_tokens: Vec<LlamaToken>,
     limits: GeneratorLimits,
-    load: Arc<AtomicUsize>,
+    stats: Arc<GeneratorStats>,
     slots: Vec<Slot>,
     waiting: VecDeque<Job>,
     /// The longest a single sequence may grow, prompt included.
@@ -191,7 +224,7 @@ impl<'model> Actor<'model> {
         context: LlamaContext<'model>,
         extra_stop_tokens: Vec<LlamaToken>,
         limits: GeneratorLimits,
-        load: Arc<AtomicUsize>,
+        stats: Arc<GeneratorStats>,
     ) -> Self {
         let slots = (0..limits.max_sequences as i32)
             .map(|seq| Slot {
@@ -206,7 +239,7 @@ impl<'model> Actor<'model> {
             context,
             extra_stop_tokens,
             limits,
-            load,
+            stats,
             slots,
             waiting: VecDeque::new(),
             sequence_limit,
@@ -244,8 +277,7 @@ impl<'model> Actor<'model> {
     fn drop_cancelled(&mut self) {
         let before = self.waiting.len();
         self.waiting.retain(|job| !job.events.is_closed());
-        self.load
-            .fetch_sub(before - self.waiting.len(), Ordering::AcqRel);
+        self.stats.finished(before - self.waiting.len());
         for slot in &mut self.slots {
             if slot
                 .active
@@ -253,7 +285,7 @@ impl<'model> Actor<'model> {
                 .is_some_and(|sequence| sequence.job.events.is_closed())
             {
                 slot.active = None;
-                self.load.fetch_sub(1, Ordering::AcqRel);
+                self.stats.finished(1);
             }
         }
     }
@@ -290,6 +322,9 @@ impl<'model> Actor<'model> {
                 0
             };
             slot.cached.truncate(keep);
+            self.stats
+                .prompt_tokens_reused
+                .fetch_add(keep as u64, Ordering::Relaxed);
             let sampler = job.sampling.chain(self.model);
             let stops = StopMatcher::new(job.stop.iter().cloned());
             slot.active = Some(Sequence {
@@ -343,6 +378,9 @@ impl<'model> Actor<'model> {
                 slot.cached.push(token);
                 sequence.next_prompt += 1;
                 used += 1;
+                self.stats
+                    .prompt_tokens_computed
+                    .fetch_add(1, Ordering::Relaxed);
             }
         }
         used > 0
@@ -407,7 +445,7 @@ impl<'model> Actor<'model> {
                     completion_tokens: sequence.generated,
                 });
                 slot.active = None;
-                self.load.fetch_sub(1, Ordering::AcqRel);
+                self.stats.finished(1);
             }
         }
     }
@@ -424,7 +462,7 @@ impl<'model> Actor<'model> {
                         ErrorKind::Overloaded,
                         message.to_owned(),
                     )));
-                self.load.fetch_sub(1, Ordering::AcqRel);
+                self.stats.finished(1);
             }
             let _ = self
                 .context

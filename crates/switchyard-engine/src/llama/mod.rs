@@ -16,7 +16,7 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::token::LlamaToken;
 use switchyard_types::{ChatRequest, ErrorKind, ProviderError};
 
-pub use generator::{GenEvent, Generator, GeneratorLimits, Job};
+pub use generator::{GenEvent, Generator, GeneratorLimits, GeneratorStats, Job};
 pub use sampling::SamplingParams;
 pub use template::ChatTemplate;
 

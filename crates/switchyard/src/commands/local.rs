@@ -31,7 +31,7 @@ pub async fn builtin_routes(store: ModelStore, offline: bool) -> anyhow::Result<
                 tracing::info!(model = builtin.name, "Not installed yet: pulling it now.");
                 let store = store.clone();
                 tokio::task::spawn_blocking(move || {
-                    switchyard_engine::pull::pull(
+                    switchyard_engine::pull::ensure(
                         &store,
                         builtin,
                         &Default::default(),

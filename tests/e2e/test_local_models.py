@@ -1,0 +1,72 @@
+"""The built-in local models through the official OpenAI SDK, with no config file:
+what a user gets from the README's first command."""
+
+import math
+
+
+def test_models_lists_the_built_in_models_and_aliases(local_client):
+    ids = {model.id for model in local_client.models.list()}
+    assert {"smollm2-135m-instruct", "gemma-3-270m", "all-minilm-l6-v2"} <= ids
+    assert {"smollm2", "gemma3", "minilm"} <= ids
+
+
+def test_smollm2_answers_a_question(local_client):
+    completion = local_client.chat.completions.create(
+        model="smollm2",
+        messages=[{"role": "user", "content": "What is the capital of France?"}],
+        temperature=0,
+        max_tokens=40,
+    )
+    choice = completion.choices[0]
+    assert "Paris" in choice.message.content
+    assert choice.finish_reason == "stop"
+    assert completion.usage.prompt_tokens > 0 and completion.usage.completion_tokens > 0
+
+
+def test_a_stream_arrives_token_by_token_with_usage(local_client):
+    stream = local_client.chat.completions.create(
+        model="smollm2-135m-instruct",
+        messages=[{"role": "user", "content": "What is the capital of France?"}],
+        temperature=0,
+        max_tokens=40,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert len(pieces) > 3
+    assert "Paris" in "".join(pieces)
+    assert chunks[-1].usage.completion_tokens >= len(pieces)
+
+
+def test_gemma_continues_text(local_client):
+    completion = local_client.chat.completions.create(
+        model="gemma3",
+        messages=[{"role": "user", "content": "List three fruits."}],
+        temperature=0,
+        max_tokens=24,
+    )
+    assert completion.choices[0].message.content
+    assert "<end_of_turn>" not in completion.choices[0].message.content
+
+
+def test_minilm_embeds_sentences(local_client):
+    result = local_client.embeddings.create(model="minilm", input=["hello world", "a cat"])
+    assert [item.index for item in result.data] == [0, 1]
+    vector = result.data[0].embedding
+    assert len(vector) == 384
+    assert math.isclose(math.sqrt(sum(x * x for x in vector)), 1.0, rel_tol=1e-4)
+    assert abs(vector[0] - (-0.0344773)) < 1e-4
+
+
+def test_an_over_long_prompt_is_a_400_naming_the_context(local_client):
+    import openai
+    import pytest
+
+    with pytest.raises(openai.BadRequestError) as error:
+        local_client.chat.completions.create(
+            model="smollm2",
+            messages=[{"role": "user", "content": "word " * 5000}],
+            max_tokens=4,
+        )
+    assert "context" in str(error.value)
