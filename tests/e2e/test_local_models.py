@@ -70,3 +70,57 @@ def test_an_over_long_prompt_is_a_400_naming_the_context(local_client):
             max_tokens=4,
         )
     assert "context" in str(error.value)
+
+
+def test_json_schema_output_parses_into_the_schema(local_client):
+    import json
+
+    completion = local_client.chat.completions.create(
+        model="smollm2",
+        messages=[{"role": "user", "content": "Name the capital of France as JSON."}],
+        temperature=0,
+        max_tokens=60,
+        response_format={
+            "type": "json_schema",
+            "json_schema": {
+                "name": "capital",
+                "strict": True,
+                "schema": {
+                    "type": "object",
+                    "properties": {"capital": {"type": "string"}},
+                    "required": ["capital"],
+                    "additionalProperties": False,
+                },
+            },
+        },
+    )
+    value = json.loads(completion.choices[0].message.content)
+    assert list(value) == ["capital"] and isinstance(value["capital"], str)
+
+
+def test_a_forced_tool_call_comes_back_as_a_tool_call(local_client):
+    import json
+
+    completion = local_client.chat.completions.create(
+        model="smollm2",
+        messages=[{"role": "user", "content": "What is the weather in Paris?"}],
+        temperature=0,
+        max_tokens=60,
+        tools=[{
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}},
+                    "required": ["city"],
+                },
+            },
+        }],
+        tool_choice="required",
+    )
+    choice = completion.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    call = choice.message.tool_calls[0]
+    assert call.function.name == "get_weather"
+    assert isinstance(json.loads(call.function.arguments)["city"], str)

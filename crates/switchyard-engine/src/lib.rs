@@ -16,6 +16,7 @@ pub mod llama;
 pub mod provider;
 pub mod pull;
 pub mod store;
+pub mod structured;
 
 pub use catalog::{BUILTIN, BuiltinModel, ModelKind, builtin};
 pub use provider::{LocalEmbedProvider, LocalTextProvider};

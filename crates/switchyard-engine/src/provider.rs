@@ -14,6 +14,7 @@ use switchyard_types::{
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::llama::{GenEvent, Job, SamplingParams, TextModel};
+use crate::structured::{OutputShape, output_shape, parse_tool_call, tool_instructions};
 
 /// The provider name local models report (`x-switchyard-provider`, metrics).
 pub const PROVIDER_NAME: &str = "local";
@@ -41,9 +42,9 @@ impl LocalTextProvider {
             capabilities: Capabilities {
                 chat: true,
                 streaming: true,
-                tools: false,
+                tools: true,
                 vision: false,
-                json_schema: false,
+                json_schema: true,
                 embeddings: false,
             },
         };
@@ -55,12 +56,20 @@ impl LocalTextProvider {
     }
 
     /// Turns a request into one job per choice; each job reports on its own channel.
-    fn start(
-        &self,
-        request: &ChatRequest,
-    ) -> Result<(Vec<UnboundedReceiver<GenEvent>>, u32), ProviderError> {
+    fn start(&self, request: &ChatRequest) -> Result<Started, ProviderError> {
         check_supported(request)?;
-        let prompt = self.model.chat_prompt(request)?;
+        let shape = output_shape(request)?;
+        let prompt = match &shape {
+            OutputShape::ToolCall { .. } => {
+                let mut instructed = request.clone();
+                instructed.messages.insert(
+                    0,
+                    Message::text(Role::System, tool_instructions(&request.tools)),
+                );
+                self.model.chat_prompt(&instructed)?
+            }
+            _ => self.model.chat_prompt(request)?,
+        };
         let limit = self.model.context_limit();
         if prompt.len() >= limit {
             return Err(ProviderError::new(
@@ -86,7 +95,21 @@ impl LocalTextProvider {
             .logprobs
             .unwrap_or(false)
             .then(|| request.sampling.top_logprobs.unwrap_or(0));
-        let sampling = sampling_params(request, &self.model)?;
+        let mut sampling = sampling_params(request, &self.model)?;
+        sampling.grammar = match &shape {
+            OutputShape::Text => None,
+            OutputShape::Json { grammar } | OutputShape::ToolCall { grammar } => {
+                // Compiled once here so a bad grammar is a 400 before anything streams.
+                llama_cpp_2::sampling::LlamaSampler::grammar(self.model.model(), grammar, "root")
+                    .map_err(|error| {
+                    ProviderError::new(
+                        ErrorKind::InvalidRequest,
+                        format!("the requested output format cannot be enforced: {error}"),
+                    )
+                })?;
+                Some(grammar.clone())
+            }
+        };
         let choices = request.sampling.n.unwrap_or(1).max(1);
         let mut receivers = Vec::with_capacity(choices as usize);
         for choice in 0..choices {
@@ -105,8 +128,20 @@ impl LocalTextProvider {
             })?;
             receivers.push(receiver);
         }
-        Ok((receivers, prompt.len() as u32))
+        Ok(Started {
+            receivers,
+            prompt_tokens: prompt.len() as u32,
+            tool_call: matches!(shape, OutputShape::ToolCall { .. }),
+        })
     }
+}
+
+/// The jobs of one request, under way.
+struct Started {
+    receivers: Vec<UnboundedReceiver<GenEvent>>,
+    prompt_tokens: u32,
+    /// The answer is a constrained tool call, reported as one when complete.
+    tool_call: bool,
 }
 
 /// What the engine cannot do yet is refused by name, not silently ignored.
@@ -196,12 +231,14 @@ fn unix_now() -> u64 {
 }
 
 /// Merges the choices' event channels into frames: `Start`, then text and logprobs as
-/// they come, a `Finish` per choice, and `Usage` once every choice is done.
-fn frames(
-    receivers: Vec<UnboundedReceiver<GenEvent>>,
-    model: String,
-    prompt_tokens: u32,
-) -> EventStream {
+/// they come, a `Finish` per choice, and `Usage` once every choice is done. A tool-call
+/// answer is held until complete and sent as one call.
+fn frames(started: Started, model: String) -> EventStream {
+    let Started {
+        receivers,
+        prompt_tokens,
+        tool_call,
+    } = started;
     let start = vec![StreamEvent::Start {
         id: completion_id(),
         model,
@@ -216,9 +253,14 @@ fn frames(
     let merged = futures::stream::select_all(tagged);
     let mut remaining = choices;
     let mut completion_tokens = 0u64;
+    let mut held: Vec<String> = vec![String::new(); choices];
     let body = merged
         .filter_map(move |(choice, event)| {
             let frame = match event {
+                GenEvent::Text { text, .. } if tool_call => {
+                    held[choice as usize].push_str(&text);
+                    None
+                }
                 GenEvent::Text { text, logprob } => {
                     let mut frame = vec![StreamEvent::TextDelta { choice, text }];
                     if let Some(logprob) = logprob {
@@ -236,10 +278,26 @@ fn frames(
                 } => {
                     completion_tokens += u64::from(generated);
                     remaining -= 1;
-                    let mut frame = vec![StreamEvent::Finish {
-                        choice,
-                        reason: finish,
-                    }];
+                    let mut frame = Vec::new();
+                    let mut reason = finish;
+                    if tool_call {
+                        let text = std::mem::take(&mut held[choice as usize]);
+                        match parse_tool_call(&text) {
+                            Some((name, arguments)) if reason == FinishReason::Stop => {
+                                frame.push(StreamEvent::ToolCallDelta {
+                                    choice,
+                                    index: 0,
+                                    id: Some(format!("call_{}", completion_id())),
+                                    name: Some(name),
+                                    arguments,
+                                });
+                                reason = FinishReason::ToolCalls;
+                            }
+                            // Cut short by max_tokens: what there is, as text.
+                            _ => frame.push(StreamEvent::TextDelta { choice, text }),
+                        }
+                    }
+                    frame.push(StreamEvent::Finish { choice, reason });
                     if remaining == 0 {
                         frame.push(StreamEvent::Usage(Usage {
                             input_tokens: u64::from(prompt_tokens),
@@ -266,6 +324,39 @@ fn frames(
         .boxed()
 }
 
+/// One choice of a complete answer, put together from its events.
+#[derive(Default)]
+struct ChoiceParts {
+    text: String,
+    tool_calls: Vec<ContentBlock>,
+    logprobs: Option<Vec<switchyard_types::TokenLogprob>>,
+    finish: Option<FinishReason>,
+}
+
+impl ChoiceParts {
+    fn into_choice(self, index: usize) -> Choice {
+        let mut content = Vec::new();
+        if !self.text.is_empty() || self.tool_calls.is_empty() {
+            content.push(ContentBlock::text(self.text));
+        }
+        content.extend(self.tool_calls);
+        let content_is_text = content.len() == 1 && matches!(content[0], ContentBlock::Text { .. });
+        Choice {
+            index: index as u32,
+            message: Message {
+                role: Role::Assistant,
+                content,
+                name: None,
+                content_is_text,
+                extra: Default::default(),
+            },
+            finish_reason: self.finish,
+            logprobs: self.logprobs,
+            extra: Default::default(),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl Provider for LocalTextProvider {
     fn info(&self) -> &DeploymentInfo {
@@ -277,8 +368,8 @@ impl Provider for LocalTextProvider {
         request: ChatRequest,
         _: &CallContext,
     ) -> Result<ChatResponse, ProviderError> {
-        let (receivers, prompt_tokens) = self.start(&request)?;
-        let mut stream = frames(receivers, self.model.name().to_owned(), prompt_tokens);
+        let started = self.start(&request)?;
+        let mut stream = frames(started, self.model.name().to_owned());
         let mut response = ChatResponse {
             id: String::new(),
             model: String::new(),
@@ -287,18 +378,13 @@ impl Provider for LocalTextProvider {
             usage: None,
             extra: Default::default(),
         };
-        let mut texts: Vec<String> = Vec::new();
-        let mut logprobs: Vec<Option<Vec<switchyard_types::TokenLogprob>>> = Vec::new();
-        let mut finishes: Vec<Option<FinishReason>> = Vec::new();
-        let grow = |index: usize,
-                    texts: &mut Vec<String>,
-                    logprobs: &mut Vec<_>,
-                    finishes: &mut Vec<_>| {
-            while texts.len() <= index {
-                texts.push(String::new());
-                logprobs.push(None);
-                finishes.push(None);
+        let mut parts: Vec<ChoiceParts> = Vec::new();
+        let part = |choice: u32, parts: &mut Vec<ChoiceParts>| {
+            let index = choice as usize;
+            if parts.len() <= index {
+                parts.resize_with(index + 1, ChoiceParts::default);
             }
+            index
         };
         while let Some(frame) = stream.next().await {
             for event in frame? {
@@ -309,36 +395,43 @@ impl Provider for LocalTextProvider {
                         (response.id, response.model, response.created) = (id, model, created);
                     }
                     StreamEvent::TextDelta { choice, text } => {
-                        grow(choice as usize, &mut texts, &mut logprobs, &mut finishes);
-                        texts[choice as usize].push_str(&text);
+                        let index = part(choice, &mut parts);
+                        parts[index].text.push_str(&text);
+                    }
+                    StreamEvent::ToolCallDelta {
+                        choice,
+                        id,
+                        name,
+                        arguments,
+                        ..
+                    } => {
+                        let index = part(choice, &mut parts);
+                        parts[index].tool_calls.push(ContentBlock::ToolCall {
+                            id: id.unwrap_or_default(),
+                            name: name.unwrap_or_default(),
+                            arguments,
+                        });
                     }
                     StreamEvent::Logprobs { choice, tokens } => {
-                        grow(choice as usize, &mut texts, &mut logprobs, &mut finishes);
-                        logprobs[choice as usize]
+                        let index = part(choice, &mut parts);
+                        parts[index]
+                            .logprobs
                             .get_or_insert_with(Vec::new)
                             .extend(tokens);
                     }
                     StreamEvent::Finish { choice, reason } => {
-                        grow(choice as usize, &mut texts, &mut logprobs, &mut finishes);
-                        finishes[choice as usize] = Some(reason);
+                        let index = part(choice, &mut parts);
+                        parts[index].finish = Some(reason);
                     }
                     StreamEvent::Usage(usage) => response.usage = Some(usage),
                     _ => {}
                 }
             }
         }
-        response.choices = texts
+        response.choices = parts
             .into_iter()
-            .zip(logprobs)
-            .zip(finishes)
             .enumerate()
-            .map(|(index, ((text, logprobs), finish_reason))| Choice {
-                index: index as u32,
-                message: Message::text(Role::Assistant, text),
-                finish_reason,
-                logprobs,
-                extra: Default::default(),
-            })
+            .map(|(index, parts)| parts.into_choice(index))
             .collect();
         Ok(response)
     }
@@ -348,12 +441,8 @@ impl Provider for LocalTextProvider {
         request: ChatRequest,
         _: &CallContext,
     ) -> Result<EventStream, ProviderError> {
-        let (receivers, prompt_tokens) = self.start(&request)?;
-        Ok(frames(
-            receivers,
-            self.model.name().to_owned(),
-            prompt_tokens,
-        ))
+        let started = self.start(&request)?;
+        Ok(frames(started, self.model.name().to_owned()))
     }
 
     async fn list_models(&self, _: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError> {

@@ -369,3 +369,85 @@ async fn minilm_matches_sentence_transformers() {
         .expect_err("MiniLM cannot shorten its vectors");
     assert_eq!(error.kind, ErrorKind::InvalidRequest);
 }
+
+#[tokio::test]
+async fn json_schema_output_always_parses_and_validates() {
+    let provider = load("smollm2-135m-instruct", None);
+    let schema = serde_json::json!({
+        "type": "object",
+        "properties": {
+            "city": {"type": "string"},
+            "population_millions": {"type": "integer"}
+        },
+        "required": ["city", "population_millions"],
+        "additionalProperties": false
+    });
+    let mut request = ask(
+        "Give the capital of France and its population as JSON.",
+        greedy(60),
+    );
+    request.response_format = Some(switchyard_types::ResponseFormat::JsonSchema {
+        name: "city".into(),
+        description: None,
+        schema: Some(schema),
+        strict: Some(true),
+    });
+    let (text, finish, _) = answer(&provider, request).await;
+    assert_eq!(finish, FinishReason::Stop, "{text:?}");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert!(value["city"].is_string(), "{value}");
+    assert!(value["population_millions"].is_i64(), "{value}");
+    assert_eq!(value.as_object().map(|object| object.len()), Some(2));
+}
+
+#[tokio::test]
+async fn json_object_output_is_an_object() {
+    let provider = load("smollm2-135m-instruct", None);
+    let mut request = ask(
+        "Return a JSON object with one key, \"animal\", whose value is \"cat\".",
+        greedy(60),
+    );
+    request.response_format = Some(switchyard_types::ResponseFormat::JsonObject);
+    let (text, finish, _) = answer(&provider, request).await;
+    assert_eq!(finish, FinishReason::Stop, "{text:?}");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert!(value.is_object(), "{value}");
+}
+
+#[tokio::test]
+async fn a_required_tool_call_has_valid_arguments() {
+    let provider = load("smollm2-135m-instruct", None);
+    let mut request = ask("What is the weather in Paris?", greedy(60));
+    request.tools = vec![switchyard_types::Tool {
+        name: "get_weather".into(),
+        description: Some("Current weather in a city".into()),
+        parameters: Some(serde_json::json!({
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"]
+        })),
+        strict: None,
+        extra: Default::default(),
+    }];
+    request.tool_choice = Some(switchyard_types::ToolChoice::Required);
+    let response = provider
+        .chat(request, &CallContext::default())
+        .await
+        .expect("an answer");
+    let choice = &response.choices[0];
+    assert_eq!(choice.finish_reason, Some(FinishReason::ToolCalls));
+    let call = choice
+        .message
+        .content
+        .iter()
+        .find_map(|block| match block {
+            ContentBlock::ToolCall {
+                name, arguments, ..
+            } => Some((name.clone(), arguments.clone())),
+            _ => None,
+        })
+        .expect("a tool call");
+    assert_eq!(call.0, "get_weather");
+    let arguments: serde_json::Value = serde_json::from_str(&call.1).expect("JSON arguments");
+    assert!(arguments["city"].is_string(), "{arguments}");
+}

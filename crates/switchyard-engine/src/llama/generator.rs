@@ -325,7 +325,17 @@ impl<'model> Actor<'model> {
             self.stats
                 .prompt_tokens_reused
                 .fetch_add(keep as u64, Ordering::Relaxed);
-            let sampler = job.sampling.chain(self.model);
+            let sampler = match job.sampling.chain(self.model) {
+                Ok(sampler) => sampler,
+                Err(message) => {
+                    let _ = job.events.send(GenEvent::Failed(ProviderError::new(
+                        ErrorKind::InvalidRequest,
+                        message,
+                    )));
+                    self.stats.finished(1);
+                    continue;
+                }
+            };
             let stops = StopMatcher::new(job.stop.iter().cloned());
             slot.active = Some(Sequence {
                 job,

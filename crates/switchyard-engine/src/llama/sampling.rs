@@ -21,6 +21,8 @@ pub struct SamplingParams {
     pub logit_bias: Vec<(LlamaToken, f32)>,
     /// Same seed, same output; `None` draws one.
     pub seed: Option<u32>,
+    /// A GBNF grammar (root rule `root`) every answer must match: structured output.
+    pub grammar: Option<String>,
 }
 
 impl Default for SamplingParams {
@@ -37,6 +39,7 @@ impl Default for SamplingParams {
             penalty_window: 64,
             logit_bias: Vec::new(),
             seed: None,
+            grammar: None,
         }
     }
 }
@@ -44,8 +47,17 @@ impl Default for SamplingParams {
 impl SamplingParams {
     /// The chain llama.cpp runs over the logits of each step, in llama.cpp's own order:
     /// biases and penalties first, then the truncations, then temperature and the draw.
-    pub fn chain(&self, model: &LlamaModel) -> LlamaSampler {
+    ///
+    /// A grammar comes first: it removes every token that would break it, so whatever
+    /// the later stages pick is valid.
+    pub fn chain(&self, model: &LlamaModel) -> Result<LlamaSampler, String> {
         let mut stages = Vec::new();
+        if let Some(grammar) = &self.grammar {
+            stages.push(
+                LlamaSampler::grammar(model, grammar, "root")
+                    .map_err(|error| format!("the output grammar is not valid: {error}"))?,
+            );
+        }
         if !self.logit_bias.is_empty() {
             let biases: Vec<LlamaLogitBias> = self
                 .logit_bias
@@ -68,7 +80,7 @@ impl SamplingParams {
         }
         if self.temperature <= 0.0 {
             stages.push(LlamaSampler::greedy());
-            return LlamaSampler::chain_simple(stages);
+            return Ok(LlamaSampler::chain_simple(stages));
         }
         if self.top_k > 0 {
             stages.push(LlamaSampler::top_k(self.top_k));
@@ -81,7 +93,7 @@ impl SamplingParams {
         }
         stages.push(LlamaSampler::temp(self.temperature));
         stages.push(LlamaSampler::dist(self.seed.unwrap_or_else(rand_seed)));
-        LlamaSampler::chain_simple(stages)
+        Ok(LlamaSampler::chain_simple(stages))
     }
 }
 
