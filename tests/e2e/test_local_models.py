@@ -124,3 +124,9 @@ def test_a_forced_tool_call_comes_back_as_a_tool_call(local_client):
     call = choice.message.tool_calls[0]
     assert call.function.name == "get_weather"
     assert isinstance(json.loads(call.function.arguments)["city"], str)
+
+
+def test_gemma_is_marked_as_a_base_model(local_client):
+    model = local_client.models.retrieve("gemma3").model_dump()
+    assert "base model" in model["description"]
+    assert model["owned_by"] == "local"

@@ -451,3 +451,34 @@ async fn a_required_tool_call_has_valid_arguments() {
     let arguments: serde_json::Value = serde_json::from_str(&call.1).expect("JSON arguments");
     assert!(arguments["city"].is_string(), "{arguments}");
 }
+
+#[tokio::test]
+async fn a_running_request_shares_its_prompt_prefix_with_a_new_one() {
+    let provider = load("smollm2-135m-instruct", None);
+    let system = "You are a meticulous assistant who answers in French. ".repeat(15);
+    let request = |question: &str, max_tokens| ChatRequest {
+        messages: vec![
+            Message::text(Role::System, system.clone()),
+            Message::text(Role::User, question),
+        ],
+        sampling: greedy(max_tokens),
+        ..ChatRequest::default()
+    };
+    let mut running = provider
+        .chat_stream(
+            request("Tell me a long story.", 2000),
+            &CallContext::default(),
+        )
+        .await
+        .expect("a stream");
+    // Once text flows, the first request's prompt is in the cache.
+    let _ = running.next().await;
+    let _ = running.next().await;
+    let stats = provider.model().generator().stats();
+    let reused_before = stats.prompt_tokens_reused();
+    let (text, ..) = answer(&provider, request("What is the capital of France?", 8)).await;
+    let reused = stats.prompt_tokens_reused() - reused_before;
+    assert!(reused > 100, "only {reused} prompt tokens were shared");
+    assert!(!text.is_empty());
+    drop(running);
+}

@@ -189,6 +189,8 @@ struct Slot {
     /// The tokens whose keys and values are in the cache for this sequence.
     cached: Vec<LlamaToken>,
     active: Option<Sequence>,
+    /// When a request last took this slot, on the actor's admission clock.
+    last_used: u64,
 }
 
 /// One running generation.
@@ -216,6 +218,8 @@ struct Actor<'model> {
     waiting: VecDeque<Job>,
     /// The longest a single sequence may grow, prompt included.
     sequence_limit: usize,
+    /// Counts admissions, to rank idle caches by recency.
+    clock: u64,
 }
 
 impl<'model> Actor<'model> {
@@ -231,6 +235,7 @@ impl<'model> Actor<'model> {
                 seq,
                 cached: Vec::new(),
                 active: None,
+                last_used: 0,
             })
             .collect();
         let sequence_limit = (limits.context_tokens as usize).min(model.n_ctx_train() as usize);
@@ -243,6 +248,7 @@ impl<'model> Actor<'model> {
             slots,
             waiting: VecDeque::new(),
             sequence_limit,
+            clock: 1,
         }
     }
 
@@ -290,41 +296,45 @@ impl<'model> Actor<'model> {
         }
     }
 
-    /// Gives waiting jobs free slots, each the one whose cache shares the longest prefix
-    /// with its prompt.
+    /// Gives waiting jobs free slots. A job starts from the longest prefix of its prompt
+    /// that any sequence already holds: in its own slot's leftover cache, or shared from
+    /// another slot's cells (a metadata-only copy in the unified cache).
     fn admit(&mut self) {
         while let Some(job) = self.waiting.front() {
-            let best = self
+            let shared_with = |slot: &Slot| common_prefix(&slot.cached, &job.prompt);
+            let Some((target, own)) = self
                 .slots
                 .iter()
                 .enumerate()
                 .filter(|(_, slot)| slot.active.is_none())
-                .map(|(index, slot)| (index, common_prefix(&slot.cached, &job.prompt)))
-                .max_by_key(|&(_, shared)| shared);
-            let Some((index, shared)) = best else { return };
+                .map(|(index, slot)| (index, shared_with(slot)))
+                .max_by_key(|&(_, shared)| shared)
+            else {
+                return;
+            };
+            let (source, best) = self
+                .slots
+                .iter()
+                .enumerate()
+                .map(|(index, slot)| (index, shared_with(slot)))
+                .max_by_key(|&(_, shared)| shared)
+                .unwrap_or((target, own));
             let Some(job) = self.waiting.pop_front() else {
                 return;
             };
             // The last prompt token is always fed again: its logits start the answer.
-            let keep = shared.min(job.prompt.len().saturating_sub(1));
-            let slot = &mut self.slots[index];
-            let removed = self
-                .context
-                .clear_kv_cache_seq(Some(slot.seq as u32), Some(keep as u32), None)
-                .unwrap_or(false);
-            let keep = if removed {
-                keep
+            let limit = job.prompt.len().saturating_sub(1);
+            let keep = if best > own && source != target {
+                self.share_prefix(source, target, best.min(limit))
             } else {
-                // Some caches (sliding-window layers) cannot drop a tail: start over.
-                let _ = self
-                    .context
-                    .clear_kv_cache_seq(Some(slot.seq as u32), None, None);
-                0
+                self.truncate(target, own.min(limit))
             };
-            slot.cached.truncate(keep);
             self.stats
                 .prompt_tokens_reused
                 .fetch_add(keep as u64, Ordering::Relaxed);
+            self.slots[target].last_used = self.clock;
+            self.clock += 1;
+            self.forget_cold_caches();
             let sampler = match job.sampling.chain(self.model) {
                 Ok(sampler) => sampler,
                 Err(message) => {
@@ -337,7 +347,7 @@ impl<'model> Actor<'model> {
                 }
             };
             let stops = StopMatcher::new(job.stop.iter().cloned());
-            slot.active = Some(Sequence {
+            self.slots[target].active = Some(Sequence {
                 job,
                 sampler,
                 next_prompt: keep,
@@ -347,6 +357,64 @@ impl<'model> Actor<'model> {
                 stops,
                 logits_at: None,
             });
+        }
+    }
+
+    /// Keeps the first `keep` cached tokens of a slot; returns how many it kept.
+    fn truncate(&mut self, index: usize, keep: usize) -> usize {
+        let slot = &mut self.slots[index];
+        let removed = self
+            .context
+            .clear_kv_cache_seq(Some(slot.seq as u32), Some(keep as u32), None)
+            .unwrap_or(false);
+        let keep = if removed {
+            keep
+        } else {
+            // Some caches (sliding-window layers) cannot drop a tail: start over.
+            let _ = self
+                .context
+                .clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+            0
+        };
+        slot.cached.truncate(keep);
+        keep
+    }
+
+    /// Makes `target` hold the first `keep` tokens of `source`'s cache, sharing its
+    /// cells; returns how many it holds.
+    fn share_prefix(&mut self, source: usize, target: usize, keep: usize) -> usize {
+        let (source_seq, target_seq) = (self.slots[source].seq, self.slots[target].seq);
+        let _ = self
+            .context
+            .clear_kv_cache_seq(Some(target_seq as u32), None, None);
+        if self
+            .context
+            .copy_kv_cache_seq(source_seq, target_seq, None, Some(keep as u32))
+            .is_err()
+        {
+            self.slots[target].cached.clear();
+            return 0;
+        }
+        self.slots[target].cached = self.slots[source].cached[..keep].to_vec();
+        keep
+    }
+
+    /// Idle slots keep their cache for reuse, but every cached cell widens the attention
+    /// of every step: beyond the most recent few, idle caches are dropped.
+    fn forget_cold_caches(&mut self) {
+        const WARM_IDLE_SLOTS: usize = 2;
+        let mut idle: Vec<usize> = (0..self.slots.len())
+            .filter(|&index| {
+                self.slots[index].active.is_none() && !self.slots[index].cached.is_empty()
+            })
+            .collect();
+        idle.sort_by_key(|&index| std::cmp::Reverse(self.slots[index].last_used));
+        for &index in idle.iter().skip(WARM_IDLE_SLOTS) {
+            let slot = &mut self.slots[index];
+            let _ = self
+                .context
+                .clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+            slot.cached.clear();
         }
     }
 

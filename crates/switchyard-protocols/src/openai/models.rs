@@ -17,6 +17,10 @@ pub struct Model {
     pub created: u64,
     #[serde(default)]
     pub owned_by: String,
+    /// A Switchyard extension: what the model is, from the config or the local model
+    /// catalog (base models say so here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl ModelList {
@@ -35,6 +39,7 @@ impl Model {
             object: "model".to_owned(),
             created,
             owned_by: owned_by.into(),
+            description: None,
         }
     }
 }

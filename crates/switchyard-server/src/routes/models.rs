@@ -15,7 +15,9 @@ fn model_object(route: &Route, created: u64) -> Model {
         .map_or("switchyard".to_owned(), |deployment| {
             deployment.info().provider.to_string()
         });
-    Model::new(route.name.clone(), created, owned_by)
+    let mut model = Model::new(route.name.clone(), created, owned_by);
+    model.description = route.description.clone();
+    model
 }
 
 /// Lists the public model names.
