@@ -161,13 +161,13 @@ def llama_cpp_single(path, threads, ban, rounds, decode_tokens):
                 completion += 1
                 if first is None:
                     first = time.perf_counter()
-        total = time.perf_counter() - started
+        ended = time.perf_counter()
         prompt_tokens = llm.n_tokens - completion
         results.append(
             {
                 "prompt_tokens": prompt_tokens,
                 "prompt_tps": prompt_tokens / (first - started),
-                "decode_tps": (completion - 1) / (total - first),
+                "decode_tps": (completion - 1) / (ended - first),
             }
         )
     return load_s, results

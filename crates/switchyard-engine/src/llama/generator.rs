@@ -34,6 +34,8 @@ pub struct GeneratorLimits {
     /// Most tokens in one llama.cpp batch (prompt chunks and decode steps together).
     pub batch_tokens: u32,
     pub threads: i32,
+    /// llama.cpp's flash-attention policy (`LLAMA_FLASH_ATTN_TYPE_*`).
+    pub flash_attention: llama_cpp_sys_2::llama_flash_attn_type,
 }
 
 /// One generation to run.
@@ -129,6 +131,7 @@ impl Generator {
                     .with_n_seq_max(limits.max_sequences)
                     // One KV stream for all sequences, so a prefix can be shared.
                     .with_kv_unified(true)
+                    .with_flash_attention_policy(limits.flash_attention)
                     .with_n_threads(limits.threads)
                     .with_n_threads_batch(limits.threads);
                 let context = match model.new_context(backend, params) {

@@ -69,6 +69,9 @@ impl Default for TextModelOptions {
                 queue_limit: 64,
                 batch_tokens: 512,
                 threads,
+                // Measured on SmolLM2 F16, 2 threads: auto (on for CPU) prompt-processes
+                // ~1.3x faster than disabled.
+                flash_attention: llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
             },
         }
     }
