@@ -193,34 +193,31 @@ impl ChunkEncoder {
         let mut usage = None;
         let (mut started, mut restamped) = (false, false);
         for event in frame {
+            let opening = matches!(event, StreamEvent::Start { .. });
             match event {
                 StreamEvent::Start {
                     id,
                     model,
                     created,
                     extra,
-                } => {
-                    self.header = Header {
-                        id,
-                        model,
-                        created,
-                        extra,
-                    };
-                    started = true;
                 }
-                StreamEvent::Restamp {
+                | StreamEvent::Restamp {
                     id,
                     model,
                     created,
                     extra,
                 } => {
+                    if opening {
+                        started = true;
+                    } else {
+                        restamped = true;
+                    }
                     self.header = Header {
                         id,
                         model,
                         created,
                         extra,
                     };
-                    restamped = true;
                 }
                 StreamEvent::TextDelta { choice, text } => {
                     append(&mut self.choice(&mut choices, choice).delta.content, text);
