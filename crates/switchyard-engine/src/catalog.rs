@@ -16,6 +16,16 @@ pub enum ModelKind {
     Embedding,
 }
 
+impl ModelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Chat => "chat",
+            ModelKind::Completion => "completion",
+            ModelKind::Embedding => "embedding",
+        }
+    }
+}
+
 /// A registry package, pinned to one version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Package {

@@ -96,17 +96,9 @@ impl LocalTextProvider {
             .unwrap_or(false)
             .then(|| request.sampling.top_logprobs.unwrap_or(0));
         let mut sampling = sampling_params(request, &self.model)?;
-        sampling.grammar = match &shape {
+        sampling.grammar = match shape {
             OutputShape::Text => None,
-            OutputShape::Json { grammar } | OutputShape::ToolCall { grammar } => {
-                // Compiled once here so a bad grammar is a 400 before anything streams.
-                llama_cpp_2::sampling::LlamaSampler::grammar(self.model.model(), grammar, "root")
-                    .map_err(|error| {
-                    ProviderError::new(
-                        ErrorKind::InvalidRequest,
-                        format!("the requested output format cannot be enforced: {error}"),
-                    )
-                })?;
+            OutputShape::Json { ref grammar } | OutputShape::ToolCall { ref grammar } => {
                 Some(grammar.clone())
             }
         };
@@ -118,9 +110,12 @@ impl LocalTextProvider {
             // Alternatives from one seeded request must differ from each other and
             // still be reproducible.
             sampling.seed = sampling.seed.map(|seed| seed.wrapping_add(choice));
+            let sampler = sampling
+                .chain(self.model.model())
+                .map_err(|message| ProviderError::new(ErrorKind::InvalidRequest, message))?;
             self.model.generator().submit(Job {
                 prompt: prompt.clone(),
-                sampling,
+                sampler,
                 max_tokens,
                 stop: stop.clone(),
                 logprobs,
@@ -334,6 +329,15 @@ struct ChoiceParts {
 }
 
 impl ChoiceParts {
+    /// The parts of `choice`, created on first mention.
+    fn of(parts: &mut Vec<ChoiceParts>, choice: u32) -> &mut ChoiceParts {
+        let index = choice as usize;
+        if parts.len() <= index {
+            parts.resize_with(index + 1, ChoiceParts::default);
+        }
+        &mut parts[index]
+    }
+
     fn into_choice(self, index: usize) -> Choice {
         let mut content = Vec::new();
         if !self.text.is_empty() || self.tool_calls.is_empty() {
@@ -379,13 +383,6 @@ impl Provider for LocalTextProvider {
             extra: Default::default(),
         };
         let mut parts: Vec<ChoiceParts> = Vec::new();
-        let part = |choice: u32, parts: &mut Vec<ChoiceParts>| {
-            let index = choice as usize;
-            if parts.len() <= index {
-                parts.resize_with(index + 1, ChoiceParts::default);
-            }
-            index
-        };
         while let Some(frame) = stream.next().await {
             for event in frame? {
                 match event {
@@ -395,8 +392,7 @@ impl Provider for LocalTextProvider {
                         (response.id, response.model, response.created) = (id, model, created);
                     }
                     StreamEvent::TextDelta { choice, text } => {
-                        let index = part(choice, &mut parts);
-                        parts[index].text.push_str(&text);
+                        ChoiceParts::of(&mut parts, choice).text.push_str(&text);
                     }
                     StreamEvent::ToolCallDelta {
                         choice,
@@ -405,23 +401,22 @@ impl Provider for LocalTextProvider {
                         arguments,
                         ..
                     } => {
-                        let index = part(choice, &mut parts);
-                        parts[index].tool_calls.push(ContentBlock::ToolCall {
-                            id: id.unwrap_or_default(),
-                            name: name.unwrap_or_default(),
-                            arguments,
-                        });
+                        ChoiceParts::of(&mut parts, choice).tool_calls.push(
+                            ContentBlock::ToolCall {
+                                id: id.unwrap_or_default(),
+                                name: name.unwrap_or_default(),
+                                arguments,
+                            },
+                        );
                     }
                     StreamEvent::Logprobs { choice, tokens } => {
-                        let index = part(choice, &mut parts);
-                        parts[index]
+                        ChoiceParts::of(&mut parts, choice)
                             .logprobs
                             .get_or_insert_with(Vec::new)
                             .extend(tokens);
                     }
                     StreamEvent::Finish { choice, reason } => {
-                        let index = part(choice, &mut parts);
-                        parts[index].finish = Some(reason);
+                        ChoiceParts::of(&mut parts, choice).finish = Some(reason);
                     }
                     StreamEvent::Usage(usage) => response.usage = Some(usage),
                     _ => {}

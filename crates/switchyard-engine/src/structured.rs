@@ -29,6 +29,17 @@ fn grammar_for(schema: &Value, param: &str) -> Result<String, ProviderError> {
     })
 }
 
+/// The grammar of any JSON object, converted once.
+fn any_object_grammar() -> Result<String, ProviderError> {
+    static GRAMMAR: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    GRAMMAR
+        .get_or_init(|| {
+            grammar_for(&json!({"type": "object"}), "response_format").map_err(|e| e.message)
+        })
+        .clone()
+        .map_err(|message| invalid("response_format", message))
+}
+
 /// The shape a request asks for. A tool call is forced when `tool_choice` requires one
 /// (`required`, a named function, or `allowed_tools` in `required` mode); with `auto`
 /// the model answers in text.
@@ -70,14 +81,15 @@ pub fn output_shape(request: &ChatRequest) -> Result<OutputShape, ProviderError>
     }
     match &request.response_format {
         None | Some(ResponseFormat::Text) => Ok(OutputShape::Text),
-        Some(ResponseFormat::JsonObject) => Ok(OutputShape::Json {
-            grammar: grammar_for(&json!({"type": "object"}), "response_format")?,
+        Some(ResponseFormat::JsonObject)
+        | Some(ResponseFormat::JsonSchema { schema: None, .. }) => Ok(OutputShape::Json {
+            grammar: any_object_grammar()?,
         }),
-        Some(ResponseFormat::JsonSchema { schema, .. }) => Ok(OutputShape::Json {
-            grammar: grammar_for(
-                schema.as_ref().unwrap_or(&json!({"type": "object"})),
-                "response_format.json_schema.schema",
-            )?,
+        Some(ResponseFormat::JsonSchema {
+            schema: Some(schema),
+            ..
+        }) => Ok(OutputShape::Json {
+            grammar: grammar_for(schema, "response_format.json_schema.schema")?,
         }),
     }
 }

@@ -199,18 +199,19 @@ async fn serve(args: &[&str], env_listen: Option<&str>) -> (String, tokio::proce
     (address, child)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("address")
-        .port()
+/// `N` distinct free ports: the listeners are held together until all are picked, so
+/// the kernel cannot hand out one port twice.
+fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"))
+        .collect();
+    std::array::from_fn(|index| listeners[index].local_addr().expect("address").port())
 }
 
 #[tokio::test]
 async fn serve_takes_the_flag_over_the_environment_over_the_file() {
     let mock = MockOpenAi::start().await;
-    let (file_port, env_port, flag_port) = (free_port(), free_port(), free_port());
+    let [file_port, env_port, flag_port] = free_ports();
     let config = TempConfig::new(
         "serve",
         &config_for(&mock, Some(&format!("127.0.0.1:{file_port}"))),

@@ -19,7 +19,6 @@ use switchyard_types::{ErrorKind, FinishReason, ProviderError, RetryAdvice, Toke
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::logprobs::token_logprob;
-use super::sampling::SamplingParams;
 use super::text::{Release, StopMatcher, Utf8Joiner};
 
 /// How much the actor may hold at once.
@@ -41,7 +40,8 @@ pub struct GeneratorLimits {
 /// One generation to run.
 pub struct Job {
     pub prompt: Vec<LlamaToken>,
-    pub sampling: SamplingParams,
+    /// Built by the caller, so a bad grammar is refused before the job is queued.
+    pub sampler: LlamaSampler,
     pub max_tokens: u32,
     pub stop: Vec<String>,
     /// `Some(k)`: report each token's logprob and its `k` most likely alternatives.
@@ -100,6 +100,7 @@ pub struct Generator {
     jobs: mpsc::Sender<Job>,
     stats: Arc<GeneratorStats>,
     capacity: usize,
+    sequence_limit: usize,
 }
 
 impl Generator {
@@ -110,6 +111,8 @@ impl Generator {
         extra_stop_tokens: Vec<LlamaToken>,
         limits: GeneratorLimits,
     ) -> Result<Self, ProviderError> {
+        // The longest a single sequence may grow, prompt included.
+        let sequence_limit = (limits.context_tokens as usize).min(model.n_ctx_train() as usize);
         let (jobs, receiver) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::channel();
         let stats = Arc::new(GeneratorStats::default());
@@ -145,7 +148,18 @@ impl Generator {
                     }
                 };
                 let _ = ready_tx.send(Ok(()));
-                Actor::new(&model, context, extra_stop_tokens, limits, actor_stats).run(receiver);
+                Actor {
+                    model: &model,
+                    context,
+                    extra_stop_tokens,
+                    limits,
+                    stats: actor_stats,
+                    slots: Slot::all(limits.max_sequences),
+                    waiting: VecDeque::new(),
+                    sequence_limit,
+                    clock: 1,
+                }
+                .run(receiver);
             })
             .map_err(|error| {
                 ProviderError::new(ErrorKind::Internal, "cannot start the engine thread")
@@ -158,7 +172,13 @@ impl Generator {
             jobs,
             stats,
             capacity: limits.max_sequences as usize + limits.queue_limit,
+            sequence_limit,
         })
+    }
+
+    /// The most tokens one sequence may hold, prompt and answer together.
+    pub fn sequence_limit(&self) -> usize {
+        self.sequence_limit
     }
 
     pub fn stats(&self) -> &GeneratorStats {
@@ -196,10 +216,22 @@ struct Slot {
     last_used: u64,
 }
 
+impl Slot {
+    fn all(count: u32) -> Vec<Slot> {
+        (0..count as i32)
+            .map(|seq| Slot {
+                seq,
+                cached: Vec::new(),
+                active: None,
+                last_used: 0,
+            })
+            .collect()
+    }
+}
+
 /// One running generation.
 struct Sequence {
     job: Job,
-    sampler: LlamaSampler,
     /// Prompt tokens not yet in the cache, starting at `slot.cached.len()`.
     next_prompt: usize,
     /// The token sampled last, to feed in the next step.
@@ -225,36 +257,7 @@ struct Actor<'model> {
     clock: u64,
 }
 
-impl<'model> Actor<'model> {
-    fn new(
-        model: &'model LlamaModel,
-        context: LlamaContext<'model>,
-        extra_stop_tokens: Vec<LlamaToken>,
-        limits: GeneratorLimits,
-        stats: Arc<GeneratorStats>,
-    ) -> Self {
-        let slots = (0..limits.max_sequences as i32)
-            .map(|seq| Slot {
-                seq,
-                cached: Vec::new(),
-                active: None,
-                last_used: 0,
-            })
-            .collect();
-        let sequence_limit = (limits.context_tokens as usize).min(model.n_ctx_train() as usize);
-        Actor {
-            model,
-            context,
-            extra_stop_tokens,
-            limits,
-            stats,
-            slots,
-            waiting: VecDeque::new(),
-            sequence_limit,
-            clock: 1,
-        }
-    }
-
+impl Actor<'_> {
     fn run(mut self, jobs: mpsc::Receiver<Job>) {
         let mut batch = LlamaBatch::new(self.limits.batch_tokens as usize, 1);
         loop {
@@ -338,21 +341,9 @@ impl<'model> Actor<'model> {
             self.slots[target].last_used = self.clock;
             self.clock += 1;
             self.forget_cold_caches();
-            let sampler = match job.sampling.chain(self.model) {
-                Ok(sampler) => sampler,
-                Err(message) => {
-                    let _ = job.events.send(GenEvent::Failed(ProviderError::new(
-                        ErrorKind::InvalidRequest,
-                        message,
-                    )));
-                    self.stats.finished(1);
-                    continue;
-                }
-            };
             let stops = StopMatcher::new(job.stop.iter().cloned());
             self.slots[target].active = Some(Sequence {
                 job,
-                sampler,
                 next_prompt: keep,
                 pending: None,
                 generated: 0,
@@ -478,7 +469,7 @@ impl<'model> Actor<'model> {
             let Some(at) = sequence.logits_at.take() else {
                 continue;
             };
-            let token = sequence.sampler.sample(&self.context, at);
+            let token = sequence.job.sampler.sample(&self.context, at);
             let logprob = sequence
                 .job
                 .logprobs

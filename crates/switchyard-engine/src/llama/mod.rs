@@ -48,8 +48,6 @@ pub struct TextModel {
     template: ChatTemplate,
     bos_text: String,
     generator: Generator,
-    /// The longest a sequence may be, prompt and answer together.
-    context_limit: usize,
     architecture: String,
 }
 
@@ -122,8 +120,6 @@ impl TextModel {
                 },
             )
             .collect();
-        let context_limit =
-            (options.limits.context_tokens as usize).min(model.n_ctx_train() as usize);
         let model = Arc::new(model);
         let generator = Generator::start(name, model.clone(), extra_stop_tokens, options.limits)?;
         Ok(TextModel {
@@ -133,7 +129,6 @@ impl TextModel {
             template,
             bos_text,
             generator,
-            context_limit,
             architecture,
         })
     }
@@ -150,8 +145,9 @@ impl TextModel {
         &self.architecture
     }
 
+    /// The longest a sequence may be, prompt and answer together.
     pub fn context_limit(&self) -> usize {
-        self.context_limit
+        self.generator.sequence_limit()
     }
 
     pub fn generator(&self) -> &Generator {

@@ -7,10 +7,14 @@ use switchyard_types::{
 
 use super::wire::{
     ChatCompletionResponse, ChatMessage, ChoiceLogprobs, CompletionTokensDetails, MessageContent,
-    PromptTokensDetails, ResponseChoice, WireTokenLogprob, WireTopLogprob, WireUsage,
+    PromptTokensDetails, ResponseChoice, WireTokenLogprob, WireTopLogprob, WireUsage, stash_object,
+    unstash_object,
 };
 use crate::DecodeError;
 use crate::decode::from_json;
+
+/// The `object` of a complete answer.
+pub(crate) const COMPLETION_OBJECT: &str = "chat.completion";
 
 /// Parses an upstream response body and converts it to the canonical model.
 pub fn decode_chat_response(body: &[u8]) -> Result<ChatResponse, DecodeError> {
@@ -21,9 +25,7 @@ pub fn decode_chat_response(body: &[u8]) -> Result<ChatResponse, DecodeError> {
 
 pub fn to_canonical_response(wire: ChatCompletionResponse) -> ChatResponse {
     let mut extra = wire.extra;
-    if wire.object != "chat.completion" {
-        extra.insert("object".to_owned(), serde_json::Value::String(wire.object));
-    }
+    stash_object(&mut extra, wire.object, COMPLETION_OBJECT);
     ChatResponse {
         id: wire.id,
         model: wire.model,
@@ -182,10 +184,7 @@ pub fn usage_from_canonical(usage: &Usage) -> WireUsage {
 /// Encodes a canonical response as an OpenAI `chat.completion` object.
 pub fn from_canonical_response(response: &ChatResponse) -> ChatCompletionResponse {
     let mut extra = response.extra.clone();
-    let object = match extra.remove("object") {
-        Some(serde_json::Value::String(object)) => object,
-        _ => "chat.completion".to_owned(),
-    };
+    let object = unstash_object(&mut extra, COMPLETION_OBJECT);
     ChatCompletionResponse {
         id: response.id.clone(),
         object,

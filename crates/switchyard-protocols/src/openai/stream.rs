@@ -12,6 +12,7 @@ use switchyard_types::{Extra, FinishReason, StreamEvent, StreamFrame, TokenLogpr
 use super::response::{logprob_from_canonical, logprob_to_canonical, usage_from_canonical};
 use super::wire::{
     ChatCompletionChunk, ChoiceLogprobs, ChunkChoice, Delta, FunctionCallDelta, ToolCallDelta,
+    stash_object, unstash_object,
 };
 use crate::DecodeError;
 use crate::decode::from_json;
@@ -32,12 +33,7 @@ struct Header {
 impl Header {
     fn of(chunk: &mut ChatCompletionChunk) -> Header {
         let mut extra = std::mem::take(&mut chunk.extra);
-        if chunk.object != CHUNK_OBJECT {
-            extra.insert(
-                "object".to_owned(),
-                serde_json::Value::String(std::mem::take(&mut chunk.object)),
-            );
-        }
+        stash_object(&mut extra, std::mem::take(&mut chunk.object), CHUNK_OBJECT);
         Header {
             id: std::mem::take(&mut chunk.id),
             model: std::mem::take(&mut chunk.model),
@@ -328,10 +324,7 @@ impl ChunkEncoder {
         usage: Option<super::wire::WireUsage>,
     ) -> ChatCompletionChunk {
         let mut extra = self.header.extra.clone();
-        let object = match extra.remove("object") {
-            Some(serde_json::Value::String(object)) => object,
-            _ => CHUNK_OBJECT.to_owned(),
-        };
+        let object = unstash_object(&mut extra, CHUNK_OBJECT);
         ChatCompletionChunk {
             id: self.header.id.clone(),
             object,
@@ -360,12 +353,11 @@ fn extend_logprobs(slot: &mut Option<Vec<super::wire::WireTokenLogprob>>, tokens
 /// the whole `chat.completion` at once (some servers ignore `stream: true`).
 pub fn frames_from_response(response: super::wire::ChatCompletionResponse) -> Vec<StreamFrame> {
     let mut extra = response.extra;
-    if response.object != "chat.completion" {
-        extra.insert(
-            "object".to_owned(),
-            serde_json::Value::String(response.object),
-        );
-    }
+    stash_object(
+        &mut extra,
+        response.object,
+        super::response::COMPLETION_OBJECT,
+    );
     let mut frames = vec![vec![StreamEvent::Start {
         id: response.id,
         model: response.model,

@@ -25,6 +25,22 @@ fn is_false(value: &bool) -> bool {
     !*value
 }
 
+/// Keeps an `object` other than the `expected` one in `extra`, so that it survives a
+/// same-protocol hop (Azure's streams open with `"object": ""`).
+pub(crate) fn stash_object(extra: &mut Map<String, Value>, object: String, expected: &str) {
+    if object != expected {
+        extra.insert("object".to_owned(), Value::String(object));
+    }
+}
+
+/// The `object` to write back: the stashed one, else the `expected` one.
+pub(crate) fn unstash_object(extra: &mut Map<String, Value>, expected: &str) -> String {
+    match extra.remove("object") {
+        Some(Value::String(object)) => object,
+        _ => expected.to_owned(),
+    }
+}
+
 // === Request ===
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -56,7 +56,7 @@ fn installed(args: &ModelsArgs) -> anyhow::Result<ExitCode> {
             let variants: Vec<&str> = manifest.variants.iter().map(|v| v.tag.as_str()).collect();
             [
                 manifest.name.clone(),
-                format!("{:?}", manifest.kind).to_lowercase(),
+                manifest.kind.as_str().to_owned(),
                 manifest
                     .architecture
                     .clone()

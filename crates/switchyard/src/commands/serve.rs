@@ -62,37 +62,45 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         auth = !state.settings().master_keys.is_empty(),
         "Switchyard is listening."
     );
+    let shutdown = shutdown_signal();
     // Scripts and tests read the address from here; logs go to stderr.
     println!("listening on http://{local}");
-    switchyard_server::run(
-        listener,
-        state,
-        shutdown_signal(),
-        config.server.shutdown_grace,
-    )
-    .await
-    .context("the server failed")?;
+    switchyard_server::run(listener, state, shutdown, config.server.shutdown_grace)
+        .await
+        .context("the server failed")?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// A future that resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed
+/// here, before the future is first polled, so a signal that arrives as soon as the
+/// server says it is listening is not lost to the default action (exit).
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).ok();
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    async move {
+        tokio::select! {
+            () = received(interrupt.as_mut()) => {},
+            () = received(terminate.as_mut()) => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+    }
+}
+
+/// Resolves when `signal` arrives; never, if its handler could not be installed.
+#[cfg(unix)]
+async fn received(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
