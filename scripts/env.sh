@@ -32,3 +32,22 @@ if cpu_has avx512f && cpu_has avx512bw && cpu_has avx512vl && cpu_has avx512dq; 
 fi
 
 install_build_tools
+
+# llama-cpp-sys-2 configures CMake once per target directory and never again, so a
+# changed GGML_* flag or build profile would silently keep the old build. Remember the
+# flags the last build used and clean that crate when they change.
+forget_stale_llama_build() {
+  local root stamp flags
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  stamp="$CARGO_TARGET_DIR/.llama-cpp-flags"
+  flags="$( (env | grep -E '^(GGML_|LLAMA_LIB_PROFILE=)' || true; sed -n '/^\[env\]/,$p' "$root/.cargo/config.toml") | sort)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$flags" ]]; then
+    return 0
+  fi
+  if compgen -G "$CARGO_TARGET_DIR/*/build/llama-cpp-sys-2-*" >/dev/null; then
+    echo "llama.cpp build flags changed: rebuilding it" >&2
+    (cd "$root" && cargo clean --quiet -p llama-cpp-sys-2 && cargo clean --quiet --release -p llama-cpp-sys-2)
+  fi
+  mkdir -p "$CARGO_TARGET_DIR" && printf '%s' "$flags" > "$stamp"
+}
+forget_stale_llama_build

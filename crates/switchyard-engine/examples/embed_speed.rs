@@ -13,7 +13,9 @@ const WORDS: [&str; 8] = [
 fn main() {
     let mut args = std::env::args().skip(1);
     let dir = args.next().expect("a model directory");
-    let rounds: usize = args.next().map_or(20, |n| n.parse().expect("a round count"));
+    let rounds: usize = args
+        .next()
+        .map_or(20, |n| n.parse().expect("a round count"));
     let encoder = SentenceEncoder::load(dir.as_ref()).expect("loads");
     let sentences: Vec<String> = (0..64)
         .map(|i| {

@@ -90,6 +90,25 @@ pub struct BuiltinModel {
     pub description: &'static str,
 }
 
+impl BuiltinModel {
+    /// Tags of the files served in place of the entry on request (`name:tag`): with a
+    /// conversion, the original GGUF stays installed as a variant named by its
+    /// quantization (`smollm2-135m-instruct.q4_1.gguf` → `q4_1`).
+    pub fn variants(&self) -> impl Iterator<Item = &'static str> + use<> {
+        let converted = self.conversion != Conversion::None;
+        self.files
+            .iter()
+            .filter(move |_| converted)
+            .filter_map(|file| variant_tag(file.name))
+    }
+}
+
+/// The quantization tag in a GGUF file name: `model.q4_1.gguf` → `q4_1`.
+pub(crate) fn variant_tag(file: &str) -> Option<&str> {
+    let stem = file.strip_suffix(".gguf")?;
+    stem.rsplit_once('.').map(|(_, tag)| tag)
+}
+
 const SMOLLM2: BuiltinModel = BuiltinModel {
     name: "smollm2-135m-instruct",
     aliases: &["smollm2", "smollm2-135m"],
@@ -221,4 +240,20 @@ pub fn builtin(name: &str) -> Option<&'static BuiltinModel> {
     BUILTIN
         .iter()
         .find(|model| model.name == name || model.aliases.contains(&name))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn variants_are_named_by_the_last_dotted_part() {
+        assert_eq!(
+            super::variant_tag("smollm2-135m-instruct.q4_1.gguf"),
+            Some("q4_1")
+        );
+        assert_eq!(super::variant_tag("model.safetensors"), None);
+        let smollm2 = super::builtin("smollm2").expect("built in");
+        assert_eq!(smollm2.variants().collect::<Vec<_>>(), ["q4_1"]);
+        let gemma = super::builtin("gemma3").expect("built in");
+        assert_eq!(gemma.variants().count(), 0, "served as shipped: no variant");
+    }
 }

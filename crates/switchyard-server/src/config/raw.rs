@@ -89,6 +89,13 @@ pub(crate) struct RawDeployment {
     pub timeouts: Option<Spanned<RawTimeouts>>,
     pub embeddings: Option<bool>,
     pub headers: Option<Named<String>>,
+    // Local deployments only: how the engine runs the model.
+    /// `chat`, `completion` or `embedding`; default: what the files say.
+    pub kind: Option<Spanned<String>>,
+    pub threads: Option<Spanned<i64>>,
+    pub context_tokens: Option<Spanned<i64>>,
+    pub max_sequences: Option<Spanned<i64>>,
+    pub queue_limit: Option<Spanned<i64>>,
 }
 
 /// `[models.<name>]`: a public model name and where it is served.

@@ -51,7 +51,9 @@ struct Summary {
 }
 
 fn summary(deployment: &DeploymentConfig) -> Summary {
-    let DeploymentKind::OpenAiCompat(config) = &deployment.kind;
+    let DeploymentKind::OpenAiCompat(config) = &deployment.kind else {
+        panic!("{} is not an OpenAI-compatible deployment", deployment.name);
+    };
     Summary {
         name: deployment.name.clone(),
         provider: config.provider.clone(),
@@ -272,8 +274,11 @@ fn the_example_file_is_valid() {
         .iter()
         .map(|model| model.name.as_str())
         .collect();
-    assert_eq!(models, ["gpt-4o", "llama-3.1", "text-embedding-3-small"]);
-    assert_eq!(config.deployments.len(), 4);
+    assert_eq!(
+        models,
+        ["gpt-4o", "llama-3.1", "smollm2", "text-embedding-3-small"]
+    );
+    assert_eq!(config.deployments.len(), 5);
     assert_eq!(config.unused_deployments(), Vec::<&str>::new());
 }
 
@@ -296,6 +301,107 @@ fn every_example_field_has_a_comment() {
         }
         previous_is_comment = line.starts_with('#');
     }
+}
+
+// === local deployments ===
+
+#[test]
+fn local_deployments_carry_their_source_and_engine_settings() {
+    let config = load(
+        r#"
+[providers.cpu]
+type = "local"
+
+[deployments.small]
+provider = "cpu"
+model = "hf:acme/tiny/tiny-q4_k_m.gguf"
+kind = "completion"
+threads = 1
+context_tokens = 2048
+max_sequences = 4
+queue_limit = 0
+
+[deployments.embed]
+provider = "cpu"
+model = "./models/minilm"
+
+[models.tiny]
+deployments = ["small"]
+
+[models.minilm]
+deployments = ["embed"]
+"#,
+        &[],
+    );
+    let locals: Vec<&LocalDeployment> = config
+        .deployments
+        .iter()
+        .map(|deployment| match &deployment.kind {
+            DeploymentKind::Local(local) => local,
+            DeploymentKind::OpenAiCompat(_) => panic!("{} should be local", deployment.name),
+        })
+        .collect();
+    assert_eq!(
+        locals,
+        [
+            &LocalDeployment {
+                provider: "cpu".into(),
+                source: "hf:acme/tiny/tiny-q4_k_m.gguf".into(),
+                kind: Some(LocalKind::Completion),
+                threads: Some(1),
+                context_tokens: Some(2048),
+                max_sequences: Some(4),
+                queue_limit: Some(0),
+            },
+            &LocalDeployment {
+                provider: "cpu".into(),
+                source: "./models/minilm".into(),
+                kind: None,
+                threads: None,
+                context_tokens: None,
+                max_sequences: None,
+                queue_limit: None,
+            },
+        ]
+    );
+}
+
+#[test]
+fn fields_of_the_other_provider_family_are_reported() {
+    let text = r#"
+[providers.cpu]
+type = "local"
+
+[providers.odd]
+type = "local"
+base_url = "http://127.0.0.1:1"
+
+[providers.remote]
+type = "openai"
+base_url = "http://127.0.0.1:2/v1"
+
+[deployments.a]
+provider = "cpu"
+model = "smollm2"
+max_concurrency = 4
+kind = "chatty"
+max_sequences = 0
+
+[deployments.b]
+provider = "remote"
+model = "gpt-4o"
+threads = 2
+"#;
+    assert_eq!(
+        errors(text, &[]),
+        [
+            "switchyard.toml:7:12: providers.odd.base_url: not used by `local` providers: the engine runs in this process",
+            "switchyard.toml:16:19: deployments.a.max_concurrency: not used by local deployments; `max_sequences` and `queue_limit` bound them",
+            "switchyard.toml:17:8: deployments.a.kind: unknown kind `chatty`; did you mean `chat`?",
+            "switchyard.toml:18:17: deployments.a.max_sequences: must be between 1 and 256",
+            "switchyard.toml:23:11: deployments.b.threads: only for deployments on a `local` provider",
+        ]
+    );
 }
 
 // === errors ===
@@ -361,7 +467,7 @@ description = 5
             "switchyard.toml:16:24: providers.openai.timeouts.connect: invalid duration `10`: time unit needed, for example 10sec or 10ms",
             "switchyard.toml:16:30: providers.openai.timeouts.frist_byte: unknown field `frist_byte`; did you mean `first_byte`?",
             "switchyard.toml:16:57: providers.openai.timeouts.total: expected a string, found an integer",
-            "switchyard.toml:19:8: providers.azure.type: unsupported provider type `anthropic`; expected `openai`",
+            "switchyard.toml:19:8: providers.azure.type: unsupported provider type `anthropic`; expected one of `openai`, `local`",
             "switchyard.toml:20:12: providers.azure.base_url: unsupported URL scheme `ftp`; expected `http` or `https`",
             "switchyard.toml:21:13: providers.azure.headers.\"bad header\": invalid header name `bad header`",
             "switchyard.toml:29:9: deployments.azure-eus.model: the upstream model id must not be empty",

@@ -22,7 +22,10 @@ use super::raw::{
 };
 use super::secret::SecretRef;
 use super::suggest;
-use super::{DeploymentConfig, DeploymentKind, LogFormat, ModelConfig, ServerConfig};
+use super::{
+    DeploymentConfig, DeploymentKind, LocalDeployment, LocalKind, LogFormat, ModelConfig,
+    ServerConfig,
+};
 
 /// What validation needs besides the file model.
 pub(crate) struct Context<'a, 'd> {
@@ -162,14 +165,17 @@ const MIN_BODY_BYTES: usize = 1024;
 enum ProviderType {
     /// Any server speaking OpenAI's Chat Completions API.
     OpenAi,
+    /// The engine in this process.
+    Local,
 }
 
 impl ProviderType {
-    const ALL: [ProviderType; 1] = [ProviderType::OpenAi];
+    const ALL: [ProviderType; 2] = [ProviderType::OpenAi, ProviderType::Local];
 
     fn name(self) -> &'static str {
         match self {
             ProviderType::OpenAi => "openai",
+            ProviderType::Local => "local",
         }
     }
 
@@ -181,6 +187,7 @@ impl ProviderType {
 /// A validated provider, by family.
 enum Provider {
     OpenAi(HttpProvider),
+    Local,
 }
 
 /// Settings shared by providers reached over HTTP.
@@ -257,6 +264,32 @@ fn provider(
                 headers,
                 timeouts,
             })
+        }
+        ProviderType::Local => {
+            let unused = [
+                ("base_url", raw.base_url.as_ref().map(Spanned::span)),
+                ("api_key", raw.api_key.as_ref().map(Spanned::span)),
+                ("timeouts", raw.timeouts.as_ref().map(Spanned::span)),
+                (
+                    "headers",
+                    raw.headers.as_ref().map(|headers| {
+                        headers
+                            .keys()
+                            .next()
+                            .map_or(entry.span.clone(), Spanned::span)
+                    }),
+                ),
+            ];
+            for (field, span) in unused {
+                if let Some(span) = span {
+                    cx.error(
+                        span,
+                        &entry.field(field),
+                        "not used by `local` providers: the engine runs in this process",
+                    );
+                }
+            }
+            Provider::Local
         }
     };
     (cx.diagnostics.count() == errors_before).then_some(provider)
@@ -344,14 +377,41 @@ fn deployment(
     });
     let overrides = cx.timeouts(raw.timeouts.as_ref(), &entry.path);
     let own_headers = cx.headers(raw.headers.as_ref(), &entry.path);
+    let local = local_settings(raw, &entry, cx);
 
     // An invalid provider was reported where it is defined.
     let provider = providers.get(provider?.get_ref().as_str())?.as_ref()?;
+    let (local_fields, remote_fields) = deployment_fields_by_family(raw, &entry);
+    let misplaced = match provider {
+        Provider::OpenAi(_) => local_fields
+            .into_iter()
+            .map(|(field, span)| (field, span, "only for deployments on a `local` provider"))
+            .collect::<Vec<_>>(),
+        Provider::Local => remote_fields
+            .into_iter()
+            .map(|(field, span)| {
+                let message = if field == "max_concurrency" {
+                    "not used by local deployments; `max_sequences` and `queue_limit` bound them"
+                } else {
+                    "not used by local deployments: the engine runs in this process"
+                };
+                (field, span, message)
+            })
+            .collect(),
+    };
+    for (field, span, message) in misplaced {
+        cx.error(span, &entry.field(field), message);
+    }
     if cx.diagnostics.count() != errors_before {
         return None;
     }
     let model = model?.get_ref().clone();
     let kind = match provider {
+        Provider::Local => DeploymentKind::Local(LocalDeployment {
+            provider: raw.provider.as_ref()?.get_ref().clone(),
+            source: model,
+            ..local
+        }),
         Provider::OpenAi(http) => DeploymentKind::OpenAiCompat(OpenAiCompatConfig {
             provider: raw.provider.as_ref()?.get_ref().clone(),
             base_url: http.base_url.clone(),
@@ -367,6 +427,97 @@ fn deployment(
         name: name.get_ref().clone(),
         kind,
     })
+}
+
+/// The engine settings of a local deployment (provider and source left empty: the
+/// caller sets them).
+fn local_settings(raw: &RawDeployment, entry: &Entry, cx: &mut Context<'_, '_>) -> LocalDeployment {
+    let kind = raw.kind.as_ref().and_then(|kind| {
+        let parsed = LocalKind::ALL
+            .into_iter()
+            .find(|known| known.name() == kind.get_ref());
+        if parsed.is_none() {
+            let names: Vec<&str> = LocalKind::ALL.iter().map(|kind| kind.name()).collect();
+            cx.error(
+                kind.span(),
+                &entry.field("kind"),
+                format!(
+                    "unknown kind `{}`{}",
+                    kind.get_ref(),
+                    suggest::hint(kind.get_ref(), &names, "kinds are supported")
+                ),
+            );
+        }
+        parsed
+    });
+    let mut bounded = |field: &str, value: Option<&Spanned<i64>>, min: i64, max: i64| {
+        let value = value?;
+        let parsed = u32::try_from(*value.get_ref())
+            .ok()
+            .filter(|parsed| (min..=max).contains(&i64::from(*parsed)));
+        if parsed.is_none() {
+            cx.error(
+                value.span(),
+                &entry.field(field),
+                format!("must be between {min} and {max}"),
+            );
+        }
+        parsed
+    };
+    LocalDeployment {
+        provider: String::new(),
+        source: String::new(),
+        kind,
+        threads: bounded("threads", raw.threads.as_ref(), 1, 1024),
+        context_tokens: bounded("context_tokens", raw.context_tokens.as_ref(), 64, 1 << 20),
+        max_sequences: bounded("max_sequences", raw.max_sequences.as_ref(), 1, 256),
+        queue_limit: bounded("queue_limit", raw.queue_limit.as_ref(), 0, 1 << 20),
+    }
+}
+
+type FieldSpans = Vec<(&'static str, std::ops::Range<usize>)>;
+
+/// The fields present in a deployment that only local deployments use, and those that
+/// only remote ones use, with where they are written.
+fn deployment_fields_by_family(raw: &RawDeployment, entry: &Entry) -> (FieldSpans, FieldSpans) {
+    let present = |fields: Vec<(&'static str, Option<std::ops::Range<usize>>)>| -> FieldSpans {
+        fields
+            .into_iter()
+            .filter_map(|(field, span)| Some((field, span?)))
+            .collect()
+    };
+    let local = present(vec![
+        ("kind", raw.kind.as_ref().map(Spanned::span)),
+        ("threads", raw.threads.as_ref().map(Spanned::span)),
+        (
+            "context_tokens",
+            raw.context_tokens.as_ref().map(Spanned::span),
+        ),
+        (
+            "max_sequences",
+            raw.max_sequences.as_ref().map(Spanned::span),
+        ),
+        ("queue_limit", raw.queue_limit.as_ref().map(Spanned::span)),
+    ]);
+    let remote = present(vec![
+        (
+            "max_concurrency",
+            raw.max_concurrency.as_ref().map(Spanned::span),
+        ),
+        ("timeouts", raw.timeouts.as_ref().map(Spanned::span)),
+        (
+            "headers",
+            raw.headers.as_ref().map(|headers| {
+                headers
+                    .keys()
+                    .next()
+                    .map_or(entry.span.clone(), Spanned::span)
+            }),
+        ),
+        // `embeddings` is a plain bool without a span: point at the entry.
+        ("embeddings", raw.embeddings.map(|_| entry.span.clone())),
+    ]);
+    (local, remote)
 }
 
 /// The provider's headers with the deployment's set over them, by name.

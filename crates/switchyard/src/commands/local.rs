@@ -1,79 +1,61 @@
-//! The built-in local models at `serve`: pulled when missing (unless offline), loaded,
-//! and offered under their names and aliases.
+//! The models the engine runs in this process, at `serve`: the built-in ones (with no
+//! config file) or the config's `local` deployments, found or fetched by the engine's
+//! resolver, loaded, and handed to the server as providers.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use switchyard_engine::embed::SentenceEncoder;
+use switchyard_engine::hub::HubOptions;
 use switchyard_engine::llama::{TextModel, TextModelOptions};
+use switchyard_engine::resolve::{ResolvedModel, Resolver};
+use switchyard_engine::source::ModelSource;
 use switchyard_engine::{BUILTIN, LocalEmbedProvider, LocalTextProvider, ModelKind, ModelStore};
 use switchyard_router::Route;
+use switchyard_server::config::{Config, DeploymentKind, LocalDeployment, LocalKind};
 use switchyard_types::Provider;
 
 use super::pull::BarProgress;
 
-/// The routes of every built-in model, pulling what is missing first.
-pub async fn builtin_routes(store: ModelStore, offline: bool) -> anyhow::Result<Vec<Route>> {
+/// A resolver over the model store at `home` and the hub settings of the environment.
+pub fn resolver(home: &std::path::Path, offline: bool) -> Resolver {
+    Resolver {
+        store: ModelStore::under(home),
+        hub: HubOptions::from_env(),
+        offline,
+        pull: Default::default(),
+    }
+}
+
+/// The routes of every built-in model under its name and aliases, pulling what is
+/// missing first (unless offline, which skips those with a warning).
+pub async fn builtin_routes(resolver: &Resolver) -> anyhow::Result<Vec<Route>> {
     let mut routes = Vec::new();
     for builtin in BUILTIN {
-        let manifest = match store.manifest(builtin.name)? {
-            Some(manifest) => manifest,
-            None if offline => {
-                tracing::warn!(
-                    model = builtin.name,
-                    "Not installed and --offline: not served. Run `switchyard pull {}`.",
-                    builtin.name
-                );
-                continue;
-            }
-            None => {
-                tracing::info!(model = builtin.name, "Not installed yet: pulling it now.");
-                let store = store.clone();
-                tokio::task::spawn_blocking(move || {
-                    switchyard_engine::pull::ensure(
-                        &store,
-                        builtin,
-                        &Default::default(),
-                        &BarProgress::new(),
-                    )
-                })
-                .await?
-                .with_context(|| format!("cannot pull {}", builtin.name))?
-            }
+        let source = ModelSource::Builtin {
+            model: builtin,
+            variant: None,
         };
-        let started = Instant::now();
-        let name = builtin.name;
-        let kind = builtin.kind;
-        let dir = store.model_dir(name);
-        let entry = dir.join(&manifest.entry);
-        let provider: Arc<dyn Provider> = if kind == ModelKind::Embedding {
-            let encoder = tokio::task::spawn_blocking(move || SentenceEncoder::load(&dir))
-                .await?
-                .with_context(|| format!("cannot load {name}"))?;
-            Arc::new(LocalEmbedProvider::new(name, name, Arc::new(encoder)))
-        } else {
-            let model = tokio::task::spawn_blocking(move || {
-                TextModel::load(name, kind, &entry, TextModelOptions::default())
-            })
-            .await?
-            .with_context(|| format!("cannot load {name}"))?;
-            Arc::new(LocalTextProvider::new(name, Arc::new(model)))
-        };
-        tracing::info!(
-            model = name,
-            architecture = manifest.architecture.as_deref().unwrap_or("unknown"),
-            bytes = manifest.total_bytes(),
-            load_ms = started.elapsed().as_millis() as u64,
-            "Local model loaded."
-        );
-        let description = Some(match kind {
-            ModelKind::Completion => {
-                format!("{} (base model: continues text)", builtin.description)
-            }
-            _ => builtin.description.to_owned(),
-        });
-        for public in std::iter::once(&name).chain(builtin.aliases) {
+        if resolver.offline && resolver.store.manifest(builtin.name)?.is_none() {
+            tracing::warn!(
+                model = builtin.name,
+                "Not installed and --offline: not served. Run `switchyard pull {}`.",
+                builtin.name
+            );
+            continue;
+        }
+        if resolver.store.manifest(builtin.name)?.is_none() {
+            tracing::info!(model = builtin.name, "Not installed yet: pulling it now.");
+        }
+        let resolved = resolver
+            .resolve(&source, Arc::new(BarProgress::new()))
+            .await
+            .with_context(|| format!("cannot install {}", builtin.name))?;
+        let provider = load(builtin.name, &resolved, TextModelOptions::default()).await?;
+        let description = Some(describe(&resolved));
+        for public in std::iter::once(&builtin.name).chain(builtin.aliases) {
             routes.push(Route {
                 name: (*public).to_owned(),
                 description: description.clone(),
@@ -82,4 +64,113 @@ pub async fn builtin_routes(store: ModelStore, offline: bool) -> anyhow::Result<
         }
     }
     Ok(routes)
+}
+
+/// Loads every `local` deployment of `config`, keyed by deployment name.
+pub async fn configured_providers(
+    config: &Config,
+    resolver: &Resolver,
+) -> anyhow::Result<HashMap<String, Arc<dyn Provider>>> {
+    let mut providers = HashMap::new();
+    for deployment in &config.deployments {
+        let DeploymentKind::Local(settings) = &deployment.kind else {
+            continue;
+        };
+        let name = &deployment.name;
+        let source: ModelSource = settings
+            .source
+            .parse()
+            .with_context(|| format!("deployment `{name}`: model"))?;
+        let mut resolved = resolver
+            .resolve(&source, Arc::new(BarProgress::new()))
+            .await
+            .with_context(|| format!("deployment `{name}`"))?;
+        if let Some(kind) = settings.kind {
+            resolved.kind =
+                kind_of(kind, &resolved).with_context(|| format!("deployment `{name}`: kind"))?;
+        }
+        let provider = load(name, &resolved, text_options(settings)).await?;
+        providers.insert(name.clone(), provider);
+    }
+    Ok(providers)
+}
+
+fn kind_of(kind: LocalKind, resolved: &ResolvedModel) -> anyhow::Result<ModelKind> {
+    let wanted = match kind {
+        LocalKind::Chat => ModelKind::Chat,
+        LocalKind::Completion => ModelKind::Completion,
+        LocalKind::Embedding => ModelKind::Embedding,
+    };
+    // GGUF files generate; encoder directories embed. Either may not become the other.
+    if (wanted == ModelKind::Embedding) != (resolved.kind == ModelKind::Embedding) {
+        anyhow::bail!(
+            "{} is a {} model and cannot be served as `{}`",
+            resolved.source,
+            resolved.kind.as_str(),
+            kind.name()
+        );
+    }
+    Ok(wanted)
+}
+
+fn text_options(settings: &LocalDeployment) -> TextModelOptions {
+    let mut options = TextModelOptions::default();
+    let limits = &mut options.limits;
+    if let Some(threads) = settings.threads {
+        limits.threads = threads as i32;
+    }
+    if let Some(context_tokens) = settings.context_tokens {
+        limits.context_tokens = context_tokens;
+    }
+    if let Some(max_sequences) = settings.max_sequences {
+        limits.max_sequences = max_sequences;
+    }
+    if let Some(queue_limit) = settings.queue_limit {
+        limits.queue_limit = queue_limit as usize;
+    }
+    options
+}
+
+/// What `/v1/models` says of a model: base models are marked as such.
+fn describe(resolved: &ResolvedModel) -> String {
+    match resolved.kind {
+        ModelKind::Completion => format!("{} (base model: continues text)", resolved.description),
+        _ => resolved.description.clone(),
+    }
+}
+
+/// Loads a model's files as the provider of `deployment`, reporting time and size.
+async fn load(
+    deployment: &str,
+    resolved: &ResolvedModel,
+    options: TextModelOptions,
+) -> anyhow::Result<Arc<dyn Provider>> {
+    let started = Instant::now();
+    let owned = (deployment.to_owned(), resolved.clone());
+    let provider: Arc<dyn Provider> = tokio::task::spawn_blocking(move || {
+        let (deployment, resolved) = owned;
+        anyhow::Ok(if resolved.kind == ModelKind::Embedding {
+            let encoder = SentenceEncoder::load(&resolved.path)?;
+            Arc::new(LocalEmbedProvider::new(
+                &deployment,
+                &deployment,
+                Arc::new(encoder),
+            )) as Arc<dyn Provider>
+        } else {
+            let model = TextModel::load(&deployment, resolved.kind, &resolved.path, options)?;
+            Arc::new(LocalTextProvider::new(&deployment, Arc::new(model)))
+        })
+    })
+    .await?
+    .with_context(|| format!("cannot load {} ({})", deployment, resolved.path.display()))?;
+    tracing::info!(
+        model = deployment,
+        source = %resolved.source,
+        kind = resolved.kind.as_str(),
+        architecture = resolved.architecture.as_deref().unwrap_or("unknown"),
+        bytes = resolved.bytes,
+        load_ms = started.elapsed().as_millis() as u64,
+        "Local model loaded."
+    );
+    Ok(provider)
 }

@@ -43,14 +43,7 @@ fn installed(args: &ModelsArgs) -> anyhow::Result<ExitCode> {
     let manifests = store
         .installed()
         .with_context(|| format!("cannot read {}", store.root().display()))?;
-    if manifests.is_empty() {
-        println!(
-            "No local models in {}. `switchyard pull --all` installs the built-in ones.",
-            store.root().display()
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    let rows: Vec<[String; 5]> = manifests
+    let mut rows: Vec<[String; 5]> = manifests
         .iter()
         .map(|manifest| {
             let variants: Vec<&str> = manifest.variants.iter().map(|v| v.tag.as_str()).collect();
@@ -61,7 +54,7 @@ fn installed(args: &ModelsArgs) -> anyhow::Result<ExitCode> {
                     .architecture
                     .clone()
                     .unwrap_or_else(|| "-".to_owned()),
-                format!("{:.0} MB", manifest.total_bytes() as f64 / 1e6),
+                megabytes(manifest.total_bytes()),
                 if variants.is_empty() {
                     manifest.format.clone()
                 } else {
@@ -70,8 +63,40 @@ fn installed(args: &ModelsArgs) -> anyhow::Result<ExitCode> {
             ]
         })
         .collect();
+    // Models fetched from the Hugging Face hub live in its cache, shared with its tools.
+    let hub = switchyard_engine::hub::HubOptions::from_env();
+    for cached in switchyard_engine::hub::cached_models(&hub) {
+        let Ok(source) = cached.reference.parse() else {
+            continue;
+        };
+        if let Ok(model) = switchyard_engine::resolve::inspect(&cached.path, &source) {
+            rows.push([
+                cached.reference,
+                model.kind.as_str().to_owned(),
+                model.architecture.unwrap_or_else(|| "-".to_owned()),
+                megabytes(model.bytes),
+                if model.kind == switchyard_engine::ModelKind::Embedding {
+                    "safetensors".to_owned()
+                } else {
+                    "gguf".to_owned()
+                },
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        println!(
+            "No local models in {} or the hub cache ({}). `switchyard pull --all` installs the built-in ones.",
+            store.root().display(),
+            hub.cache_dir.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     print_table(&["MODEL", "KIND", "ARCHITECTURE", "SIZE", "FORMAT"], &rows);
     Ok(ExitCode::SUCCESS)
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.0} MB", bytes as f64 / 1e6)
 }
 
 fn config_rows(config: &Config) -> Vec<[String; 4]> {
@@ -88,6 +113,9 @@ fn config_rows(config: &Config) -> Vec<[String; 4]> {
             let (provider, upstream) = match &deployment.kind {
                 DeploymentKind::OpenAiCompat(settings) => {
                     (settings.provider.clone(), settings.upstream_model.clone())
+                }
+                DeploymentKind::Local(settings) => {
+                    (settings.provider.clone(), settings.source.clone())
                 }
             };
             rows.push([

@@ -1,12 +1,14 @@
-//! `switchyard pull`: install built-in models into the model store.
+//! `switchyard pull`: install built-in models into the model store, or fetch hub
+//! models into the Hugging Face cache.
 
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use switchyard_engine::pull::{PullOptions, PullProgress};
-use switchyard_engine::{BUILTIN, ModelStore, builtin};
+use switchyard_engine::source::ModelSource;
+use switchyard_engine::{BUILTIN, ModelStore};
 
 use crate::args::PullArgs;
 
@@ -18,7 +20,7 @@ pub async fn run(args: PullArgs) -> anyhow::Result<ExitCode> {
     };
     if names.is_empty() {
         anyhow::bail!(
-            "name a model to pull, or --all; built in: {}",
+            "name a model to pull (built in, or hf:OWNER/REPO/FILE.gguf), or --all; built in: {}",
             BUILTIN
                 .iter()
                 .map(|model| model.name)
@@ -26,22 +28,37 @@ pub async fn run(args: PullArgs) -> anyhow::Result<ExitCode> {
                 .join(", ")
         );
     }
-    let store = ModelStore::under(
-        &args
-            .home
-            .clone()
-            .unwrap_or_else(switchyard_engine::default_home),
-    );
+    let home = args
+        .home
+        .clone()
+        .unwrap_or_else(switchyard_engine::default_home);
+    let store = ModelStore::under(&home);
+    let resolver = super::local::resolver(&home, false);
     for name in names {
-        let Some(model) = builtin(&name) else {
-            anyhow::bail!(
-                "unknown model `{name}`; built in: {}",
-                BUILTIN
-                    .iter()
-                    .map(|model| model.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+        let source: ModelSource = name.parse()?;
+        let model = match source {
+            ModelSource::Builtin { model, .. } => model,
+            ModelSource::Hub(_) => {
+                let resolved = resolver
+                    .resolve(&source, Arc::new(BarProgress::new()))
+                    .await
+                    .with_context(|| format!("cannot pull {name}"))?;
+                println!(
+                    "{source}: in the hub cache, {:.1} MB, {} ({}): {}",
+                    resolved.bytes as f64 / 1e6,
+                    resolved.kind.as_str(),
+                    resolved
+                        .architecture
+                        .as_deref()
+                        .unwrap_or("unknown architecture"),
+                    resolved.path.display()
+                );
+                continue;
+            }
+            ModelSource::Path(path) => anyhow::bail!(
+                "{} is a path: it is served where it is, with nothing to pull",
+                path.display()
+            ),
         };
         if !args.force && store.manifest(model.name)?.is_some() {
             println!(

@@ -1,5 +1,6 @@
 //! `switchyard serve`.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -35,19 +36,24 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "No model lists this deployment; it will never be used."
         );
     }
-    // With no file, Switchyard serves the models it runs itself.
-    let local_routes = if args.config.is_none() {
-        let home = args
-            .home
-            .clone()
-            .unwrap_or_else(switchyard_engine::default_home);
-        super::local::builtin_routes(switchyard_engine::ModelStore::under(&home), args.offline)
+    // Local models: with no file, the built-in ones; with one, its `local` deployments.
+    let home = args
+        .home
+        .clone()
+        .unwrap_or_else(switchyard_engine::default_home);
+    let resolver = super::local::resolver(&home, args.offline);
+    let (local_providers, builtin_routes) = if args.config.is_none() {
+        let routes = super::local::builtin_routes(&resolver)
             .await
-            .context("cannot start the local models")?
+            .context("cannot start the local models")?;
+        (HashMap::new(), routes)
     } else {
-        Vec::new()
+        let providers = super::local::configured_providers(&config, &resolver)
+            .await
+            .context("cannot start the local models")?;
+        (providers, Vec::new())
     };
-    let state = AppState::from_config_and_routes(&config, local_routes)
+    let state = AppState::from_config_with_local(&config, &local_providers, builtin_routes)
         .context("cannot build the deployments")?;
     let listener = TcpListener::bind(listen)
         .await
