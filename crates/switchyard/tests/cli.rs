@@ -263,3 +263,71 @@ async fn reqwest_free_get(address: &str, path: &str) -> String {
     stream.read_to_string(&mut response).await.expect("reads");
     response
 }
+
+/// The model store the engine tests fill (`$SWITCHYARD_TEST_HOME`).
+fn test_home() -> std::path::PathBuf {
+    std::env::var_os("SWITCHYARD_TEST_HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+                .join(".cache/switchyard/home")
+        })
+}
+
+#[tokio::test]
+async fn serve_runs_the_local_deployments_of_a_config_beside_remote_ones() {
+    let home = test_home();
+    let pulled = run(
+        &["pull", "smollm2", "--home", &home.to_string_lossy()],
+        None,
+    )
+    .await;
+    assert!(
+        pulled.status.success(),
+        "this test needs SmolLM2 in {}: {}",
+        home.display(),
+        text(&pulled.stderr)
+    );
+    let gguf = home.join("models/smollm2-135m-instruct/smollm2-135m-instruct.q4_1.gguf");
+    let mock = MockOpenAi::start().await;
+    let config = TempConfig::new(
+        "local",
+        &format!(
+            "{}\n[providers.cpu]\ntype = \"local\"\n\n\
+             [deployments.tiny-file]\nprovider = \"cpu\"\nmodel = \"{}\"\nmax_sequences = 2\n\
+             context_tokens = 1024\n\n\
+             [models.tiny]\ndeployments = [\"tiny-file\", \"mock-chat\"]\n",
+            config_for(&mock, None),
+            gguf.display()
+        ),
+    );
+    let path = config.path().to_string_lossy().into_owned();
+    let [port] = free_ports();
+    let listen = format!("127.0.0.1:{port}");
+    let (address, _server) =
+        serve(&["--config", &path, "--listen", &listen, "--offline"], None).await;
+    let models = reqwest_free_get(&address, "/v1/models").await;
+    assert!(models.contains(r#""id":"tiny""#), "{models}");
+    assert!(models.contains(r#""id":"gpt""#), "{models}");
+
+    // Answered by the engine, not the mock behind it.
+    let output = run(
+        &[
+            "chat",
+            "--model",
+            "tiny",
+            "What is 2 + 2?",
+            "--url",
+            &format!("http://{address}"),
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "8",
+        ],
+        None,
+    )
+    .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(!text(&output.stdout).trim().is_empty());
+    assert!(mock.requests().is_empty(), "the local deployment answered");
+}

@@ -136,7 +136,13 @@ async fn stream_answer(
 /// Serves the config on a free loopback port in this process; returns its base URL.
 async fn start_in_process(path: &std::path::Path) -> anyhow::Result<String> {
     let config = super::config::load_or_report(path)?;
-    let state = AppState::from_config(&config).context("cannot build the deployments")?;
+    // Local deployments run in this process too, from the default model store.
+    let resolver = super::local::resolver(&switchyard_engine::default_home(), false);
+    let local = super::local::configured_providers(&config, &resolver)
+        .await
+        .context("cannot start the local models")?;
+    let state = AppState::from_config_with_local(&config, &local, Vec::new())
+        .context("cannot build the deployments")?;
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot open a loopback port")?;
