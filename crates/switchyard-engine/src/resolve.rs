@@ -106,11 +106,15 @@ impl Resolver {
                     None => manifest.entry.clone(),
                 };
                 let dir = self.store.model_dir(model.name);
-                let bytes = manifest
-                    .files
-                    .iter()
-                    .find(|installed| installed.name == file)
-                    .map_or_else(|| manifest.total_bytes(), |installed| installed.bytes);
+                // A GGUF is one file (of several variants); an encoder is all of them.
+                let bytes = match model.kind {
+                    ModelKind::Embedding => manifest.total_bytes(),
+                    _ => manifest
+                        .files
+                        .iter()
+                        .find(|installed| installed.name == file)
+                        .map_or_else(|| manifest.total_bytes(), |installed| installed.bytes),
+                };
                 Ok(ResolvedModel {
                     source: source.to_string(),
                     kind: model.kind,

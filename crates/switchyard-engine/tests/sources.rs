@@ -325,6 +325,7 @@ async fn paths_on_disk() {
 #[tokio::test]
 async fn a_builtin_variant_resolves_to_its_own_file() {
     installed("smollm2-135m-instruct");
+    installed("all-minilm-l6-v2");
     let resolver = resolver(Path::new("/nonexistent"), None, true);
     let q4 = resolver
         .resolve(&source("smollm2:q4_1"), Arc::new(Quiet))
@@ -337,4 +338,13 @@ async fn a_builtin_variant_resolves_to_its_own_file() {
         .expect("installed");
     assert!(f16.path.ends_with("smollm2-135m-instruct.f16.gguf"));
     assert!(f16.bytes > q4.bytes);
+    let minilm = resolver
+        .resolve(&source("minilm"), Arc::new(Quiet))
+        .await
+        .expect("installed");
+    assert!(
+        minilm.bytes > 80_000_000,
+        "the whole encoder: {}",
+        minilm.bytes
+    );
 }
