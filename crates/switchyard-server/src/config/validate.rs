@@ -270,15 +270,7 @@ fn provider(
                 ("base_url", raw.base_url.as_ref().map(Spanned::span)),
                 ("api_key", raw.api_key.as_ref().map(Spanned::span)),
                 ("timeouts", raw.timeouts.as_ref().map(Spanned::span)),
-                (
-                    "headers",
-                    raw.headers.as_ref().map(|headers| {
-                        headers
-                            .keys()
-                            .next()
-                            .map_or(entry.span.clone(), Spanned::span)
-                    }),
-                ),
+                ("headers", headers_span(raw.headers.as_ref(), &entry)),
             ];
             for (field, span) in unused {
                 if let Some(span) = span {
@@ -505,19 +497,22 @@ fn deployment_fields_by_family(raw: &RawDeployment, entry: &Entry) -> (FieldSpan
             raw.max_concurrency.as_ref().map(Spanned::span),
         ),
         ("timeouts", raw.timeouts.as_ref().map(Spanned::span)),
-        (
-            "headers",
-            raw.headers.as_ref().map(|headers| {
-                headers
-                    .keys()
-                    .next()
-                    .map_or(entry.span.clone(), Spanned::span)
-            }),
-        ),
+        ("headers", headers_span(raw.headers.as_ref(), entry)),
         // `embeddings` is a plain bool without a span: point at the entry.
         ("embeddings", raw.embeddings.map(|_| entry.span.clone())),
     ]);
     (local, remote)
+}
+
+/// Where a `headers` table is written: its first key (an inline table has no span of
+/// its own here), else the entry's name.
+fn headers_span(headers: Option<&Named<String>>, entry: &Entry) -> Option<std::ops::Range<usize>> {
+    headers.map(|headers| {
+        headers
+            .keys()
+            .next()
+            .map_or(entry.span.clone(), Spanned::span)
+    })
 }
 
 /// The provider's headers with the deployment's set over them, by name.
