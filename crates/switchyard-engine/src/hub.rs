@@ -40,24 +40,28 @@ impl std::fmt::Debug for HubOptions {
 }
 
 impl HubOptions {
-    /// The settings the hub's own tools read: `HF_HUB_CACHE`, else `HF_HOME/hub`, else
-    /// `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub`;
-    /// `HF_ENDPOINT`; `HF_TOKEN`, else the token file `huggingface-cli login` writes.
+    /// The settings the hub's own tools read. Its home is `HF_HOME`, else
+    /// `$XDG_CACHE_HOME/huggingface`, else `~/.cache/huggingface`; the cache is
+    /// `HF_HUB_CACHE`, else `<home>/hub`; the token is `HF_TOKEN`, else the file
+    /// `<home>/token` that `huggingface-cli login` writes; the address is `HF_ENDPOINT`.
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-        let cache_dir = var("HF_HUB_CACHE")
-            .map(PathBuf::from)
-            .or_else(|| var("HF_HOME").map(|home| PathBuf::from(home).join("hub")))
-            .or_else(|| {
-                var("XDG_CACHE_HOME").map(|cache| PathBuf::from(cache).join("huggingface/hub"))
-            })
-            .unwrap_or_else(|| {
-                PathBuf::from(var("HOME").unwrap_or_else(|| ".".to_owned()))
-                    .join(".cache/huggingface/hub")
-            });
-        let token = var("HF_TOKEN").or_else(|| Cache::new(cache_dir.clone()).token());
+        let hf_home = var("HF_HOME").map(PathBuf::from).unwrap_or_else(|| {
+            var("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(var("HOME").unwrap_or_else(|| ".".to_owned())).join(".cache")
+                })
+                .join("huggingface")
+        });
+        let token = var("HF_TOKEN").or_else(|| {
+            std::fs::read_to_string(hf_home.join("token"))
+                .ok()
+                .map(|token| token.trim().to_owned())
+                .filter(|token| !token.is_empty())
+        });
         HubOptions {
-            cache_dir,
+            cache_dir: var("HF_HUB_CACHE").map_or_else(|| hf_home.join("hub"), PathBuf::from),
             endpoint: var("HF_ENDPOINT"),
             token,
         }
@@ -285,11 +289,10 @@ fn cached(reference: &HubRef, options: &HubOptions, files: &[&str]) -> Option<Pa
         reference.revision.clone(),
     ));
     // A revision that is a commit names its snapshot directly; hf-hub only follows refs.
-    let is_commit =
-        reference.revision.len() == 40 && reference.revision.bytes().all(|b| b.is_ascii_hexdigit());
+    let is_commit = is_hex_digest(&reference.revision, 40);
     let snapshot = options
         .cache_dir
-        .join(format!("models--{}", reference.repo.replace('/', "--")))
+        .join(Repo::model(reference.repo.clone()).folder_name())
         .join("snapshots")
         .join(&reference.revision);
     let paths: Vec<PathBuf> = files
@@ -337,7 +340,7 @@ fn verify(
     let Some(expected) = blob
         .file_name()
         .and_then(|name| name.to_str())
-        .filter(|name| name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()))
+        .filter(|name| is_hex_digest(name, 64))
         .map(str::to_ascii_lowercase)
     else {
         return Ok(());
@@ -359,6 +362,11 @@ fn verify(
         });
     }
     Ok(())
+}
+
+/// Whether `text` is `digits` hex digits: a git commit (40) or a SHA-256 (64).
+fn is_hex_digest(text: &str, digits: usize) -> bool {
+    text.len() == digits && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn download_error(reference: &HubRef, file: &str, error: &ApiError) -> HubError {

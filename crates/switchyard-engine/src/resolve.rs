@@ -6,7 +6,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::catalog::ModelKind;
+use crate::catalog::{BuiltinModel, ModelKind};
 use crate::hub::{ENCODER_FILES, HubError, HubOptions};
 use crate::pull::{PullError, PullOptions, PullProgress};
 use crate::source::ModelSource;
@@ -66,73 +66,81 @@ impl Resolver {
     ) -> Result<ResolvedModel, ResolveError> {
         match source {
             ModelSource::Builtin { model, variant } => {
-                let manifest =
-                    match self
-                        .store
-                        .manifest(model.name)
-                        .map_err(|source| ResolveError::Io {
-                            path: self.store.root().to_owned(),
-                            source,
-                        })? {
-                        Some(manifest) => manifest,
-                        None if self.offline => {
-                            return Err(ResolveError::NotInstalled {
-                                model: model.name.to_owned(),
-                            });
-                        }
-                        None => {
-                            let (store, options, model) =
-                                (self.store.clone(), self.pull.clone(), *model);
-                            tokio::task::spawn_blocking(move || {
-                                crate::pull::ensure(&store, model, &options, progress.as_ref())
-                            })
-                            .await
-                            .map_err(|error| ResolveError::Io {
-                                path: self.store.root().to_owned(),
-                                source: std::io::Error::other(error),
-                            })??
-                        }
-                    };
-                let file = match variant {
-                    Some(tag) => manifest
-                        .variants
-                        .iter()
-                        .find(|known| &known.tag == tag)
-                        .map(|known| known.file.clone())
-                        // Installed before the variant existed: pull again to get it.
-                        .ok_or_else(|| ResolveError::NotInstalled {
-                            model: format!("{}:{tag}", model.name),
-                        })?,
-                    None => manifest.entry.clone(),
-                };
-                let dir = self.store.model_dir(model.name);
-                // A GGUF is one file (of several variants); an encoder is all of them.
-                let bytes = match model.kind {
-                    ModelKind::Embedding => manifest.total_bytes(),
-                    _ => manifest
-                        .files
-                        .iter()
-                        .find(|installed| installed.name == file)
-                        .map_or_else(|| manifest.total_bytes(), |installed| installed.bytes),
-                };
-                Ok(ResolvedModel {
-                    source: source.to_string(),
-                    kind: model.kind,
-                    path: if model.kind == ModelKind::Embedding {
-                        dir
-                    } else {
-                        dir.join(file)
-                    },
-                    architecture: manifest.architecture.clone(),
-                    bytes,
-                    description: model.description.to_owned(),
-                })
+                self.builtin(source, model, variant.as_deref(), progress)
+                    .await
             }
             ModelSource::Path(path) => inspect(path, source),
             ModelSource::Hub(reference) => {
                 let path = crate::hub::fetch(reference, &self.hub, self.offline, progress).await?;
                 inspect(&path, source)
             }
+        }
+    }
+
+    /// A built-in model from the store, pulled first when missing (unless offline).
+    async fn builtin(
+        &self,
+        source: &ModelSource,
+        model: &'static BuiltinModel,
+        variant: Option<&str>,
+        progress: Arc<dyn PullProgress>,
+    ) -> Result<ResolvedModel, ResolveError> {
+        let manifest = if self.offline {
+            self.store
+                .manifest(model.name)
+                .map_err(|error| self.store_error(error))?
+                .ok_or_else(|| ResolveError::NotInstalled {
+                    model: model.name.to_owned(),
+                })?
+        } else {
+            // `ensure` returns an installed manifest at once and pulls a missing one.
+            let (store, options) = (self.store.clone(), self.pull.clone());
+            tokio::task::spawn_blocking(move || {
+                crate::pull::ensure(&store, model, &options, progress.as_ref())
+            })
+            .await
+            .map_err(|error| self.store_error(std::io::Error::other(error)))??
+        };
+        let file = match variant {
+            Some(tag) => manifest
+                .variants
+                .iter()
+                .find(|known| known.tag == tag)
+                .map(|known| known.file.clone())
+                // Installed before the variant existed: pull again to get it.
+                .ok_or_else(|| ResolveError::NotInstalled {
+                    model: format!("{}:{tag}", model.name),
+                })?,
+            None => manifest.entry.clone(),
+        };
+        let dir = self.store.model_dir(model.name);
+        // A GGUF is one file (of several variants); an encoder is all of them.
+        let bytes = match model.kind {
+            ModelKind::Embedding => manifest.total_bytes(),
+            _ => manifest
+                .files
+                .iter()
+                .find(|installed| installed.name == file)
+                .map_or_else(|| manifest.total_bytes(), |installed| installed.bytes),
+        };
+        Ok(ResolvedModel {
+            source: source.to_string(),
+            kind: model.kind,
+            path: if model.kind == ModelKind::Embedding {
+                dir
+            } else {
+                dir.join(file)
+            },
+            architecture: manifest.architecture,
+            bytes,
+            description: model.description.to_owned(),
+        })
+    }
+
+    fn store_error(&self, source: std::io::Error) -> ResolveError {
+        ResolveError::Io {
+            path: self.store.root().to_owned(),
+            source,
         }
     }
 }
@@ -165,9 +173,11 @@ pub fn inspect(path: &Path, source: &ModelSource) -> Result<ResolvedModel, Resol
             "not a GGUF file; models on disk are GGUF files or sentence-encoder directories (model.safetensors, config.json, tokenizer.json)",
         ));
     }
-    let architecture = crate::gguf::architecture(path);
-    let has_template = crate::gguf::metadata_str(path, "tokenizer.chat_template").is_some();
-    let name = crate::gguf::metadata_str(path, "general.name");
+    let gguf = crate::gguf::GgufMetadata::open(path)
+        .ok_or_else(|| not_a_model("a GGUF file whose metadata cannot be read"))?;
+    let architecture = gguf.architecture();
+    let has_template = gguf.string("tokenizer.chat_template").is_some();
+    let name = gguf.string("general.name");
     let kind = if has_template {
         ModelKind::Chat
     } else {

@@ -22,10 +22,12 @@ use super::raw::{
 };
 use super::secret::SecretRef;
 use super::suggest;
+
+mod family;
 use super::{
-    DeploymentConfig, DeploymentKind, LocalDeployment, LocalKind, LogFormat, ModelConfig,
-    ServerConfig,
+    DeploymentConfig, DeploymentKind, LocalDeployment, LogFormat, ModelConfig, ServerConfig,
 };
+use family::{local_only_fields, local_settings, remote_only_fields};
 
 /// What validation needs besides the file model.
 pub(crate) struct Context<'a, 'd> {
@@ -373,13 +375,12 @@ fn deployment(
 
     // An invalid provider was reported where it is defined.
     let provider = providers.get(provider?.get_ref().as_str())?.as_ref()?;
-    let (local_fields, remote_fields) = deployment_fields_by_family(raw, &entry);
-    let misplaced = match provider {
-        Provider::OpenAi(_) => local_fields
+    let misplaced: Vec<_> = match provider {
+        Provider::OpenAi(_) => local_only_fields(raw)
             .into_iter()
             .map(|(field, span)| (field, span, "only for deployments on a `local` provider"))
-            .collect::<Vec<_>>(),
-        Provider::Local => remote_fields
+            .collect(),
+        Provider::Local => remote_only_fields(raw, &entry)
             .into_iter()
             .map(|(field, span)| {
                 let message = if field == "max_concurrency" {
@@ -419,89 +420,6 @@ fn deployment(
         name: name.get_ref().clone(),
         kind,
     })
-}
-
-/// The engine settings of a local deployment (provider and source left empty: the
-/// caller sets them).
-fn local_settings(raw: &RawDeployment, entry: &Entry, cx: &mut Context<'_, '_>) -> LocalDeployment {
-    let kind = raw.kind.as_ref().and_then(|kind| {
-        let parsed = LocalKind::ALL
-            .into_iter()
-            .find(|known| known.name() == kind.get_ref());
-        if parsed.is_none() {
-            let names: Vec<&str> = LocalKind::ALL.iter().map(|kind| kind.name()).collect();
-            cx.error(
-                kind.span(),
-                &entry.field("kind"),
-                format!(
-                    "unknown kind `{}`{}",
-                    kind.get_ref(),
-                    suggest::hint(kind.get_ref(), &names, "kinds are supported")
-                ),
-            );
-        }
-        parsed
-    });
-    let mut bounded = |field: &str, value: Option<&Spanned<i64>>, min: i64, max: i64| {
-        let value = value?;
-        let parsed = u32::try_from(*value.get_ref())
-            .ok()
-            .filter(|parsed| (min..=max).contains(&i64::from(*parsed)));
-        if parsed.is_none() {
-            cx.error(
-                value.span(),
-                &entry.field(field),
-                format!("must be between {min} and {max}"),
-            );
-        }
-        parsed
-    };
-    LocalDeployment {
-        provider: String::new(),
-        source: String::new(),
-        kind,
-        threads: bounded("threads", raw.threads.as_ref(), 1, 1024),
-        context_tokens: bounded("context_tokens", raw.context_tokens.as_ref(), 64, 1 << 20),
-        max_sequences: bounded("max_sequences", raw.max_sequences.as_ref(), 1, 256),
-        queue_limit: bounded("queue_limit", raw.queue_limit.as_ref(), 0, 1 << 20),
-    }
-}
-
-type FieldSpans = Vec<(&'static str, std::ops::Range<usize>)>;
-
-/// The fields present in a deployment that only local deployments use, and those that
-/// only remote ones use, with where they are written.
-fn deployment_fields_by_family(raw: &RawDeployment, entry: &Entry) -> (FieldSpans, FieldSpans) {
-    let present = |fields: Vec<(&'static str, Option<std::ops::Range<usize>>)>| -> FieldSpans {
-        fields
-            .into_iter()
-            .filter_map(|(field, span)| Some((field, span?)))
-            .collect()
-    };
-    let local = present(vec![
-        ("kind", raw.kind.as_ref().map(Spanned::span)),
-        ("threads", raw.threads.as_ref().map(Spanned::span)),
-        (
-            "context_tokens",
-            raw.context_tokens.as_ref().map(Spanned::span),
-        ),
-        (
-            "max_sequences",
-            raw.max_sequences.as_ref().map(Spanned::span),
-        ),
-        ("queue_limit", raw.queue_limit.as_ref().map(Spanned::span)),
-    ]);
-    let remote = present(vec![
-        (
-            "max_concurrency",
-            raw.max_concurrency.as_ref().map(Spanned::span),
-        ),
-        ("timeouts", raw.timeouts.as_ref().map(Spanned::span)),
-        ("headers", headers_span(raw.headers.as_ref(), entry)),
-        // `embeddings` is a plain bool without a span: point at the entry.
-        ("embeddings", raw.embeddings.map(|_| entry.span.clone())),
-    ]);
-    (local, remote)
 }
 
 /// Where a `headers` table is written: its first key (an inline table has no span of

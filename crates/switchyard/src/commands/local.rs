@@ -38,15 +38,15 @@ pub async fn builtin_routes(resolver: &Resolver) -> anyhow::Result<Vec<Route>> {
             model: builtin,
             variant: None,
         };
-        if resolver.offline && resolver.store.manifest(builtin.name)?.is_none() {
-            tracing::warn!(
-                model = builtin.name,
-                "Not installed and --offline: not served. Run `switchyard pull {}`.",
-                builtin.name
-            );
-            continue;
-        }
         if resolver.store.manifest(builtin.name)?.is_none() {
+            if resolver.offline {
+                tracing::warn!(
+                    model = builtin.name,
+                    "Not installed and --offline: not served. Run `switchyard pull {}`.",
+                    builtin.name
+                );
+                continue;
+            }
             tracing::info!(model = builtin.name, "Not installed yet: pulling it now.");
         }
         let resolved = resolver
