@@ -43,7 +43,7 @@ def messages(nonce, prompt_tokens=200, system=None):
 
 def stream_chat(url, model, msgs, max_tokens, ban):
     """One streamed request; returns (ttft_s, total_s, prompt_tokens, completion_tokens,
-    first_token_at, ended_at) with the last two on the perf_counter clock."""
+    first_token_at, ended_at, token_times), times on the perf_counter clock."""
     body = {
         "model": model,
         "messages": msgs,
@@ -61,6 +61,7 @@ def stream_chat(url, model, msgs, max_tokens, ban):
     started = time.perf_counter()
     first = None
     usage = None
+    token_times = []
     with urllib.request.urlopen(request, timeout=600) as response:
         for raw in response:
             line = raw.decode().strip()
@@ -72,16 +73,19 @@ def stream_chat(url, model, msgs, max_tokens, ban):
             if chunk.get("usage"):
                 usage = chunk["usage"]
             for choice in chunk.get("choices", []):
-                if choice["delta"].get("content") and first is None:
-                    first = time.perf_counter()
+                if choice["delta"].get("content"):
+                    token_times.append(time.perf_counter())
+                    if first is None:
+                        first = token_times[0]
     ended = time.perf_counter()
-    return first - started, ended - started, usage["prompt_tokens"], usage["completion_tokens"], first, ended
+    return (first - started, ended - started, usage["prompt_tokens"], usage["completion_tokens"],
+            first, ended, token_times)
 
 
 def switchyard_single(url, model, ban, rounds, decode_tokens):
     results = []
     for round_ in range(rounds):
-        ttft, total, prompt, completion, _, _ = stream_chat(
+        ttft, total, prompt, completion, _, _, _ = stream_chat(
             url, model, messages(1000 + round_), decode_tokens, ban
         )
         results.append(
@@ -95,17 +99,20 @@ def switchyard_single(url, model, ban, rounds, decode_tokens):
 
 
 def switchyard_concurrent(url, model, ban, streams, tokens_each):
-    """Decode tokens/s of `streams` concurrent requests together: every token after each
-    stream's first, over the time from the first first-token to the last end (prompt
-    processing before that is not decode)."""
+    """Decode tokens/s of `streams` concurrent requests together, in the window where all
+    of them decode: from the last stream's first token to the first stream's last token.
+    Requests arrive a few milliseconds apart, so without the window the prompt processing
+    of late arrivals would count as decode time."""
     with concurrent.futures.ThreadPoolExecutor(streams) as pool:
         futures = [
             pool.submit(stream_chat, url, model, messages(5000 + streams * 100 + i, 40), tokens_each, ban)
             for i in range(streams)
         ]
         results = [future.result() for future in futures]
-    generated = sum(result[3] - 1 for result in results)
-    return generated / (max(result[5] for result in results) - min(result[4] for result in results))
+    start = max(result[4] for result in results)
+    end = min(result[6][-1] for result in results)
+    inside = sum(1 for result in results for at in result[6] if start < at <= end)
+    return inside / (end - start)
 
 
 def switchyard_prefix(url, model, ban):

@@ -370,6 +370,65 @@ async fn minilm_matches_sentence_transformers() {
     assert_eq!(error.kind, ErrorKind::InvalidRequest);
 }
 
+/// The encoder's own forward pass (fused projections, folded scale, rational erf)
+/// against candle-transformers' BERT, on a batch where padding matters.
+#[test]
+fn the_encoder_computes_what_candle_transformers_bert_computes() {
+    use candle_core::{DType, Device, Tensor};
+    use candle_nn::VarBuilder;
+    use switchyard_engine::embed::{BertConfig, BertEncoder};
+    use tokenizers::{PaddingParams, Tokenizer};
+
+    let dir = model_dir("all-minilm-l6-v2");
+    let config = std::fs::read(dir.join("config.json")).expect("config.json");
+    let weights = std::fs::read(dir.join("model.safetensors")).expect("weights");
+    let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
+        .expect("safetensors");
+    let ours = BertEncoder::load(
+        vb.clone(),
+        &serde_json::from_slice::<BertConfig>(&config).expect("our config"),
+    )
+    .expect("our encoder");
+    let reference = candle_transformers::models::bert::BertModel::load(
+        vb,
+        &serde_json::from_slice(&config).expect("candle's config"),
+    )
+    .expect("candle's encoder");
+    let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).expect("tokenizer");
+    tokenizer.with_padding(Some(PaddingParams::default()));
+    let encodings = tokenizer
+        .encode_batch(
+            vec![
+                "hello world",
+                "A much longer sentence, so that the others are padded to its length.",
+                "x",
+            ],
+            true,
+        )
+        .expect("tokens");
+    let rows = |field: fn(&tokenizers::Encoding) -> &[u32]| {
+        let rows: Vec<Vec<u32>> = encodings.iter().map(|e| field(e).to_vec()).collect();
+        Tensor::new(rows, &Device::Cpu).expect("tensor")
+    };
+    let (ids, types, mask) = (
+        rows(tokenizers::Encoding::get_ids),
+        rows(tokenizers::Encoding::get_type_ids),
+        rows(tokenizers::Encoding::get_attention_mask),
+    );
+    let got = ours.forward(&ids, &types, &mask).expect("ours");
+    let want = reference
+        .forward(&ids, &types, Some(&mask))
+        .expect("reference");
+    assert_eq!(got.dims(), want.dims());
+    let difference = (got - want)
+        .and_then(|d| d.abs())
+        .and_then(|d| d.flatten_all())
+        .and_then(|d| d.max(0))
+        .and_then(|d| d.to_scalar::<f32>())
+        .expect("difference");
+    assert!(difference < 1e-4, "largest difference {difference}");
+}
+
 #[tokio::test]
 async fn json_schema_output_always_parses_and_validates() {
     let provider = load("smollm2-135m-instruct", None);

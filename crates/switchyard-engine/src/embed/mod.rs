@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
+mod bert;
+mod gelu;
+
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use switchyard_types::{ErrorKind, ProviderError};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
@@ -14,8 +16,10 @@ const MAX_TOKENS: usize = 256;
 /// Sentences encoded in one forward pass.
 const BATCH: usize = 64;
 
+pub use bert::{BertConfig, BertEncoder};
+
 pub struct SentenceEncoder {
-    model: BertModel,
+    model: BertEncoder,
     tokenizer: Tokenizer,
     dimensions: usize,
 }
@@ -27,7 +31,7 @@ fn engine_error(what: &str, error: impl std::fmt::Display) -> ProviderError {
 impl SentenceEncoder {
     /// Loads `model.safetensors`, `config.json` and `tokenizer.json` from `dir`.
     pub fn load(dir: &Path) -> Result<Self, ProviderError> {
-        let config: Config = serde_json::from_slice(
+        let config: BertConfig = serde_json::from_slice(
             &std::fs::read(dir.join("config.json"))
                 .map_err(|error| engine_error("cannot read config.json", error))?,
         )
@@ -40,7 +44,7 @@ impl SentenceEncoder {
         let builder =
             unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu) }
                 .map_err(|error| engine_error("cannot map model.safetensors", error))?;
-        let model = BertModel::load(builder, &config)
+        let model = BertEncoder::load(builder, &config)
             .map_err(|error| engine_error("cannot build the encoder", error))?;
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
             .map_err(|error| engine_error("cannot read tokenizer.json", error))?;
@@ -108,7 +112,7 @@ impl SentenceEncoder {
             })
             .sum();
         let pooled = (|| {
-            let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+            let hidden = self.model.forward(&ids, &types, &mask)?;
             let weights = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
             let summed = hidden.broadcast_mul(&weights)?.sum(1)?;
             let mean = summed.broadcast_div(&weights.sum(1)?)?;
