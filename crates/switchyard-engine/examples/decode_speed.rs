@@ -22,13 +22,11 @@ async fn main() {
         .map_or(64, |n| n.parse().expect("a token count"));
     let banned: serde_json::Map<String, serde_json::Value> =
         args.map(|token| (token, serde_json::json!(-100))).collect();
-    let model = TextModel::load(
-        "m",
-        ModelKind::Chat,
-        path.as_ref(),
-        TextModelOptions::default(),
-    )
-    .expect("loads");
+    let mut options = TextModelOptions::default();
+    if std::env::var("FLASH_ATTENTION").as_deref() == Ok("off") {
+        options.limits.flash_attention = llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    }
+    let model = TextModel::load("m", ModelKind::Chat, path.as_ref(), options).expect("loads");
     let provider = Arc::new(LocalTextProvider::new("m", Arc::new(model)));
     let mut single = None;
     for streams in [1, 4, 8] {

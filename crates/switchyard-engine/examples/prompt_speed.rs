@@ -17,10 +17,20 @@ async fn main() {
     // SAFETY: returns a static C string.
     let info = unsafe { std::ffi::CStr::from_ptr(llama_cpp_sys_2::llama_print_system_info()) };
     println!("ctx system: {}", info.to_string_lossy());
-    for (context_tokens, max_sequences) in [(4096, 8), (4096, 1), (1024, 1)] {
+    let flash = [
+        ("auto", llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO),
+        ("off", llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED),
+    ];
+    let layouts = [(4096, 8), (4096, 1), (1024, 1)];
+    for ((context_tokens, max_sequences), (flash_name, flash_attention)) in layouts
+        .into_iter()
+        .flat_map(|layout| flash.map(|flash| (layout, flash)))
+    {
+        println!("flash attention {flash_name}:");
         let limits = GeneratorLimits {
             context_tokens,
             max_sequences,
+            flash_attention,
             ..TextModelOptions::default().limits
         };
         let model = TextModel::load(

@@ -111,7 +111,7 @@ impl LocalTextProvider {
             // still be reproducible.
             sampling.seed = sampling.seed.map(|seed| seed.wrapping_add(choice));
             let sampler = sampling
-                .chain(self.model.model())
+                .sampler(self.model.model())
                 .map_err(|message| ProviderError::new(ErrorKind::InvalidRequest, message))?;
             self.model.generator().submit(Job {
                 prompt: prompt.clone(),

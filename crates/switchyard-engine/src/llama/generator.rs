@@ -13,12 +13,12 @@ use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use switchyard_types::{ErrorKind, FinishReason, ProviderError, RetryAdvice, TokenLogprob};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::logprobs::token_logprob;
+use super::sampling::TokenSampler;
 use super::text::{Release, StopMatcher, Utf8Joiner};
 
 /// How much the actor may hold at once.
@@ -41,7 +41,7 @@ pub struct GeneratorLimits {
 pub struct Job {
     pub prompt: Vec<LlamaToken>,
     /// Built by the caller, so a bad grammar is refused before the job is queued.
-    pub sampler: LlamaSampler,
+    pub sampler: TokenSampler,
     pub max_tokens: u32,
     pub stop: Vec<String>,
     /// `Some(k)`: report each token's logprob and its `k` most likely alternatives.
