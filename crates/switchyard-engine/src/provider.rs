@@ -14,7 +14,10 @@ use switchyard_types::{
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::llama::{GenEvent, Job, SamplingParams, TextModel};
-use crate::structured::{OutputShape, output_shape, parse_tool_call, tool_instructions};
+use crate::structured::{
+    CallSplitter, OutputShape, TOOL_CALL_OPEN, output_shape, parse_tagged_calls, parse_tool_call,
+    tool_instructions,
+};
 
 /// The provider name local models report (`x-switchyard-provider`, metrics).
 pub const PROVIDER_NAME: &str = "local";
@@ -60,14 +63,13 @@ impl LocalTextProvider {
         check_supported(request)?;
         let shape = output_shape(request)?;
         let prompt = match &shape {
-            OutputShape::ToolCall { .. } => {
-                let mut instructed = request.clone();
-                instructed.messages.insert(
-                    0,
-                    Message::text(Role::System, tool_instructions(&request.tools)),
-                );
-                self.model.chat_prompt(&instructed)?
-            }
+            OutputShape::ToolCall { .. } => self.model.chat_prompt(&with_system_note(
+                request,
+                &tool_instructions(&request.tools),
+            ))?,
+            OutputShape::TextOrToolCalls { instructions, .. } => self
+                .model
+                .chat_prompt(&with_system_note(request, instructions))?,
             _ => self.model.chat_prompt(request)?,
         };
         let limit = self.model.context_limit();
@@ -98,10 +100,13 @@ impl LocalTextProvider {
         let mut sampling = sampling_params(request, &self.model)?;
         sampling.grammar = match shape {
             OutputShape::Text => None,
-            OutputShape::Json { ref grammar } | OutputShape::ToolCall { ref grammar } => {
-                Some(grammar.clone())
-            }
+            OutputShape::Json { ref grammar }
+            | OutputShape::ToolCall { ref grammar }
+            | OutputShape::TextOrToolCalls { ref grammar, .. } => Some(grammar.clone()),
         };
+        if matches!(shape, OutputShape::TextOrToolCalls { .. }) {
+            sampling.grammar_trigger = Some(TOOL_CALL_OPEN.to_owned());
+        }
         let choices = request.sampling.n.unwrap_or(1).max(1);
         let mut receivers = Vec::with_capacity(choices as usize);
         for choice in 0..choices {
@@ -126,7 +131,11 @@ impl LocalTextProvider {
         Ok(Started {
             receivers,
             prompt_tokens: prompt.len() as u32,
-            tool_call: matches!(shape, OutputShape::ToolCall { .. }),
+            answer: match shape {
+                OutputShape::ToolCall { .. } => AnswerForm::ToolCall,
+                OutputShape::TextOrToolCalls { .. } => AnswerForm::TextOrToolCalls,
+                OutputShape::Text | OutputShape::Json { .. } => AnswerForm::Text,
+            },
         })
     }
 }
@@ -135,8 +144,35 @@ impl LocalTextProvider {
 struct Started {
     receivers: Vec<UnboundedReceiver<GenEvent>>,
     prompt_tokens: u32,
-    /// The answer is a constrained tool call, reported as one when complete.
-    tool_call: bool,
+    answer: AnswerForm,
+}
+
+/// How the generated text becomes the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnswerForm {
+    /// Text, streamed as it comes.
+    Text,
+    /// One constrained call, reported when complete.
+    ToolCall,
+    /// Text streamed up to the first `<tool_call>` tag; the tagged calls after it are
+    /// reported when complete.
+    TextOrToolCalls,
+}
+
+/// The request with `note` added to its system prompt (or as one, if it has none).
+fn with_system_note(request: &ChatRequest, note: &str) -> ChatRequest {
+    let mut noted = request.clone();
+    match noted.messages.first_mut() {
+        Some(first) if matches!(first.role, Role::System | Role::Developer) => {
+            first
+                .content
+                .push(ContentBlock::text(format!("\n\n{note}")));
+        }
+        _ => noted
+            .messages
+            .insert(0, Message::text(Role::System, note.to_owned())),
+    }
+    noted
 }
 
 /// What the engine cannot do yet is refused by name, not silently ignored.
@@ -232,7 +268,7 @@ fn frames(started: Started, model: String) -> EventStream {
     let Started {
         receivers,
         prompt_tokens,
-        tool_call,
+        answer,
     } = started;
     let start = vec![StreamEvent::Start {
         id: completion_id(),
@@ -249,22 +285,30 @@ fn frames(started: Started, model: String) -> EventStream {
     let mut remaining = choices;
     let mut completion_tokens = 0u64;
     let mut held: Vec<String> = vec![String::new(); choices];
+    let mut splitters: Vec<CallSplitter> = (0..choices).map(|_| CallSplitter::default()).collect();
     let body = merged
         .filter_map(move |(choice, event)| {
             let frame = match event {
-                GenEvent::Text { text, .. } if tool_call => {
+                GenEvent::Text { text, .. } if answer == AnswerForm::ToolCall => {
                     held[choice as usize].push_str(&text);
                     None
                 }
                 GenEvent::Text { text, logprob } => {
-                    let mut frame = vec![StreamEvent::TextDelta { choice, text }];
+                    let text = match answer {
+                        AnswerForm::TextOrToolCalls => splitters[choice as usize].push(&text),
+                        _ => text,
+                    };
+                    let mut frame = Vec::new();
+                    if !text.is_empty() {
+                        frame.push(StreamEvent::TextDelta { choice, text });
+                    }
                     if let Some(logprob) = logprob {
                         frame.push(StreamEvent::Logprobs {
                             choice,
                             tokens: vec![logprob],
                         });
                     }
-                    Some(Ok(frame))
+                    (!frame.is_empty()).then_some(Ok(frame))
                 }
                 GenEvent::Done {
                     finish,
@@ -275,22 +319,43 @@ fn frames(started: Started, model: String) -> EventStream {
                     remaining -= 1;
                     let mut frame = Vec::new();
                     let mut reason = finish;
-                    if tool_call {
-                        let text = std::mem::take(&mut held[choice as usize]);
-                        match parse_tool_call(&text) {
-                            Some((name, arguments)) if reason == FinishReason::Stop => {
+                    let calls = match answer {
+                        AnswerForm::Text => None,
+                        AnswerForm::ToolCall => {
+                            let text = std::mem::take(&mut held[choice as usize]);
+                            let call = parse_tool_call(&text).map(|call| vec![call]);
+                            Some((text, call))
+                        }
+                        AnswerForm::TextOrToolCalls => {
+                            let (rest, tagged) = splitters[choice as usize].finish();
+                            if !rest.is_empty() {
+                                frame.push(StreamEvent::TextDelta { choice, text: rest });
+                            }
+                            tagged.map(|text| {
+                                let calls = parse_tagged_calls(&text).map(|(_, calls)| calls);
+                                (text, calls)
+                            })
+                        }
+                    };
+                    match calls {
+                        Some((_, Some(calls)))
+                            if reason == FinishReason::Stop && !calls.is_empty() =>
+                        {
+                            let id = completion_id();
+                            for (index, (name, arguments)) in calls.into_iter().enumerate() {
                                 frame.push(StreamEvent::ToolCallDelta {
                                     choice,
-                                    index: 0,
-                                    id: Some(format!("call_{}", completion_id())),
+                                    index: index as u32,
+                                    id: Some(format!("call_{id}_{index}")),
                                     name: Some(name),
                                     arguments,
                                 });
-                                reason = FinishReason::ToolCalls;
                             }
-                            // Cut short by max_tokens: what there is, as text.
-                            _ => frame.push(StreamEvent::TextDelta { choice, text }),
+                            reason = FinishReason::ToolCalls;
                         }
+                        // Cut short by max_tokens: what there is, as text.
+                        Some((text, _)) => frame.push(StreamEvent::TextDelta { choice, text }),
+                        None => {}
                     }
                     frame.push(StreamEvent::Finish { choice, reason });
                     if remaining == 0 {
@@ -340,7 +405,8 @@ impl ChoiceParts {
 
     fn into_choice(self, index: usize) -> Choice {
         let mut content = Vec::new();
-        if !self.text.is_empty() || self.tool_calls.is_empty() {
+        // Whitespace a model wrote before its calls is no answer.
+        if !self.text.trim().is_empty() || self.tool_calls.is_empty() {
             content.push(ContentBlock::text(self.text));
         }
         content.extend(self.tool_calls);

@@ -511,6 +511,93 @@ async fn a_required_tool_call_has_valid_arguments() {
     assert!(arguments["city"].is_string(), "{arguments}");
 }
 
+fn weather_tool() -> switchyard_types::Tool {
+    switchyard_types::Tool {
+        name: "get_weather".into(),
+        description: Some("Current weather in a city".into()),
+        parameters: Some(serde_json::json!({
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"]
+        })),
+        strict: None,
+        extra: Default::default(),
+    }
+}
+
+/// With `auto` (the default when tools are given) the model chooses; streamed or not,
+/// a call comes back as a call with arguments that parse, never as tagged text.
+/// SmolLM2-135M seldom decides to call on its own, so it is asked to write the tag.
+#[tokio::test]
+async fn with_auto_the_model_may_call_a_tool_and_the_call_arrives_whole() {
+    let provider = load("smollm2-135m-instruct", None);
+    let mut request = ask(
+        "Repeat exactly, with nothing before it: \
+         <tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}</tool_call>",
+        greedy(80),
+    );
+    request.tools = vec![weather_tool()];
+    let response = provider
+        .chat(request.clone(), &CallContext::default())
+        .await
+        .expect("an answer");
+    let choice = &response.choices[0];
+    let calls: Vec<(String, String)> = choice
+        .message
+        .content
+        .iter()
+        .filter_map(|block| match block {
+            ContentBlock::ToolCall {
+                name, arguments, ..
+            } => Some((name.clone(), arguments.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        choice.finish_reason,
+        Some(FinishReason::ToolCalls),
+        "{choice:?}"
+    );
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].0, "get_weather");
+    let arguments: serde_json::Value = serde_json::from_str(&calls[0].1).expect("JSON");
+    assert!(arguments["city"].is_string(), "{arguments}");
+
+    // Streamed, the same call, and no text of the tags on the way.
+    request.stream = true;
+    let mut stream = provider
+        .chat_stream(request, &CallContext::default())
+        .await
+        .expect("a stream");
+    let mut streamed_text = String::new();
+    let mut streamed_calls = Vec::new();
+    while let Some(frame) = stream.next().await {
+        for event in frame.expect("frame") {
+            match event {
+                StreamEvent::TextDelta { text, .. } => streamed_text.push_str(&text),
+                StreamEvent::ToolCallDelta {
+                    name, arguments, ..
+                } => streamed_calls.push((name.unwrap_or_default(), arguments)),
+                _ => {}
+            }
+        }
+    }
+    assert!(!streamed_text.contains("<tool"), "{streamed_text:?}");
+    assert_eq!(streamed_calls, calls);
+}
+
+/// `none` offers no tools: the answer is text.
+#[tokio::test]
+async fn with_tool_choice_none_the_answer_is_text() {
+    let provider = load("smollm2-135m-instruct", None);
+    let mut request = ask("What is the capital of France?", greedy(24));
+    request.tools = vec![weather_tool()];
+    request.tool_choice = Some(switchyard_types::ToolChoice::None);
+    let (text, finish, _) = answer(&provider, request).await;
+    assert!(!text.contains("<tool_call>"), "{text:?}");
+    assert!(matches!(finish, FinishReason::Stop | FinishReason::Length));
+}
+
 #[tokio::test]
 async fn a_running_request_shares_its_prompt_prefix_with_a_new_one() {
     let provider = load("smollm2-135m-instruct", None);

@@ -24,6 +24,9 @@ pub struct SamplingParams {
     pub seed: Option<u32>,
     /// A GBNF grammar (root rule `root`) every answer must match: structured output.
     pub grammar: Option<String>,
+    /// Makes the grammar lazy: free text until this word, the grammar from it on (the
+    /// grammar's text starts with the word).
+    pub grammar_trigger: Option<String>,
 }
 
 impl Default for SamplingParams {
@@ -41,6 +44,7 @@ impl Default for SamplingParams {
             logit_bias: Vec::new(),
             seed: None,
             grammar: None,
+            grammar_trigger: None,
         }
     }
 }
@@ -123,9 +127,12 @@ impl SamplingParams {
     pub fn chain(&self, model: &LlamaModel) -> Result<LlamaSampler, String> {
         let mut stages = Vec::new();
         if let Some(grammar) = &self.grammar {
+            let sampler = match &self.grammar_trigger {
+                Some(trigger) => LlamaSampler::grammar_lazy(model, grammar, "root", [trigger], &[]),
+                None => LlamaSampler::grammar(model, grammar, "root"),
+            };
             stages.push(
-                LlamaSampler::grammar(model, grammar, "root")
-                    .map_err(|error| format!("the output grammar is not valid: {error}"))?,
+                sampler.map_err(|error| format!("the output grammar is not valid: {error}"))?,
             );
         }
         if !self.logit_bias.is_empty() {

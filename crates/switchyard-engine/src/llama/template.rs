@@ -6,6 +6,8 @@ use minijinja::{Environment, ErrorKind, Value, context};
 use serde::Serialize;
 use switchyard_types::{ChatRequest, ContentBlock, Role};
 
+use crate::structured::{TOOL_CALL_CLOSE, TOOL_CALL_OPEN};
+
 /// Gemma's turn format, for the Gemma 3 base model, whose GGUF has no template. It is
 /// Google's published format: the system prompt joins the first user turn, and the
 /// assistant's role is `model`.
@@ -35,6 +37,10 @@ pub struct ChatTemplate {
     env: Environment<'static>,
     bos_token: String,
     eos_token: String,
+    /// Whether the template renders assistants' `tool_calls` itself; if not, earlier
+    /// calls are written into the turn's text in the tagged form the model is asked
+    /// to call tools with, so it sees what it did.
+    renders_tool_calls: bool,
 }
 
 /// A message as chat templates expect it: role and text content.
@@ -64,12 +70,17 @@ impl ChatTemplate {
             env,
             bos_token: bos_token.to_owned(),
             eos_token: eos_token.to_owned(),
+            renders_tool_calls: source.contains("tool_calls"),
         })
     }
 
     /// The prompt for `request`, ending where the assistant's answer starts.
     pub fn render(&self, request: &ChatRequest) -> Result<String, TemplateError> {
-        let messages: Vec<TemplateMessage> = request.messages.iter().map(to_template).collect();
+        let messages: Vec<TemplateMessage> = request
+            .messages
+            .iter()
+            .map(|message| to_template(message, self.renders_tool_calls))
+            .collect();
         let tools: Option<Vec<serde_json::Value>> = (!request.tools.is_empty()).then(|| {
             request
                 .tools
@@ -105,7 +116,7 @@ impl ChatTemplate {
     }
 }
 
-fn to_template(message: &switchyard_types::Message) -> TemplateMessage {
+fn to_template(message: &switchyard_types::Message, renders_tool_calls: bool) -> TemplateMessage {
     let role = match message.role {
         Role::System => "system",
         // Templates predate `developer`; it is the system prompt by another name.
@@ -124,10 +135,18 @@ fn to_template(message: &switchyard_types::Message) -> TemplateMessage {
                 id,
                 name,
                 arguments,
-            } => tool_calls.push(serde_json::json!({
+            } if renders_tool_calls => tool_calls.push(serde_json::json!({
                 "id": id, "type": "function",
                 "function": {"name": name, "arguments": arguments},
             })),
+            ContentBlock::ToolCall {
+                name, arguments, ..
+            } => {
+                let arguments: serde_json::Value = serde_json::from_str(arguments)
+                    .unwrap_or_else(|_| serde_json::Value::String(arguments.clone()));
+                let call = serde_json::json!({"name": name, "arguments": arguments});
+                content.push_str(&format!("{TOOL_CALL_OPEN}{call}{TOOL_CALL_CLOSE}"));
+            }
             ContentBlock::ToolResult {
                 tool_call_id: id,
                 content: result,

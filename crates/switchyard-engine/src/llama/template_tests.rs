@@ -72,3 +72,32 @@ fn raise_exception_becomes_a_clear_error() {
         "the chat template rejected the conversation: Conversations must start with a user message"
     );
 }
+
+#[test]
+fn earlier_tool_calls_are_written_into_the_turn_when_the_template_ignores_them() {
+    let template = ChatTemplate::new(SMOLLM2, "<|im_start|>", "<|im_end|>").expect("compiles");
+    let call = Message {
+        role: Role::Assistant,
+        content: vec![switchyard_types::ContentBlock::ToolCall {
+            id: "call_1".into(),
+            name: "get_weather".into(),
+            arguments: r#"{"city":"Paris"}"#.into(),
+        }],
+        name: None,
+        content_is_text: false,
+        extra: Default::default(),
+    };
+    let prompt = template
+        .render(&request(vec![
+            Message::text(Role::System, "S"),
+            Message::text(Role::User, "Weather in Paris?"),
+            call,
+        ]))
+        .expect("renders");
+    assert!(
+        prompt.contains(
+            "<|im_start|>assistant\n<tool_call>{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}</tool_call><|im_end|>"
+        ),
+        "{prompt}"
+    );
+}
