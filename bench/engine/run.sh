@@ -57,7 +57,7 @@ SWITCHYARD_HOME="$home" RUST_LOG=warn "$bin" serve --offline --listen "127.0.0.1
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -f "$log" "$log.out"' EXIT
 for _ in $(seq 1 600); do
-  grep -q "listening on" "$log.out" 2>/dev/null && break
+  grep -qx "ready" "$log.out" 2>/dev/null && break
   kill -0 "$server" 2>/dev/null || { cat "$log" >&2; echo "bench: serve exited" >&2; exit 1; }
   sleep 0.05
 done

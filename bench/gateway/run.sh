@@ -202,9 +202,9 @@ EOF
 RUST_LOG="${BENCH_RUST_LOG:-warn}" "${ON_SERVERS[@]}" "$SWITCHYARD_BIN" serve --config "$WORK/switchyard.toml" \
   --listen "127.0.0.1:$SY_PORT" >"$WORK/switchyard.out" 2>"$WORK/switchyard.err" &
 SY_PID=$!; PIDS+=("$SY_PID")
-for _ in $(seq 100); do grep -q 'listening on' "$WORK/switchyard.out" 2>/dev/null && break
+for _ in $(seq 100); do grep -qx 'ready' "$WORK/switchyard.out" 2>/dev/null && break
   kill -0 "$SY_PID" 2>/dev/null || break; sleep 0.1; done
-grep -q 'listening on' "$WORK/switchyard.out" || { cat "$WORK/switchyard.err" >&2; die "switchyard did not start"; }
+grep -qx 'ready' "$WORK/switchyard.out" || { cat "$WORK/switchyard.err" >&2; die "switchyard did not start"; }
 SY_URL="http://127.0.0.1:$SY_PORT/v1/chat/completions"
 curl_post "$SY_URL" "$HERE/request.json" | grep -q 'Hello! How can I help you today?' || die "switchyard smoke request failed"
 curl_post "$SY_URL" "$HERE/request-stream.json" | grep -q 'data: \[DONE\]' || die "switchyard smoke stream failed"

@@ -36,8 +36,9 @@ def _log_tail(path, lines=40):
         return "(no log)"
 
 
-def _start(args, env=None, log_path=None):
-    """Starts a binary that prints `listening on http://HOST:PORT`; returns (process, url).
+def _start(args, env=None, log_path=None, ready_line=None):
+    """Starts a binary that prints `listening on http://HOST:PORT` (and then
+    `ready_line`, when given, once it can answer); returns (process, url).
 
     stdout is read on a thread, so the wait for that line has a real deadline even if the
     process prints nothing, and whatever it prints later never fills the pipe."""
@@ -60,6 +61,7 @@ def _start(args, env=None, log_path=None):
     threading.Thread(target=pump, daemon=True).start()
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     seen = []
+    url = None
     while True:
         left = deadline - time.monotonic()
         try:
@@ -67,13 +69,18 @@ def _start(args, env=None, log_path=None):
         except queue.Empty:
             line = None
         if line and line.startswith("listening on "):
-            return process, line.split("listening on ", 1)[1].strip()
+            url = line.split("listening on ", 1)[1].strip()
+            if ready_line is None:
+                return process, url
+        elif line is not None and url is not None and line == ready_line:
+            return process, url
         if line is None:
             break
         seen.append(line)
     _stop(process)
+    waited_for = f"`{ready_line}`" if url else "`listening on`"
     raise RuntimeError(
-        f"{args[0]} printed no `listening on` line within {STARTUP_TIMEOUT_S}s "
+        f"{args[0]} printed no {waited_for} line within {STARTUP_TIMEOUT_S}s "
         f"(exit status {process.poll()}); stdout: {seen!r}\nstderr tail:\n"
         f"{_log_tail(log_path) if log_path else ''}"
     )
@@ -142,6 +149,7 @@ def gateway_url(workdir, mock_url):
         [str(BIN_DIR / "switchyard"), "serve", "--config", str(config), "--listen", "127.0.0.1:0"],
         env={"E2E_MASTER_KEY": MASTER_KEY, "E2E_UPSTREAM_KEY": UPSTREAM_KEY, "RUST_LOG": "info"},
         log_path=workdir / "switchyard.log",
+        ready_line="ready",
     )
     yield url
     _stop(process)
@@ -161,6 +169,7 @@ def local_url(workdir):
         [str(BIN_DIR / "switchyard"), "serve", "--offline", "--listen", "127.0.0.1:0"],
         env={"SWITCHYARD_HOME": models_home(), "RUST_LOG": "info"},
         log_path=workdir / "switchyard-local.log",
+        ready_line="ready",
     )
     yield url
     _stop(process)

@@ -54,6 +54,21 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// What answers while the local models load: alive on `/healthz`, not ready on
+/// `/readyz`, and a 503 with `Retry-After` for everything else.
+pub fn starting_app() -> Router {
+    const LOADING: &str = "Switchyard is starting: its local models are still loading";
+    let not_ready = || async {
+        let mut error = ApiError::new(Code::NotReady, LOADING);
+        error.retry_after = Some(Duration::from_secs(1));
+        error
+    };
+    Router::new()
+        .route("/healthz", axum::routing::get(ops::healthz))
+        .route("/readyz", axum::routing::get(not_ready))
+        .fallback(not_ready)
+}
+
 /// A caller's `x-request-id` ends up in logs, metrics exemplars and upstream headers:
 /// one that is too long or not printable ASCII is dropped, and a fresh one generated.
 fn drop_unusable_request_id<B>(mut request: axum::http::Request<B>) -> axum::http::Request<B> {

@@ -28,6 +28,6 @@ pub mod state;
 mod app;
 mod serve;
 
-pub use app::{DEFAULT_MAX_BODY_BYTES, REQUEST_ID, app};
-pub use serve::run;
+pub use app::{DEFAULT_MAX_BODY_BYTES, REQUEST_ID, app, starting_app};
+pub use serve::{run, run_changing};
 pub use state::AppState;

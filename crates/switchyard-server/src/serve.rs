@@ -12,7 +12,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use axum::Router;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt as _;
 
 use crate::app::app;
 use crate::state::AppState;
@@ -31,7 +34,25 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
-    let service = TowerToHyperService::new(app(state));
+    let (_keep, routers) = watch::channel(app(state));
+    run_changing(listener, routers, shutdown, grace).await
+}
+
+/// As [`run`], serving each request with the router `routers` holds at that moment: a
+/// server can listen (and answer `/healthz`) before its models are loaded, then switch
+/// to the full app without dropping a connection.
+pub async fn run_changing(
+    listener: TcpListener,
+    routers: watch::Receiver<Router>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let service = TowerToHyperService::new(tower::service_fn(
+        move |request: axum::extract::Request<hyper::body::Incoming>| {
+            let router = routers.borrow().clone();
+            router.oneshot(request)
+        },
+    ));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()

@@ -196,6 +196,13 @@ async fn serve(args: &[&str], env_listen: Option<&str>) -> (String, tokio::proce
         .strip_prefix("listening on http://")
         .unwrap_or_else(|| panic!("unexpected first line `{line}`"))
         .to_owned();
+    // The address comes at once; `ready` once the models are loaded.
+    let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("serve gets ready in time")
+        .expect("readable")
+        .expect("a line");
+    assert_eq!(line, "ready");
     (address, child)
 }
 

@@ -138,6 +138,54 @@ async fn meters_requests_tokens_latency_and_upstream_errors() {
     );
 }
 
+/// While local models load the server already listens: alive, not ready, and a 503
+/// with `Retry-After` for API calls; then the full app takes over on the same socket.
+#[tokio::test]
+async fn listens_while_starting_and_switches_to_the_full_app() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let (publish, routers) = tokio::sync::watch::channel(switchyard_server::starting_app());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(switchyard_server::run_changing(
+        listener,
+        routers,
+        async move {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(1),
+    ));
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{url}{path}")).send();
+    assert_eq!(get("/healthz").await.expect("health").status(), 200);
+    let readiness = get("/readyz").await.expect("readiness");
+    assert_eq!(readiness.status(), 503);
+    let call = client
+        .post(format!("{url}/v1/chat/completions"))
+        .json(&json!({"model": "gpt", "messages": user("x")}))
+        .send()
+        .await
+        .expect("a call");
+    assert_eq!(call.status(), 503);
+    assert_eq!(call.headers()["retry-after"], "1");
+    let body: Value = call.json().await.expect("an error body");
+    assert_eq!(body["error"]["code"], "not_ready", "{body}");
+
+    let config = switchyard_server::config::Config::default();
+    let state = switchyard_server::AppState::from_config(&config).expect("state");
+    publish.send_modify(|current| *current = switchyard_server::app(state));
+    let ready: Value = get("/readyz")
+        .await
+        .expect("readiness")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ready["status"], "ready");
+    let _ = stop.send(());
+    assert!(matches!(task.await, Ok(Ok(()))));
+}
+
 #[tokio::test]
 async fn shutdown_lets_a_stream_in_flight_finish() {
     let mut server = TestServer::start().await;

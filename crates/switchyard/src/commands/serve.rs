@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use switchyard_server::AppState;
 use switchyard_server::config::{self, Config};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::args::{LogFormat, ServeArgs};
 use crate::logging;
@@ -36,7 +37,52 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "No model lists this deployment; it will never be used."
         );
     }
-    // Local models: with no file, the built-in ones; with one, its `local` deployments.
+    // Listen first: while local models are pulled and loaded, `/healthz` answers and
+    // `/readyz` says not yet; then the full app takes over.
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let local = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    // Scripts and tests read the address from here, then wait for `ready`; logs go to
+    // stderr.
+    println!("listening on http://{local}");
+    let (publish, routers) = watch::channel(switchyard_server::starting_app());
+    let mut server = tokio::spawn(switchyard_server::run_changing(
+        listener,
+        routers,
+        shutdown_signal(),
+        config.server.shutdown_grace,
+    ));
+    let state = tokio::select! {
+        state = build_state(&args, &config) => state?,
+        // Stopped while starting.
+        served = &mut server => {
+            served.context("the server task failed")?.context("the server failed")?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    tracing::info!(
+        address = %local,
+        models = state.catalog().len(),
+        config = %args.config.as_ref().map_or("none".to_owned(), |path| path.display().to_string()),
+        auth = !state.settings().master_keys.is_empty(),
+        "Switchyard is ready."
+    );
+    let app = switchyard_server::app(state);
+    publish.send_modify(|current| *current = app);
+    println!("ready");
+    server
+        .await
+        .context("the server task failed")?
+        .context("the server failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The full application state: the config's deployments and the local models (with
+/// no file, the built-in ones; with one, its `local` deployments), pulled and loaded.
+async fn build_state(args: &ServeArgs, config: &Config) -> anyhow::Result<AppState> {
     let home = args
         .home
         .clone()
@@ -48,33 +94,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .context("cannot start the local models")?;
         (HashMap::new(), routes)
     } else {
-        let providers = super::local::configured_providers(&config, &resolver)
+        let providers = super::local::configured_providers(config, &resolver)
             .await
             .context("cannot start the local models")?;
         (providers, Vec::new())
     };
-    let state = AppState::from_config_with_local(&config, &local_providers, builtin_routes)
-        .context("cannot build the deployments")?;
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let local = listener
-        .local_addr()
-        .context("cannot read the bound address")?;
-    tracing::info!(
-        address = %local,
-        models = state.catalog().len(),
-        config = %args.config.as_ref().map_or("none".to_owned(), |path| path.display().to_string()),
-        auth = !state.settings().master_keys.is_empty(),
-        "Switchyard is listening."
-    );
-    let shutdown = shutdown_signal();
-    // Scripts and tests read the address from here; logs go to stderr.
-    println!("listening on http://{local}");
-    switchyard_server::run(listener, state, shutdown, config.server.shutdown_grace)
-        .await
-        .context("the server failed")?;
-    Ok(ExitCode::SUCCESS)
+    AppState::from_config_with_local(config, &local_providers, builtin_routes)
+        .context("cannot build the deployments")
 }
 
 /// A future that resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed
