@@ -8,11 +8,11 @@
 use std::future::Future;
 use std::time::Duration;
 
+use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt as _;

@@ -125,6 +125,34 @@ async fn config_check_accepts_a_valid_file_and_lists_every_problem_of_a_bad_one(
 }
 
 #[tokio::test]
+async fn config_check_looks_at_the_models_of_local_deployments() {
+    let missing = std::env::temp_dir().join("switchyard-cli-no-such-model.gguf");
+    let toml = format!(
+        "[providers.cpu]\ntype = \"local\"\n\n\
+         [deployments.gone]\nprovider = \"cpu\"\nmodel = \"{}\"\n\n\
+         [deployments.typo]\nprovider = \"cpu\"\nmodel = \"smollm3-135m-instruct\"\n\n\
+         [deployments.fine]\nprovider = \"cpu\"\nmodel = \"smollm2-135m-instruct:q4_1\"\n\n\
+         [models.m]\ndeployments = [\"gone\", \"typo\", \"fine\"]\n",
+        missing.display()
+    );
+    let config = TempConfig::new("local-check", &toml);
+    let path = config.path().to_string_lossy().into_owned();
+    let output = run(&["config", "check", &path], None).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{path}: deployments.gone.model: ")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{path}: deployments.typo.model: ")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("deployments.fine"), "{stderr}");
+    assert!(stderr.ends_with(": 2 errors\n"), "{stderr}");
+}
+
+#[tokio::test]
 async fn chat_streams_an_answer_from_an_in_process_server() {
     let mock = MockOpenAi::start().await;
     let config = TempConfig::new("chat", &config_for(&mock, None));
