@@ -130,3 +130,58 @@ def test_gemma_is_marked_as_a_base_model(local_client):
     model = local_client.models.retrieve("gemma3").model_dump()
     assert "base model" in model["description"]
     assert model["owned_by"] == "local"
+
+
+def test_the_q4_1_variant_is_offered_and_loads_on_first_use(local_client):
+    ids = {model.id for model in local_client.models.list()}
+    assert {"smollm2-135m-instruct:q4_1", "smollm2:q4_1"} <= ids
+    described = local_client.models.retrieve("smollm2:q4_1").model_dump()
+    assert "loaded on first use" in described["description"]
+    completion = local_client.chat.completions.create(
+        model="smollm2:q4_1",
+        messages=[{"role": "user", "content": "Say hello."}],
+        temperature=0,
+        max_tokens=8,
+    )
+    assert completion.choices[0].message.content
+    assert completion.usage.completion_tokens > 0
+
+
+def test_auto_tool_choice_streams_a_tagged_call_as_a_tool_call(local_client):
+    stream = local_client.chat.completions.create(
+        model="smollm2",
+        messages=[{
+            "role": "user",
+            "content": 'Repeat exactly, with nothing before it: <tool_call>{"name": "get_weather", '
+                       '"arguments": {"city": "Paris"}}</tool_call>',
+        }],
+        temperature=0,
+        max_tokens=80,
+        stream=True,
+        tools=[{
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}},
+                    "required": ["city"],
+                },
+            },
+        }],
+    )
+    text, names, arguments, finish = "", [], "", None
+    for chunk in stream:
+        if not chunk.choices:
+            continue
+        delta = chunk.choices[0].delta
+        text += delta.content or ""
+        for call in delta.tool_calls or []:
+            if call.function.name:
+                names.append(call.function.name)
+            arguments += call.function.arguments or ""
+        finish = chunk.choices[0].finish_reason or finish
+    assert "<tool_call>" not in text
+    assert names == ["get_weather"] and finish == "tool_calls"
+    import json
+    assert isinstance(json.loads(arguments)["city"], str)

@@ -16,6 +16,7 @@ pub mod embed;
 pub mod gguf;
 pub mod hub;
 pub mod llama;
+pub mod on_demand;
 pub mod provider;
 pub mod pull;
 pub mod resolve;
@@ -24,5 +25,6 @@ pub mod store;
 pub mod structured;
 
 pub use catalog::{BUILTIN, BuiltinModel, ModelKind, builtin};
+pub use on_demand::OnDemandProvider;
 pub use provider::{LocalEmbedProvider, LocalTextProvider};
 pub use store::{Manifest, ModelStore, default_home};

@@ -38,10 +38,16 @@ impl std::fmt::Debug for LocalTextProvider {
 
 impl LocalTextProvider {
     pub fn new(deployment: &str, model: Arc<TextModel>) -> Self {
-        let info = DeploymentInfo {
+        let info = Self::info_for(deployment, model.name());
+        LocalTextProvider { info, model }
+    }
+
+    /// What a local text deployment is and can do, before or after its model is loaded.
+    pub fn info_for(deployment: &str, model: &str) -> DeploymentInfo {
+        DeploymentInfo {
             id: DeploymentId::new(deployment),
             provider: Arc::from(PROVIDER_NAME),
-            upstream_model: Arc::from(model.name()),
+            upstream_model: Arc::from(model),
             capabilities: Capabilities {
                 chat: true,
                 streaming: true,
@@ -50,8 +56,7 @@ impl LocalTextProvider {
                 json_schema: true,
                 embeddings: false,
             },
-        };
-        LocalTextProvider { info, model }
+        }
     }
 
     pub fn model(&self) -> &TextModel {

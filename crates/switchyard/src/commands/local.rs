@@ -12,10 +12,13 @@ use switchyard_engine::hub::HubOptions;
 use switchyard_engine::llama::{TextModel, TextModelOptions};
 use switchyard_engine::resolve::{ResolvedModel, Resolver};
 use switchyard_engine::source::ModelSource;
-use switchyard_engine::{BUILTIN, LocalEmbedProvider, LocalTextProvider, ModelKind, ModelStore};
+use switchyard_engine::{
+    BUILTIN, BuiltinModel, LocalEmbedProvider, LocalTextProvider, ModelKind, ModelStore,
+    OnDemandProvider,
+};
 use switchyard_router::Route;
 use switchyard_server::config::{Config, DeploymentKind, LocalDeployment, LocalKind};
-use switchyard_types::Provider;
+use switchyard_types::{ErrorKind, Provider, ProviderError};
 
 use super::pull::BarProgress;
 
@@ -58,6 +61,44 @@ pub async fn builtin_routes(resolver: &Resolver) -> anyhow::Result<Vec<Route>> {
         for public in std::iter::once(&builtin.name).chain(builtin.aliases) {
             routes.push(Route {
                 name: (*public).to_owned(),
+                description: description.clone(),
+                deployments: vec![provider.clone()],
+            });
+        }
+        routes.extend(variant_routes(resolver, builtin).await?);
+    }
+    Ok(routes)
+}
+
+/// `name:variant` routes (and `alias:variant`) for a built-in model's other files, such
+/// as SmolLM2's original Q4_1: offered at once, loaded on their first request.
+async fn variant_routes(
+    resolver: &Resolver,
+    builtin: &'static BuiltinModel,
+) -> anyhow::Result<Vec<Route>> {
+    let mut routes = Vec::new();
+    for variant in builtin.variants() {
+        let name = format!("{}:{variant}", builtin.name);
+        let source = ModelSource::Builtin {
+            model: builtin,
+            variant: Some(variant.to_owned()),
+        };
+        let resolved = resolver
+            .resolve(&source, Arc::new(BarProgress::new()))
+            .await
+            .with_context(|| format!("cannot find {name}"))?;
+        let description = Some(format!("{} (loaded on first use)", describe(&resolved)));
+        let loader_name = name.clone();
+        let provider: Arc<dyn Provider> = Arc::new(OnDemandProvider::new(
+            LocalTextProvider::info_for(&name, &name),
+            Arc::new(move || {
+                load_now(&loader_name, &resolved, TextModelOptions::default())
+                    .map_err(|error| ProviderError::new(ErrorKind::Internal, format!("{error:#}")))
+            }),
+        ));
+        for public in std::iter::once(&builtin.name).chain(builtin.aliases) {
+            routes.push(Route {
+                name: format!("{public}:{variant}"),
                 description: description.clone(),
                 deployments: vec![provider.clone()],
             });
@@ -139,29 +180,40 @@ fn describe(resolved: &ResolvedModel) -> String {
     }
 }
 
-/// Loads a model's files as the provider of `deployment`, reporting time and size.
+/// Loads a model's files as the provider of `deployment`, on a blocking thread.
 async fn load(
     deployment: &str,
     resolved: &ResolvedModel,
     options: TextModelOptions,
 ) -> anyhow::Result<Arc<dyn Provider>> {
-    let started = Instant::now();
     let owned = (deployment.to_owned(), resolved.clone());
-    let provider: Arc<dyn Provider> = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let (deployment, resolved) = owned;
+        load_now(&deployment, &resolved, options)
+    })
+    .await?
+}
+
+/// Loads a model's files as the provider of `deployment`, reporting time and size.
+fn load_now(
+    deployment: &str,
+    resolved: &ResolvedModel,
+    options: TextModelOptions,
+) -> anyhow::Result<Arc<dyn Provider>> {
+    let started = Instant::now();
+    let provider: Arc<dyn Provider> = (|| {
         anyhow::Ok(if resolved.kind == ModelKind::Embedding {
             let encoder = SentenceEncoder::load(&resolved.path)?;
             Arc::new(LocalEmbedProvider::new(
-                &deployment,
-                &deployment,
+                deployment,
+                deployment,
                 Arc::new(encoder),
             )) as Arc<dyn Provider>
         } else {
-            let model = TextModel::load(&deployment, resolved.kind, &resolved.path, options)?;
-            Arc::new(LocalTextProvider::new(&deployment, Arc::new(model)))
+            let model = TextModel::load(deployment, resolved.kind, &resolved.path, options)?;
+            Arc::new(LocalTextProvider::new(deployment, Arc::new(model)))
         })
-    })
-    .await?
+    })()
     .with_context(|| format!("cannot load {} ({})", deployment, resolved.path.display()))?;
     tracing::info!(
         model = deployment,

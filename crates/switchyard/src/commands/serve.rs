@@ -17,6 +17,7 @@ const DEFAULT_LISTEN: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
     let config = match &args.config {
         Some(path) => super::config::load_or_report(path)?,
         None => Config::default(),
@@ -66,6 +67,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(
         address = %local,
         models = state.catalog().len(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        rss_mib = resident_mib(),
         config = %args.config.as_ref().map_or("none".to_owned(), |path| path.display().to_string()),
         auth = !state.settings().master_keys.is_empty(),
         "Switchyard is ready."
@@ -78,6 +81,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .context("the server task failed")?
         .context("the server failed")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The process's resident memory, for the start-up report (Linux only).
+fn resident_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024)
 }
 
 /// The full application state: the config's deployments and the local models (with
