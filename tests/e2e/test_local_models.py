@@ -3,6 +3,18 @@ what a user gets from the README's first command."""
 
 import math
 
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+
 
 def test_models_lists_the_built_in_models_and_aliases(local_client):
     ids = {model.id for model in local_client.models.list()}
@@ -106,17 +118,7 @@ def test_a_forced_tool_call_comes_back_as_a_tool_call(local_client):
         messages=[{"role": "user", "content": "What is the weather in Paris?"}],
         temperature=0,
         max_tokens=60,
-        tools=[{
-            "type": "function",
-            "function": {
-                "name": "get_weather",
-                "parameters": {
-                    "type": "object",
-                    "properties": {"city": {"type": "string"}},
-                    "required": ["city"],
-                },
-            },
-        }],
+        tools=[WEATHER_TOOL],
         tool_choice="required",
     )
     choice = completion.choices[0]
@@ -158,17 +160,7 @@ def test_auto_tool_choice_streams_a_tagged_call_as_a_tool_call(local_client):
         temperature=0,
         max_tokens=80,
         stream=True,
-        tools=[{
-            "type": "function",
-            "function": {
-                "name": "get_weather",
-                "parameters": {
-                    "type": "object",
-                    "properties": {"city": {"type": "string"}},
-                    "required": ["city"],
-                },
-            },
-        }],
+        tools=[WEATHER_TOOL],
     )
     text, names, arguments, finish = "", [], "", None
     for chunk in stream:

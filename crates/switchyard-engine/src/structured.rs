@@ -62,13 +62,7 @@ pub fn output_shape(request: &ChatRequest) -> Result<OutputShape, ProviderError>
         Some(ToolChoice::Allowed {
             names,
             required: false,
-        }) => Some(
-            request
-                .tools
-                .iter()
-                .filter(|tool| names.contains(&tool.name))
-                .collect(),
-        ),
+        }) => Some(named(&request.tools, names)),
         _ => None,
     };
     if let Some(tools) = offered.filter(|tools| !tools.is_empty()) {
@@ -100,13 +94,7 @@ pub fn output_shape(request: &ChatRequest) -> Result<OutputShape, ProviderError>
         Some(ToolChoice::Allowed {
             names,
             required: true,
-        }) => Some(
-            request
-                .tools
-                .iter()
-                .filter(|tool| names.contains(&tool.name))
-                .collect(),
-        ),
+        }) => Some(named(&request.tools, names)),
         _ => None,
     };
     if let Some(tools) = forced {
@@ -133,6 +121,14 @@ pub fn output_shape(request: &ChatRequest) -> Result<OutputShape, ProviderError>
             grammar: grammar_for(schema, "response_format.json_schema.schema")?,
         }),
     }
+}
+
+/// The tools among `tools` whose names are listed (OpenAI `allowed_tools`).
+fn named<'a>(tools: &'a [Tool], names: &[String]) -> Vec<&'a Tool> {
+    tools
+        .iter()
+        .filter(|tool| names.contains(&tool.name))
+        .collect()
 }
 
 /// `{"name": <one of the tools>, "arguments": <that tool's parameters>}`.

@@ -477,17 +477,7 @@ async fn json_object_output_is_an_object() {
 async fn a_required_tool_call_has_valid_arguments() {
     let provider = load("smollm2-135m-instruct", None);
     let mut request = ask("What is the weather in Paris?", greedy(60));
-    request.tools = vec![switchyard_types::Tool {
-        name: "get_weather".into(),
-        description: Some("Current weather in a city".into()),
-        parameters: Some(serde_json::json!({
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"]
-        })),
-        strict: None,
-        extra: Default::default(),
-    }];
+    request.tools = vec![weather_tool()];
     request.tool_choice = Some(switchyard_types::ToolChoice::Required);
     let response = provider
         .chat(request, &CallContext::default())
