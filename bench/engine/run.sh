@@ -7,7 +7,7 @@
 #
 # Knobs (environment):
 #   BENCH_THREADS        threads for both engines            [all cores]
-#   BENCH_ROUNDS         rounds per single-stream point      [3]
+#   BENCH_ROUNDS         rounds per single-stream point      [5]
 #   BENCH_DECODE_TOKENS  greedy tokens per single stream     [128]
 #   SWITCHYARD_BIN       the binary to measure  [<cargo target dir>/release/switchyard,
 #                        built with `cargo build --release -p switchyard` if missing]
@@ -80,6 +80,6 @@ print(json.dumps([
 PY
 )"
 "$venv/bin/python" bench/engine/bench.py --url "http://127.0.0.1:$port" --models "$models" \
-  --threads "$threads" --rounds "${BENCH_ROUNDS:-3}" --decode-tokens "${BENCH_DECODE_TOKENS:-128}" \
+  --threads "$threads" --rounds "${BENCH_ROUNDS:-5}" --decode-tokens "${BENCH_DECODE_TOKENS:-128}" \
   --server-pid "$server" --model-bytes "$model_bytes" --startup-seconds "$startup" \
   --out "$out_dir/engine-$(date -u +%Y%m%dT%H%M%SZ).json"
