@@ -42,6 +42,12 @@ pub enum StreamEvent {
         choice: u32,
         text: String,
     },
+    /// The vendor's signature over the reasoning just streamed (Anthropic's
+    /// `signature_delta`), which must accompany that reasoning when it is sent back.
+    ReasoningSignature {
+        choice: u32,
+        signature: String,
+    },
     /// Text in which the model declines to answer (OpenAI `refusal`), kept apart from
     /// the answer's content.
     RefusalDelta {

@@ -266,6 +266,8 @@ impl ChunkEncoder {
                     self.choice(&mut choices, choice).finish_reason =
                         Some(reason.as_openai_str().to_owned());
                 }
+                // OpenAI's chunks have no place for a reasoning signature.
+                StreamEvent::ReasoningSignature { .. } => {}
                 StreamEvent::Usage(reported) => {
                     if self.include_usage {
                         usage = Some(usage_from_canonical(&reported));

@@ -1,0 +1,21 @@
+//! Anthropic's Messages API, the egress side: canonical requests encoded for Anthropic,
+//! its answers, stream events and errors decoded back. (The ingress side, for Anthropic
+//! SDK clients, builds on the same wire types.)
+//!
+//! - [`wire`]: request, response, stream event and error types.
+//! - [`request`]: canonical request → Messages request, refusing what has no equivalent.
+//! - [`response`]: Messages response → canonical response; stop reasons and usage.
+//! - [`stream`]: stream events → canonical frames, stateful.
+
+pub mod request;
+pub mod response;
+pub mod stream;
+pub mod wire;
+
+pub use request::{EncodeOptions, PROTOCOL, from_canonical_request};
+pub use response::{decode_response, to_canonical_response};
+pub use stream::{Decoded, EventDecoder};
+pub use wire::{ErrorBody, MessagesRequest, MessagesResponse};
+
+#[cfg(test)]
+mod tests;
