@@ -10,8 +10,11 @@
 //! - [`http_error`]: HTTP status and transport errors → `ProviderError`, shared by every
 //!   adapter.
 //! - [`scrub`]: removes secrets from text that came from an upstream.
+//! - [`upstream`]: the HTTP side every adapter shares (client, deadlines, concurrency
+//!   limit, error classification).
 
 pub mod http_error;
 pub mod openai;
 pub mod scrub;
 pub mod sse;
+pub mod upstream;

@@ -1,0 +1,207 @@
+//! The HTTP side every adapter shares: a pooled client, the deadlines of a call, the
+//! deployment's concurrency limit, and error classification. An adapter adds its
+//! protocol: URLs, headers, bodies, and how its error bodies read.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use switchyard_protocols::DecodeError;
+use switchyard_types::{DeploymentId, ErrorKind, ProviderError};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+use crate::http_error::{self, UpstreamErrorDetail};
+use crate::openai::Timeouts;
+
+/// Reads a protocol's error body; `None` when nothing readable is there.
+pub type ErrorReader = fn(&[u8]) -> Option<UpstreamErrorDetail>;
+
+#[derive(Debug)]
+pub struct Upstream {
+    /// The provider's configured name, as messages and metrics name it.
+    pub provider: Arc<str>,
+    deployment: DeploymentId,
+    client: reqwest::Client,
+    pub timeouts: Timeouts,
+    max_concurrency: Option<usize>,
+    /// Bounds calls in flight; a permit lives as long as its call or stream.
+    permits: Option<Arc<Semaphore>>,
+    /// Scrubbed from every message built from upstream text.
+    secrets: Vec<SecretString>,
+    read_error: ErrorReader,
+}
+
+impl Upstream {
+    /// Builds the connection pool (HTTP/1.1 keep-alive, and HTTP/2 where the server
+    /// offers it through ALPN).
+    pub fn new(
+        provider: &str,
+        deployment: DeploymentId,
+        timeouts: Timeouts,
+        max_concurrency: Option<usize>,
+        secrets: Vec<SecretString>,
+        read_error: ErrorReader,
+    ) -> Result<Self, ProviderError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| {
+                ProviderError::new(ErrorKind::Internal, "cannot build the HTTP client")
+                    .with_cause(error)
+            })?;
+        Ok(Upstream {
+            provider: Arc::from(provider),
+            deployment,
+            client,
+            timeouts,
+            max_concurrency,
+            permits: max_concurrency.map(|limit| Arc::new(Semaphore::new(limit))),
+            secrets,
+            read_error,
+        })
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn secrets(&self) -> Vec<&str> {
+        self.secrets
+            .iter()
+            .map(|secret| secret.expose_secret())
+            .collect()
+    }
+
+    /// The deadline of a call starting now.
+    pub fn deadline(&self) -> Instant {
+        Instant::now() + self.timeouts.total
+    }
+
+    /// Waits for a concurrency permit, no longer than the first-byte deadline.
+    pub async fn permit(&self) -> Result<Option<OwnedSemaphorePermit>, ProviderError> {
+        let Some(permits) = &self.permits else {
+            return Ok(None);
+        };
+        let wait = self.timeouts.first_byte;
+        match tokio::time::timeout(wait, permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(Some(permit)),
+            Ok(Err(_closed)) => Err(ProviderError::new(
+                ErrorKind::Internal,
+                "the concurrency limiter was closed",
+            )),
+            Err(_) => Err(ProviderError::new(
+                ErrorKind::Overloaded,
+                format!(
+                    "deployment `{}` is at its limit of {} concurrent calls",
+                    self.deployment,
+                    self.max_concurrency.unwrap_or_default()
+                ),
+            )),
+        }
+    }
+
+    /// Sends a request and waits for the response headers within the first-byte
+    /// deadline; a non-success status becomes a classified error.
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        deadline: Instant,
+    ) -> Result<reqwest::Response, ProviderError> {
+        let first_byte = self.timeouts.first_byte;
+        let headers_by = (Instant::now() + first_byte).min(deadline);
+        let response = self
+            .within(headers_by, "response", first_byte, request.send())
+            .await?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(self.error_from_response(response, deadline).await)
+    }
+
+    /// Awaits an HTTP step until `until`; a transport failure or the deadline becomes a
+    /// classified error (`limit` is the configured deadline the message names).
+    pub async fn within<T>(
+        &self,
+        until: Instant,
+        what: &str,
+        limit: Duration,
+        step: impl std::future::Future<Output = reqwest::Result<T>>,
+    ) -> Result<T, ProviderError> {
+        match tokio::time::timeout_at(until, step).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(http_error::from_transport(
+                &self.provider,
+                error,
+                &self.secrets(),
+            )),
+            Err(_) => Err(http_error::timeout(&self.provider, what, limit)),
+        }
+    }
+
+    async fn error_from_response(
+        &self,
+        response: reqwest::Response,
+        deadline: Instant,
+    ) -> ProviderError {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        // The body of an error is small; never wait past the deadline for it.
+        let body = tokio::time::timeout_at(deadline, response.bytes())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let detail = (self.read_error)(&body).unwrap_or_default();
+        http_error::from_status(&self.provider, status, &headers, detail, &self.secrets())
+    }
+
+    /// Reads a whole success body within the total deadline and decodes it.
+    pub async fn read_body<T>(
+        &self,
+        response: reqwest::Response,
+        deadline: Instant,
+        decode: impl FnOnce(&[u8]) -> Result<T, DecodeError>,
+    ) -> Result<T, ProviderError> {
+        let total = self.timeouts.total;
+        let body = self
+            .within(deadline, "complete response", total, response.bytes())
+            .await?;
+        decode(&body).map_err(|error| match (self.read_error)(&body) {
+            // Some servers report a failure with status 200 and an error body.
+            Some(UpstreamErrorDetail {
+                message: Some(message),
+                ..
+            }) => ProviderError::new(
+                ErrorKind::Upstream,
+                crate::scrub::scrub(
+                    &format!("upstream `{}` failed: {message}", self.provider),
+                    &self.secrets(),
+                ),
+            ),
+            _ => ProviderError::new(
+                ErrorKind::Upstream,
+                format!(
+                    "upstream `{}` sent a response that is not valid for its protocol: {error}",
+                    self.provider
+                ),
+            ),
+        })
+    }
+}
+
+/// A canonical request that cannot be expressed in the upstream's protocol: the
+/// caller's mistake (400), naming the parameter.
+pub fn encode_error(error: DecodeError) -> ProviderError {
+    ProviderError::new(ErrorKind::InvalidRequest, error.message).with_param(error.param)
+}
+
+/// Serializes a wire request.
+pub fn to_body(wire: &impl serde::Serialize) -> Result<Vec<u8>, ProviderError> {
+    serde_json::to_vec(wire).map_err(|error| {
+        ProviderError::new(ErrorKind::Internal, "cannot serialize the request").with_cause(error)
+    })
+}
