@@ -5,6 +5,7 @@
 //! classifies every failure into a [`switchyard_types::ProviderError`] that says who
 //! caused it and whether a retry can help. Adapters know nothing of routing or tenants.
 //!
+//! - [`anthropic`]: Anthropic's Messages API.
 //! - [`openai`]: the OpenAI-compatible family (OpenAI, xAI, DeepSeek, Groq, vLLM,
 //!   llama.cpp's server, Ollama, ...).
 //! - [`http_error`]: HTTP status and transport errors → `ProviderError`, shared by every
@@ -13,6 +14,7 @@
 //! - [`upstream`]: the HTTP side every adapter shares (client, deadlines, concurrency
 //!   limit, error classification).
 
+pub mod anthropic;
 pub mod http_error;
 pub mod openai;
 pub mod scrub;

@@ -3,14 +3,17 @@
 //! Each mock records every request and answers either from a per-test [`Script`] queue or with a
 //! deterministic default derived from the request, never from magic model names.
 //!
+//! * [`anthropic`]: Anthropic's Messages API ([`MockAnthropic`]).
 //! * [`hub`]: the Hugging Face hub's file-resolution endpoint ([`MockHub`]).
 //! * [`openai`]: OpenAI Chat Completions, Embeddings and Models ([`MockOpenAi`]).
 //! * [`script`]: the scripted behaviours ([`Script`], [`StreamEnd`]) and [`Route`]s.
 
+pub mod anthropic;
 pub mod hub;
 pub mod openai;
 pub mod script;
 
+pub use anthropic::{AnthropicRequest, AnthropicScript, MockAnthropic};
 pub use hub::{HubRepo, HubRequest, MockHub};
 pub use openai::{MockOpenAi, RecordedRequest};
 pub use script::{Route, Script, StreamEnd};

@@ -1,0 +1,223 @@
+//! [`AnthropicProvider`]: the `Provider` impl for Anthropic's Messages API.
+
+use std::sync::Arc;
+
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use secrecy::ExposeSecret;
+use switchyard_protocols::anthropic::{self, EncodeOptions, ErrorBody};
+use switchyard_types::{
+    CallContext, Capabilities, ChatRequest, ChatResponse, DeploymentId, DeploymentInfo, ErrorKind,
+    EventStream, Provider, ProviderError, UpstreamModel,
+};
+use tokio::time::Instant;
+
+use super::config::{API_VERSION, AnthropicConfig};
+use super::stream::open_event_stream;
+use crate::http_error::UpstreamErrorDetail;
+use crate::sse::SseReader;
+use crate::upstream::{Upstream, encode_error, to_body};
+
+#[derive(Debug)]
+pub struct AnthropicProvider {
+    info: DeploymentInfo,
+    config: AnthropicConfig,
+    upstream: Upstream,
+    messages_url: reqwest::Url,
+    models_url: reqwest::Url,
+}
+
+/// `{"type": "error", "error": {"type", "message"}}`; the error type is the code.
+fn read_error(body: &[u8]) -> Option<UpstreamErrorDetail> {
+    let body: ErrorBody = serde_json::from_slice(body).ok()?;
+    Some(UpstreamErrorDetail {
+        message: Some(body.error.message),
+        param: None,
+        code: Some(body.error.kind),
+    })
+}
+
+/// What an Anthropic error type means, for errors that arrive inside a stream (the
+/// HTTP status then says 200).
+pub(super) fn error_kind(kind: &str) -> ErrorKind {
+    match kind {
+        "overloaded_error" => ErrorKind::Overloaded,
+        "rate_limit_error" => ErrorKind::RateLimited,
+        "timeout_error" => ErrorKind::Timeout,
+        "authentication_error" => ErrorKind::Authentication,
+        "permission_error" | "billing_error" => ErrorKind::PermissionDenied,
+        "not_found_error" => ErrorKind::NotFound,
+        "invalid_request_error" | "request_too_large" => ErrorKind::InvalidRequest,
+        _ => ErrorKind::Upstream,
+    }
+}
+
+impl AnthropicProvider {
+    pub fn new(id: DeploymentId, config: AnthropicConfig) -> Result<Self, ProviderError> {
+        let upstream = Upstream::new(
+            &config.provider,
+            id.clone(),
+            config.timeouts,
+            config.max_concurrency,
+            config.api_key.iter().cloned().collect(),
+            read_error,
+        )?;
+        let url = |path: &str| {
+            let base = config.base_url.trim_end_matches('/');
+            reqwest::Url::parse(&format!("{base}{path}")).map_err(|error| {
+                ProviderError::new(ErrorKind::Internal, format!("invalid base URL: {error}"))
+            })
+        };
+        let info = DeploymentInfo {
+            id,
+            provider: upstream.provider.clone(),
+            upstream_model: Arc::from(config.upstream_model.as_str()),
+            capabilities: Capabilities {
+                chat: true,
+                streaming: true,
+                tools: true,
+                vision: true,
+                json_schema: false,
+                embeddings: false,
+            },
+        };
+        Ok(AnthropicProvider {
+            info,
+            messages_url: url("/v1/messages")?,
+            models_url: url("/v1/models")?,
+            config,
+            upstream,
+        })
+    }
+
+    fn headers(&self, cx: &CallContext) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
+        for (name, value) in &self.config.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        if let Some(key) = &self.config.api_key
+            && let Ok(mut value) = HeaderValue::from_str(key.expose_secret())
+        {
+            value.set_sensitive(true);
+            headers.insert("x-api-key", value);
+        }
+        if let Some(request_id) = &cx.request_id
+            && let Ok(value) = HeaderValue::from_str(request_id)
+        {
+            headers.insert("x-request-id", value);
+        }
+        headers
+    }
+
+    /// The request body. `drop_unsupported_params: true` in the request (LiteLLM's
+    /// spelling) or in the deployment lets parameters without an equivalent go.
+    fn encode(&self, request: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
+        let mut request = request.clone();
+        let asked_to_drop = request
+            .extra
+            .remove("drop_unsupported_params")
+            .and_then(|value| value.as_bool())
+            .unwrap_or(false);
+        let options = EncodeOptions {
+            default_max_tokens: self.config.default_max_tokens,
+            drop_unsupported: asked_to_drop || self.config.drop_unsupported_params,
+        };
+        let wire =
+            anthropic::from_canonical_request(&request, &self.config.upstream_model, options)
+                .map_err(encode_error)?;
+        to_body(&wire)
+    }
+
+    async fn post(
+        &self,
+        body: Vec<u8>,
+        cx: &CallContext,
+        deadline: Instant,
+    ) -> Result<reqwest::Response, ProviderError> {
+        let request = self
+            .upstream
+            .client()
+            .post(self.messages_url.clone())
+            .headers(self.headers(cx))
+            .body(body);
+        self.upstream.send(request, deadline).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for AnthropicProvider {
+    fn info(&self) -> &DeploymentInfo {
+        &self.info
+    }
+
+    async fn chat(
+        &self,
+        mut request: ChatRequest,
+        cx: &CallContext,
+    ) -> Result<ChatResponse, ProviderError> {
+        let deadline = self.upstream.deadline();
+        request.stream = false;
+        let body = self.encode(&request)?;
+        let _permit = self.upstream.permit().await?;
+        let response = self.post(body, cx, deadline).await?;
+        self.upstream
+            .read_body(response, deadline, anthropic::decode_response)
+            .await
+    }
+
+    async fn chat_stream(
+        &self,
+        mut request: ChatRequest,
+        cx: &CallContext,
+    ) -> Result<EventStream, ProviderError> {
+        let deadline = self.upstream.deadline();
+        request.stream = true;
+        let body = self.encode(&request)?;
+        let permit = self.upstream.permit().await?;
+        let response = self.post(body, cx, deadline).await?;
+        let timeouts = self.upstream.timeouts;
+        let provider = self.upstream.provider.clone();
+        let reader = SseReader::new(
+            response,
+            provider.clone(),
+            timeouts.first_byte,
+            deadline,
+            timeouts.total,
+        );
+        open_event_stream(reader, provider, timeouts.idle, permit).await
+    }
+
+    async fn list_models(&self, cx: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError> {
+        #[derive(serde::Deserialize)]
+        struct ModelList {
+            data: Vec<ModelInfo>,
+        }
+        #[derive(serde::Deserialize)]
+        struct ModelInfo {
+            id: String,
+        }
+        let deadline = self.upstream.deadline();
+        let request = self
+            .upstream
+            .client()
+            .get(self.models_url.clone())
+            .headers(self.headers(cx));
+        let response = self.upstream.send(request, deadline).await?;
+        let list = self
+            .upstream
+            .read_body(response, deadline, |body| {
+                switchyard_protocols::decode::from_json::<ModelList>(body)
+            })
+            .await?;
+        Ok(list
+            .data
+            .into_iter()
+            .map(|model| UpstreamModel {
+                id: model.id,
+                owned_by: Some("anthropic".to_owned()),
+                created: None,
+            })
+            .collect())
+    }
+}
