@@ -97,6 +97,13 @@ impl AppState {
                     )
                     .map_err(failed)?,
                 ),
+                DeploymentKind::Anthropic(settings) => Arc::new(
+                    switchyard_providers::anthropic::AnthropicProvider::new(
+                        DeploymentId::new(deployment.name.as_str()),
+                        settings.clone(),
+                    )
+                    .map_err(failed)?,
+                ),
                 DeploymentKind::Local(_) => {
                     local.get(&deployment.name).cloned().ok_or_else(|| {
                         failed(switchyard_types::ProviderError::new(

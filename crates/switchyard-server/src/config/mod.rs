@@ -100,6 +100,8 @@ pub struct DeploymentConfig {
 pub enum DeploymentKind {
     /// `type = "openai"`: any OpenAI-compatible server.
     OpenAiCompat(switchyard_providers::openai::OpenAiCompatConfig),
+    /// `type = "anthropic"`: Anthropic's Messages API.
+    Anthropic(switchyard_providers::anthropic::AnthropicConfig),
     /// `type = "local"`: a model the engine runs in this process. The binary loads it
     /// and hands the provider to [`crate::AppState::from_config_with_local`].
     Local(LocalDeployment),

@@ -89,6 +89,11 @@ pub(crate) struct RawDeployment {
     pub timeouts: Option<Spanned<RawTimeouts>>,
     pub embeddings: Option<bool>,
     pub headers: Option<Named<String>>,
+    // Anthropic deployments only.
+    /// `max_tokens` for requests that set none (Anthropic requires one).
+    pub default_max_tokens: Option<Spanned<i64>>,
+    /// Leave out parameters the upstream cannot honour instead of answering 400.
+    pub drop_unsupported_params: Option<bool>,
     // Local deployments only: how the engine runs the model.
     /// `chat`, `completion` or `embedding`; default: what the files say.
     pub kind: Option<Spanned<String>>,

@@ -7,6 +7,7 @@ use switchyard_providers::openai::Timeouts;
 
 use super::*;
 
+mod anthropic;
 mod local;
 
 // === helpers ===
@@ -268,6 +269,7 @@ fn the_example_file_is_valid() {
         example_config(),
         &[
             ("OPENAI_API_KEY", "sk-example"),
+            ("ANTHROPIC_API_KEY", "sk-ant-example"),
             ("SWITCHYARD_MASTER_KEY", "master-example"),
         ],
     );
@@ -278,9 +280,15 @@ fn the_example_file_is_valid() {
         .collect();
     assert_eq!(
         models,
-        ["gpt-4o", "llama-3.1", "smollm2", "text-embedding-3-small"]
+        [
+            "gpt-4o",
+            "llama-3.1",
+            "smollm2",
+            "claude",
+            "text-embedding-3-small"
+        ]
     );
-    assert_eq!(config.deployments.len(), 5);
+    assert_eq!(config.deployments.len(), 6);
     assert_eq!(config.unused_deployments(), Vec::<&str>::new());
 }
 
@@ -327,7 +335,7 @@ api_key = 42
 timeouts = { connect = "10", frist_byte = "1s", total = 5 }
 
 [providers.azure]
-type = "anthropic"
+type = "bedrock"
 base_url = "ftp://example.com"
 headers = { "bad header" = "x" }
 
@@ -368,7 +376,7 @@ description = 5
             "switchyard.toml:16:24: providers.openai.timeouts.connect: invalid duration `10`: time unit needed, for example 10sec or 10ms",
             "switchyard.toml:16:30: providers.openai.timeouts.frist_byte: unknown field `frist_byte`; did you mean `first_byte`?",
             "switchyard.toml:16:57: providers.openai.timeouts.total: expected a string, found an integer",
-            "switchyard.toml:19:8: providers.azure.type: unsupported provider type `anthropic`; expected one of `openai`, `local`",
+            "switchyard.toml:19:8: providers.azure.type: unsupported provider type `bedrock`; expected one of `openai`, `anthropic`, `local`",
             "switchyard.toml:20:12: providers.azure.base_url: unsupported URL scheme `ftp`; expected `http` or `https`",
             "switchyard.toml:21:13: providers.azure.headers.\"bad header\": invalid header name `bad header`",
             "switchyard.toml:29:9: deployments.azure-eus.model: the upstream model id must not be empty",

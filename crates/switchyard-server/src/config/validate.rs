@@ -13,7 +13,11 @@ use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
 use secrecy::SecretString;
+use switchyard_providers::anthropic::AnthropicConfig;
 use switchyard_providers::openai::{OpenAiCompatConfig, Timeouts};
+
+/// `max_tokens` of an Anthropic request that sets none, unless the deployment says.
+const DEFAULT_MAX_TOKENS: u32 = 4096;
 use toml::Spanned;
 
 use super::diagnostic::{self, Diagnostics};
@@ -27,7 +31,7 @@ mod family;
 use super::{
     DeploymentConfig, DeploymentKind, LocalDeployment, LogFormat, ModelConfig, ServerConfig,
 };
-use family::{local_only_fields, local_settings, remote_only_fields};
+use family::{anthropic_only_fields, local_only_fields, local_settings, remote_only_fields};
 
 /// What validation needs besides the file model.
 pub(crate) struct Context<'a, 'd> {
@@ -167,16 +171,23 @@ const MIN_BODY_BYTES: usize = 1024;
 enum ProviderType {
     /// Any server speaking OpenAI's Chat Completions API.
     OpenAi,
+    /// Anthropic's Messages API.
+    Anthropic,
     /// The engine in this process.
     Local,
 }
 
 impl ProviderType {
-    const ALL: [ProviderType; 2] = [ProviderType::OpenAi, ProviderType::Local];
+    const ALL: [ProviderType; 3] = [
+        ProviderType::OpenAi,
+        ProviderType::Anthropic,
+        ProviderType::Local,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             ProviderType::OpenAi => "openai",
+            ProviderType::Anthropic => "anthropic",
             ProviderType::Local => "local",
         }
     }
@@ -189,6 +200,7 @@ impl ProviderType {
 /// A validated provider, by family.
 enum Provider {
     OpenAi(HttpProvider),
+    Anthropic(HttpProvider),
     Local,
 }
 
@@ -267,6 +279,13 @@ fn provider(
                 timeouts,
             })
         }
+        ProviderType::Anthropic => Provider::Anthropic(HttpProvider {
+            base_url: base_url
+                .unwrap_or_else(|| switchyard_providers::anthropic::DEFAULT_BASE_URL.to_owned()),
+            api_key,
+            headers,
+            timeouts,
+        }),
         ProviderType::Local => {
             let unused = [
                 ("base_url", raw.base_url.as_ref().map(Spanned::span)),
@@ -369,6 +388,17 @@ fn deployment(
         }
         parsed
     });
+    let default_max_tokens = raw.default_max_tokens.as_ref().and_then(|tokens| {
+        let parsed = u32::try_from(*tokens.get_ref()).ok().filter(|&t| t >= 1);
+        if parsed.is_none() {
+            cx.error(
+                tokens.span(),
+                &entry.field("default_max_tokens"),
+                "must be a positive number of tokens",
+            );
+        }
+        parsed
+    });
     let overrides = cx.timeouts(raw.timeouts.as_ref(), &entry.path);
     let own_headers = cx.headers(raw.headers.as_ref(), &entry.path);
     let local = local_settings(raw, &entry, cx);
@@ -379,9 +409,32 @@ fn deployment(
         Provider::OpenAi(_) => local_only_fields(raw)
             .into_iter()
             .map(|(field, span)| (field, span, "only for deployments on a `local` provider"))
+            .chain(
+                anthropic_only_fields(raw, &entry)
+                    .into_iter()
+                    .map(|(field, span)| {
+                        (
+                            field,
+                            span,
+                            "only for deployments on an `anthropic` provider",
+                        )
+                    }),
+            )
+            .collect(),
+        Provider::Anthropic(_) => local_only_fields(raw)
+            .into_iter()
+            .map(|(field, span)| (field, span, "only for deployments on a `local` provider"))
+            .chain(raw.embeddings.map(|_| {
+                (
+                    "embeddings",
+                    entry.span.clone(),
+                    "Anthropic has no embeddings API",
+                )
+            }))
             .collect(),
         Provider::Local => remote_only_fields(raw, &entry)
             .into_iter()
+            .chain(anthropic_only_fields(raw, &entry))
             .map(|(field, span)| {
                 let message = if field == "max_concurrency" {
                     "not used by local deployments; `max_sequences` and `queue_limit` bound them"
@@ -404,6 +457,17 @@ fn deployment(
             provider: raw.provider.as_ref()?.get_ref().clone(),
             source: model,
             ..local
+        }),
+        Provider::Anthropic(http) => DeploymentKind::Anthropic(AnthropicConfig {
+            provider: raw.provider.as_ref()?.get_ref().clone(),
+            base_url: http.base_url.clone(),
+            api_key: http.api_key.clone(),
+            upstream_model: model,
+            headers: merge_headers(&http.headers, own_headers),
+            timeouts: overrides.apply(http.timeouts),
+            max_concurrency,
+            default_max_tokens: default_max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            drop_unsupported_params: raw.drop_unsupported_params.unwrap_or(false),
         }),
         Provider::OpenAi(http) => DeploymentKind::OpenAiCompat(OpenAiCompatConfig {
             provider: raw.provider.as_ref()?.get_ref().clone(),

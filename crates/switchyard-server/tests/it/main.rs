@@ -1,6 +1,7 @@
 //! Integration tests: the real app on a loopback port, in front of wire-faithful mock
 //! upstreams, driven over HTTP.
 
+mod anthropic;
 mod chat;
 mod errors;
 mod harness;

@@ -114,6 +114,9 @@ fn config_rows(config: &Config) -> Vec<[String; 4]> {
                 DeploymentKind::OpenAiCompat(settings) => {
                     (settings.provider.clone(), settings.upstream_model.clone())
                 }
+                DeploymentKind::Anthropic(settings) => {
+                    (settings.provider.clone(), settings.upstream_model.clone())
+                }
                 DeploymentKind::Local(settings) => {
                     (settings.provider.clone(), settings.source.clone())
                 }

@@ -39,7 +39,7 @@ deployments = ["embed"]
         .iter()
         .map(|deployment| match &deployment.kind {
             DeploymentKind::Local(local) => local,
-            DeploymentKind::OpenAiCompat(_) => panic!("{} should be local", deployment.name),
+            _ => panic!("{} should be local", deployment.name),
         })
         .collect();
     assert_eq!(

@@ -96,3 +96,21 @@ pub(super) fn remote_only_fields(raw: &RawDeployment, entry: &Entry) -> FieldSpa
     .filter_map(|(field, span)| Some((field, span?)))
     .collect()
 }
+
+/// The fields present that only Anthropic deployments use, with where they are written.
+pub(super) fn anthropic_only_fields(raw: &RawDeployment, entry: &Entry) -> FieldSpans {
+    [
+        (
+            "default_max_tokens",
+            raw.default_max_tokens.as_ref().map(Spanned::span),
+        ),
+        // A plain bool without a span: point at the entry.
+        (
+            "drop_unsupported_params",
+            raw.drop_unsupported_params.map(|_| entry.span.clone()),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(field, span)| Some((field, span?)))
+    .collect()
+}

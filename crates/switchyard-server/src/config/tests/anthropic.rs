@@ -1,0 +1,98 @@
+//! Deployments on `type = "anthropic"` providers.
+
+use pretty_assertions::assert_eq;
+use secrecy::ExposeSecret;
+
+use super::super::*;
+use super::{errors, load};
+
+#[test]
+fn an_anthropic_deployment_gets_anthropics_url_and_a_default_max_tokens() {
+    let config = load(
+        r#"
+[providers.claude]
+type = "anthropic"
+api_key = "env:ANTHROPIC_API_KEY"
+headers = { anthropic-beta = "context-1m-2025-08-07" }
+
+[deployments.sonnet]
+provider = "claude"
+model = "claude-sonnet-4-5"
+
+[deployments.haiku]
+provider = "claude"
+model = "claude-haiku-4-5"
+default_max_tokens = 512
+drop_unsupported_params = true
+
+[models.claude]
+deployments = ["sonnet", "haiku"]
+"#,
+        &[("ANTHROPIC_API_KEY", "sk-ant-123")],
+    );
+    let settings: Vec<_> = config
+        .deployments
+        .iter()
+        .map(|deployment| match &deployment.kind {
+            DeploymentKind::Anthropic(settings) => settings,
+            _ => panic!("{} should be on Anthropic", deployment.name),
+        })
+        .collect();
+    let sonnet = settings[0];
+    assert_eq!(sonnet.base_url, "https://api.anthropic.com");
+    assert_eq!(
+        sonnet.api_key.as_ref().map(|key| key.expose_secret()),
+        Some("sk-ant-123")
+    );
+    assert_eq!(sonnet.upstream_model, "claude-sonnet-4-5");
+    assert_eq!(sonnet.headers[0].0.as_str(), "anthropic-beta");
+    assert_eq!(
+        (sonnet.default_max_tokens, sonnet.drop_unsupported_params),
+        (4096, false)
+    );
+    assert_eq!(
+        (
+            settings[1].default_max_tokens,
+            settings[1].drop_unsupported_params
+        ),
+        (512, true)
+    );
+}
+
+#[test]
+fn fields_of_other_families_are_reported_where_they_are_written() {
+    let found = errors(
+        r#"
+[providers.claude]
+type = "anthropic"
+
+[providers.openai]
+type = "openai"
+base_url = "https://api.openai.com/v1"
+
+[deployments.sonnet]
+provider = "claude"
+model = "claude-sonnet-4-5"
+embeddings = true
+threads = 2
+default_max_tokens = 0
+
+[deployments.gpt]
+provider = "openai"
+model = "gpt-4o"
+default_max_tokens = 100
+"#,
+        &[],
+    );
+    for expected in [
+        "deployments.sonnet.embeddings: Anthropic has no embeddings API",
+        "deployments.sonnet.threads: only for deployments on a `local` provider",
+        "deployments.sonnet.default_max_tokens: must be a positive number of tokens",
+        "deployments.gpt.default_max_tokens: only for deployments on an `anthropic` provider",
+    ] {
+        assert!(
+            found.iter().any(|error| error.contains(expected)),
+            "missing `{expected}` in {found:#?}"
+        );
+    }
+}

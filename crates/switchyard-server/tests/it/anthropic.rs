@@ -1,0 +1,191 @@
+//! OpenAI clients on Anthropic: the whole path from an OpenAI request through the
+//! Anthropic adapter to its mock and back, and a fallback from Anthropic to another
+//! vendor when Anthropic is overloaded.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use switchyard_server::AppState;
+use switchyard_server::config::Config;
+use switchyard_testkit::{AnthropicScript, MockAnthropic, MockOpenAi};
+
+use crate::harness::{sse_data, user};
+
+struct Served {
+    url: String,
+    client: reqwest::Client,
+    anthropic: MockAnthropic,
+    openai: MockOpenAi,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn serve() -> Served {
+    let anthropic = MockAnthropic::start().await;
+    let openai = MockOpenAi::start().await;
+    let text = format!(
+        r#"
+[providers.claude]
+type = "anthropic"
+base_url = "{}"
+api_key = "env:IT_ANTHROPIC_KEY"
+
+[providers.openai]
+type = "openai"
+base_url = "{}"
+
+[deployments.sonnet]
+provider = "claude"
+model = "claude-sonnet-4-5"
+default_max_tokens = 256
+
+[deployments.gpt]
+provider = "openai"
+model = "mock-gpt"
+
+[models.claude]
+deployments = ["sonnet"]
+
+[models.claude-ha]
+deployments = ["sonnet", "gpt"]
+"#,
+        anthropic.base_url(),
+        openai.base_url()
+    );
+    let config = Config::from_toml_str_with(&text, "it.toml", |name| {
+        (name == "IT_ANTHROPIC_KEY").then(|| "sk-ant-it-0123456789".to_owned())
+    })
+    .unwrap_or_else(|errors| panic!("{errors}"));
+    let state = AppState::from_config(&config).expect("builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(switchyard_server::run(
+        listener,
+        state,
+        async move {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(1),
+    ));
+    Served {
+        url,
+        client: reqwest::Client::new(),
+        anthropic,
+        openai,
+        _stop: stop,
+    }
+}
+
+impl Served {
+    async fn chat(&self, body: Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}/v1/chat/completions", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("a response")
+    }
+}
+
+#[tokio::test]
+async fn an_openai_request_is_answered_by_claude_in_openai_shape() {
+    let served = serve().await;
+    let response = served
+        .chat(json!({"model": "claude", "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "hi"}
+        ]}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["object"], "chat.completion");
+    assert_eq!(body["choices"][0]["message"]["content"], "echo: hi");
+    assert_eq!(body["choices"][0]["finish_reason"], "stop");
+    assert_eq!(body["usage"]["prompt_tokens"], 10);
+    let sent = &served.anthropic.requests()[0];
+    assert_eq!(sent.body["system"][0]["text"], "Be brief.");
+    assert_eq!(sent.body["max_tokens"], 256);
+}
+
+#[tokio::test]
+async fn a_streamed_openai_request_gets_openai_chunks_from_claude() {
+    let served = serve().await;
+    let response = served
+        .chat(
+            json!({"model": "claude", "messages": user("stream me"), "stream": true,
+                     "stream_options": {"include_usage": true}}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let data = sse_data(response).await;
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    let chunks: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|chunk| serde_json::from_str(chunk).expect("chunk JSON"))
+        .collect();
+    let text: String = chunks
+        .iter()
+        .filter_map(|chunk| chunk["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "echo: stream me");
+    assert!(
+        chunks
+            .iter()
+            .any(|chunk| chunk["choices"][0]["finish_reason"] == "stop")
+    );
+    assert!(
+        chunks
+            .iter()
+            .any(|chunk| chunk["usage"]["completion_tokens"] == 5)
+    );
+}
+
+#[tokio::test]
+async fn an_unsupported_parameter_is_a_400_naming_it() {
+    let served = serve().await;
+    let response = served
+        .chat(json!({"model": "claude", "messages": user("x"), "seed": 3}))
+        .await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["error"]["param"], "seed", "{body}");
+    assert!(served.anthropic.requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_overloaded_anthropic_falls_back_to_another_vendor() {
+    let served = serve().await;
+    served.anthropic.push(AnthropicScript::error(
+        529,
+        "overloaded_error",
+        "Overloaded",
+    ));
+    let response = served
+        .chat(json!({"model": "claude-ha", "messages": user("hello")}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["choices"][0]["message"]["content"], "echo: hello");
+    assert_eq!(served.anthropic.requests().len(), 1);
+    assert_eq!(served.openai.requests().len(), 1);
+
+    // Without a fallback, the caller sees the overload in OpenAI's shape.
+    served.anthropic.push(AnthropicScript::error(
+        529,
+        "overloaded_error",
+        "Overloaded",
+    ));
+    let response = served
+        .chat(json!({"model": "claude", "messages": user("hello")}))
+        .await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.expect("JSON");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("Overloaded")),
+        "{body}"
+    );
+}
