@@ -1,0 +1,211 @@
+//! The OpenAI-compatible adapter's target: answers rendered as OpenAI's Chat Completions
+//! objects and chunks (API reference, "The chat completion object" and "The chat
+//! completion chunk object").
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use switchyard_providers::openai::{OpenAiCompatConfig, OpenAiCompatProvider, Timeouts};
+use switchyard_testkit::{MockOpenAi, Route, Script, StreamEnd};
+use switchyard_types::{DeploymentId, FinishReason, Provider};
+
+use crate::{Answer, Target, Upstream};
+
+pub struct OpenAiTarget {
+    mock: MockOpenAi,
+    provider: Arc<dyn Provider>,
+}
+
+fn finish(reason: &FinishReason) -> &'static str {
+    match reason {
+        FinishReason::Stop => "stop",
+        FinishReason::Length => "length",
+        FinishReason::ToolCalls => "tool_calls",
+        FinishReason::ContentFilter => "content_filter",
+        FinishReason::Other(_) => "stop",
+    }
+}
+
+fn usage((prompt, completion): (u64, u64)) -> Value {
+    json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
+}
+
+fn completion(answer: &Answer) -> Value {
+    let mut message = json!({
+        "role": "assistant",
+        "content": if answer.text.is_empty() { Value::Null } else { json!(answer.text) },
+    });
+    if !answer.tool_calls.is_empty() {
+        message["tool_calls"] = answer
+            .tool_calls
+            .iter()
+            .map(|(id, name, arguments)| {
+                json!({"id": id, "type": "function",
+                       "function": {"name": name, "arguments": arguments.to_string()}})
+            })
+            .collect();
+    }
+    json!({
+        "id": "chatcmpl-conformance", "object": "chat.completion", "created": 1700000000,
+        "model": "mock-gpt",
+        "choices": [{"index": 0, "message": message, "finish_reason": finish(&answer.finish), "logprobs": null}],
+        "usage": usage(answer.usage),
+    })
+}
+
+fn chunk(delta: Value, finish_reason: Option<&str>) -> Value {
+    json!({
+        "id": "chatcmpl-conformance", "object": "chat.completion.chunk", "created": 1700000000,
+        "model": "mock-gpt",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": null}],
+    })
+}
+
+fn halves(text: &str) -> (&str, &str) {
+    let middle = text
+        .char_indices()
+        .nth(text.chars().count() / 2)
+        .map_or(text.len(), |(at, _)| at);
+    text.split_at(middle)
+}
+
+fn chunks(answer: &Answer) -> Vec<Value> {
+    let mut chunks = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
+    if !answer.text.is_empty() {
+        let (first, second) = halves(&answer.text);
+        chunks.push(chunk(json!({"content": first}), None));
+        chunks.push(chunk(json!({"content": second}), None));
+    }
+    for (index, (id, name, arguments)) in answer.tool_calls.iter().enumerate() {
+        chunks.push(chunk(
+            json!({"tool_calls": [{"index": index, "id": id, "type": "function",
+                                   "function": {"name": name, "arguments": ""}}]}),
+            None,
+        ));
+        let arguments = arguments.to_string();
+        let (first, second) = halves(&arguments);
+        for piece in [first, second] {
+            chunks.push(chunk(
+                json!({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}),
+                None,
+            ));
+        }
+    }
+    chunks.push(chunk(json!({}), Some(finish(&answer.finish))));
+    chunks.push(json!({
+        "id": "chatcmpl-conformance", "object": "chat.completion.chunk", "created": 1700000000,
+        "model": "mock-gpt", "choices": [], "usage": usage(answer.usage),
+    }));
+    chunks
+}
+
+fn error_body(status: u16, message: &str) -> Value {
+    let kind = match status {
+        400 | 404 => "invalid_request_error",
+        401 => "authentication_error",
+        429 => "rate_limit_error",
+        _ => "server_error",
+    };
+    json!({"error": {"message": message, "type": kind, "param": null, "code": null}})
+}
+
+#[async_trait::async_trait]
+impl Target for OpenAiTarget {
+    async fn start() -> Self {
+        let mock = MockOpenAi::start().await;
+        let provider = OpenAiCompatProvider::new(
+            DeploymentId::new("conformance"),
+            OpenAiCompatConfig {
+                provider: "openai".into(),
+                base_url: mock.base_url(),
+                api_key: Some("sk-conformance".to_owned().into()),
+                upstream_model: "mock-gpt".into(),
+                headers: Vec::new(),
+                timeouts: Timeouts {
+                    first_byte: Duration::from_secs(5),
+                    idle: Duration::from_secs(5),
+                    ..Timeouts::default()
+                },
+                max_concurrency: None,
+                embeddings: false,
+            },
+        )
+        .expect("builds");
+        OpenAiTarget {
+            mock,
+            provider: Arc::new(provider),
+        }
+    }
+
+    fn provider(&self) -> Arc<dyn Provider> {
+        self.provider.clone()
+    }
+
+    fn script(&self, upstream: &Upstream, stream: bool) {
+        let script = match upstream {
+            Upstream::Answer(answer) if stream => Script::stream(chunks(answer)),
+            Upstream::Answer(answer) => Script::reply(completion(answer)),
+            Upstream::Error { status, message } => {
+                Script::error(*status, error_body(*status, message))
+            }
+            Upstream::FailMidStream { partial } => Script::Stream {
+                chunks: vec![
+                    chunk(json!({"role": "assistant", "content": ""}), None),
+                    chunk(json!({"content": partial}), None),
+                ],
+                delay_ms: 0,
+                end: StreamEnd::ErrorEvent {
+                    body: error_body(
+                        500,
+                        "The server had an error while processing your request.",
+                    ),
+                },
+            },
+            Upstream::Refused => return,
+        };
+        self.mock.push(Route::ChatCompletions, script);
+    }
+
+    fn last_request(&self) -> Value {
+        self.mock
+            .requests()
+            .last()
+            .map(|request| request.body.clone())
+            .unwrap_or(Value::Null)
+    }
+
+    fn check_request(&self, scenario: &str, body: &Value) {
+        let messages = &body["messages"];
+        match scenario {
+            "system_prompt" => assert_eq!(
+                messages[0],
+                json!({"role": "system", "content": "Be terse."})
+            ),
+            "multi_turn" => {
+                let roles: Vec<&str> = messages
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|message| message["role"].as_str())
+                    .collect();
+                assert_eq!(roles, ["user", "assistant", "user"]);
+            }
+            "image_input" => assert_eq!(
+                messages[0]["content"][1],
+                json!({"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}})
+            ),
+            "one_tool_call" | "parallel_tool_calls" => {
+                assert_eq!(body["tools"][0]["function"]["name"], "get_weather")
+            }
+            "tool_results" => {
+                assert_eq!(messages[1]["tool_calls"][0]["id"], "call_1");
+                assert_eq!(messages[2]["role"], "tool");
+                assert_eq!(messages[2]["tool_call_id"], "call_1");
+            }
+            "stop_sequence" => assert_eq!(body["stop"], json!(["5"])),
+            "max_tokens_reached" => assert_eq!(body["max_tokens"], 5),
+            _ => {}
+        }
+    }
+}
