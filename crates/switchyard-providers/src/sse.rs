@@ -76,3 +76,41 @@ impl SseReader {
         }
     }
 }
+
+/// An upstream stream being decoded: the next canonical frame, `None` once complete.
+pub trait FrameSource: Send + 'static {
+    fn next_frame(
+        &mut self,
+    ) -> impl std::future::Future<
+        Output = Option<Result<switchyard_types::StreamFrame, ProviderError>>,
+    > + Send;
+    fn reader(&mut self) -> &mut SseReader;
+}
+
+/// Waits for the first frame, then hands back the whole stream: a failure before the
+/// first event is still the call's error, so the router can fall back. The first frame
+/// may take the longer first-byte deadline; from then on the `idle` gap applies.
+pub async fn open_frames<S: FrameSource>(
+    mut source: S,
+    provider: &str,
+    idle: Duration,
+) -> Result<switchyard_types::EventStream, ProviderError> {
+    let first = match source.next_frame().await {
+        Some(Ok(frame)) => frame,
+        Some(Err(error)) => return Err(error),
+        None => {
+            return Err(ProviderError::new(
+                ErrorKind::Upstream,
+                format!("upstream `{provider}` sent an empty stream"),
+            ));
+        }
+    };
+    source.reader().set_idle(idle);
+    let rest = futures::stream::unfold(source, |mut source| async move {
+        let frame = source.next_frame().await?;
+        Some((frame, source))
+    });
+    Ok(futures::stream::once(async move { Ok(first) })
+        .chain(rest)
+        .boxed())
+}

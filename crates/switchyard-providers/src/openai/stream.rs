@@ -7,12 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use switchyard_protocols::openai::{ChunkDecoder, ErrorBody};
 use switchyard_types::{ErrorKind, EventStream, ProviderError, StreamEvent, StreamFrame};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::sse::SseReader;
+use crate::sse::{FrameSource, SseReader, open_frames};
 
 struct StreamState {
     reader: SseReader,
@@ -104,32 +103,23 @@ pub(super) async fn open_event_stream(
     idle: Duration,
     permit: Option<OwnedSemaphorePermit>,
 ) -> Result<EventStream, ProviderError> {
-    let mut state = StreamState {
+    let state = StreamState {
         reader,
         decoder: ChunkDecoder::new(),
-        provider,
+        provider: provider.clone(),
         saw_finish: false,
         done: false,
         _permit: permit,
     };
-    let first = match state.next_frame().await {
-        Some(Ok(frame)) => frame,
-        Some(Err(error)) => return Err(error),
-        None => {
-            return Err(ProviderError::new(
-                ErrorKind::Upstream,
-                format!("upstream `{}` sent an empty stream", state.provider),
-            ));
-        }
-    };
-    // The first frame may have waited the longer first-byte deadline; from here on the
-    // idle gap applies.
-    state.reader.set_idle(idle);
-    let rest = futures::stream::unfold(state, |mut state| async move {
-        let frame = state.next_frame().await?;
-        Some((frame, state))
-    });
-    Ok(futures::stream::once(async move { Ok(first) })
-        .chain(rest)
-        .boxed())
+    open_frames(state, &provider, idle).await
+}
+
+impl FrameSource for StreamState {
+    async fn next_frame(&mut self) -> Option<Result<StreamFrame, ProviderError>> {
+        StreamState::next_frame(self).await
+    }
+
+    fn reader(&mut self) -> &mut SseReader {
+        &mut self.reader
+    }
 }
