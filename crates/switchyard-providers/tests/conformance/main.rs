@@ -183,7 +183,7 @@ macro_rules! conformance {
 macro_rules! every_scenario {
     ($target:ty) => {
         conformance!($target:
-            plain_text, system_prompt, multi_turn, image_input, one_tool_call,
+            plain_text, system_prompt, multi_turn, image_input, reasoning, one_tool_call,
             parallel_tool_calls, tool_results, stop_sequence, max_tokens_reached,
             content_filter, upstream_400, upstream_401, upstream_404, upstream_429,
             upstream_500, upstream_529, error_mid_stream,

@@ -36,6 +36,10 @@ fn completion(answer: &Answer) -> Value {
         "role": "assistant",
         "content": if answer.text.is_empty() { Value::Null } else { json!(answer.text) },
     });
+    // DeepSeek's field for the reasoning it shows.
+    if !answer.reasoning.is_empty() {
+        message["reasoning_content"] = json!(answer.reasoning);
+    }
     if !answer.tool_calls.is_empty() {
         message["tool_calls"] = answer
             .tool_calls
@@ -72,6 +76,11 @@ fn halves(text: &str) -> (&str, &str) {
 
 fn chunks(answer: &Answer) -> Vec<Value> {
     let mut chunks = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
+    if !answer.reasoning.is_empty() {
+        let (first, second) = halves(&answer.reasoning);
+        chunks.push(chunk(json!({"reasoning_content": first}), None));
+        chunks.push(chunk(json!({"reasoning_content": second}), None));
+    }
     if !answer.text.is_empty() {
         let (first, second) = halves(&answer.text);
         chunks.push(chunk(json!({"content": first}), None));

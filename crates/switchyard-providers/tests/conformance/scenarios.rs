@@ -158,6 +158,14 @@ pub fn image_input() -> Scenario {
     answered("image_input", request, text("A red square."))
 }
 
+pub fn reasoning() -> Scenario {
+    let answer = Answer {
+        reasoning: "Two plus two is four.".into(),
+        ..text("4")
+    };
+    answered("reasoning", ask("What is 2 + 2?"), answer)
+}
+
 pub fn one_tool_call() -> Scenario {
     let answer = Answer {
         text: String::new(),
