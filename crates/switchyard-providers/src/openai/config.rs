@@ -26,6 +26,22 @@ pub struct OpenAiCompatConfig {
     pub max_concurrency: Option<usize>,
     /// Whether the deployment serves `/embeddings`.
     pub embeddings: bool,
+    /// Where requests go and how the key is sent.
+    pub dialect: Dialect,
+}
+
+/// The OpenAI protocol as one host family serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// `{base_url}/chat/completions`, the key as `Authorization: Bearer`.
+    #[default]
+    OpenAi,
+    /// Azure OpenAI: the key in an `api-key` header; `base_url` is the resource endpoint
+    /// and the deployment's model is the Azure deployment name, in
+    /// `{endpoint}/openai/deployments/{name}/chat/completions?api-version=V`, or with
+    /// `api_version = "v1"`, the version-less `{endpoint}/openai/v1/chat/completions`
+    /// (the name then travels as `model`).
+    Azure { api_version: String },
 }
 
 /// Every network wait has a deadline.

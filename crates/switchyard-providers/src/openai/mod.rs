@@ -9,5 +9,5 @@ mod config;
 mod provider;
 mod stream;
 
-pub use config::{OpenAiCompatConfig, Timeouts};
+pub use config::{Dialect, OpenAiCompatConfig, Timeouts};
 pub use provider::OpenAiCompatProvider;

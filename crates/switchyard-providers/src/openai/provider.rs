@@ -16,7 +16,7 @@ use switchyard_types::{
 };
 use tokio::time::Instant;
 
-use super::config::OpenAiCompatConfig;
+use super::config::{Dialect, OpenAiCompatConfig};
 use super::stream::open_event_stream;
 use crate::http_error::UpstreamErrorDetail;
 use crate::sse::SseReader;
@@ -30,18 +30,47 @@ struct Urls {
 }
 
 impl Urls {
-    fn new(base_url: &str) -> Result<Self, ProviderError> {
-        let base = base_url.trim_end_matches('/');
-        let parse = |path: &str| {
-            reqwest::Url::parse(&format!("{base}{path}")).map_err(|error| {
+    fn new(config: &OpenAiCompatConfig) -> Result<Self, ProviderError> {
+        let base = config.base_url.trim_end_matches('/');
+        let parse = |url: String| {
+            reqwest::Url::parse(&url).map_err(|error| {
                 ProviderError::new(ErrorKind::Internal, format!("invalid base URL: {error}"))
             })
         };
-        Ok(Urls {
-            chat: parse("/chat/completions")?,
-            embeddings: parse("/embeddings")?,
-            models: parse("/models")?,
-        })
+        match &config.dialect {
+            Dialect::OpenAi => Ok(Urls {
+                chat: parse(format!("{base}/chat/completions"))?,
+                embeddings: parse(format!("{base}/embeddings"))?,
+                models: parse(format!("{base}/models"))?,
+            }),
+            Dialect::Azure { api_version } if api_version == "v1" => Ok(Urls {
+                chat: parse(format!("{base}/openai/v1/chat/completions"))?,
+                embeddings: parse(format!("{base}/openai/v1/embeddings"))?,
+                models: parse(format!("{base}/openai/v1/models"))?,
+            }),
+            Dialect::Azure { api_version } => {
+                // The deployment name is one path segment, escaped as such.
+                let in_deployment = |operation: &[&str]| {
+                    let mut url = parse(format!("{base}/openai/deployments"))?;
+                    url.path_segments_mut()
+                        .map_err(|()| ProviderError::new(ErrorKind::Internal, "invalid base URL"))?
+                        .push(&config.upstream_model)
+                        .extend(operation);
+                    url.query_pairs_mut()
+                        .append_pair("api-version", api_version);
+                    Ok::<_, ProviderError>(url)
+                };
+                let mut models = parse(format!("{base}/openai/models"))?;
+                models
+                    .query_pairs_mut()
+                    .append_pair("api-version", api_version);
+                Ok(Urls {
+                    chat: in_deployment(&["chat", "completions"])?,
+                    embeddings: in_deployment(&["embeddings"])?,
+                    models,
+                })
+            }
+        }
     }
 }
 
@@ -85,7 +114,7 @@ impl OpenAiCompatProvider {
         };
         Ok(OpenAiCompatProvider {
             info,
-            urls: Urls::new(&config.base_url)?,
+            urls: Urls::new(&config)?,
             config,
             upstream,
         })
@@ -97,11 +126,18 @@ impl OpenAiCompatProvider {
         for (name, value) in &self.config.headers {
             headers.insert(name.clone(), value.clone());
         }
-        if let Some(key) = &self.config.api_key
-            && let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
-        {
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
+        if let Some(key) = &self.config.api_key {
+            let (name, value) = match self.config.dialect {
+                Dialect::OpenAi => (AUTHORIZATION, format!("Bearer {}", key.expose_secret())),
+                Dialect::Azure { .. } => (
+                    http::HeaderName::from_static("api-key"),
+                    key.expose_secret().to_owned(),
+                ),
+            };
+            if let Ok(mut value) = HeaderValue::from_str(&value) {
+                value.set_sensitive(true);
+                headers.insert(name, value);
+            }
         }
         if let Some(request_id) = &cx.request_id
             && let Ok(value) = HeaderValue::from_str(request_id)

@@ -192,7 +192,15 @@ macro_rules! every_scenario {
 }
 
 mod openai_suite {
-    every_scenario!(crate::openai::OpenAiTarget);
+    every_scenario!(crate::openai::OpenAiTarget<crate::openai::OpenAiHost>);
+}
+
+mod azure_suite {
+    every_scenario!(crate::openai::OpenAiTarget<crate::openai::AzureHost>);
+}
+
+mod azure_v1_suite {
+    every_scenario!(crate::openai::OpenAiTarget<crate::openai::AzureV1Host>);
 }
 
 mod anthropic_suite {

@@ -1,20 +1,89 @@
-//! The OpenAI-compatible adapter's target: answers rendered as OpenAI's Chat Completions
+//! The OpenAI-compatible adapter's targets: answers rendered as OpenAI's Chat Completions
 //! objects and chunks (API reference, "The chat completion object" and "The chat
-//! completion chunk object").
+//! completion chunk object"), served on OpenAI's paths and on Azure OpenAI's (Azure
+//! reference, "Chat completions": `/openai/deployments/{name}/chat/completions?api-version=`
+//! and the v1 `/openai/v1/chat/completions`, with an `api-key` header).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use switchyard_providers::openai::{OpenAiCompatConfig, OpenAiCompatProvider, Timeouts};
-use switchyard_testkit::{MockOpenAi, Route, Script, StreamEnd};
+use switchyard_providers::openai::{Dialect, OpenAiCompatConfig, OpenAiCompatProvider, Timeouts};
+use switchyard_testkit::{MockOpenAi, RecordedRequest, Route, Script, StreamEnd};
 use switchyard_types::{DeploymentId, FinishReason, Provider};
 
 use crate::{Answer, Target, Upstream};
 
-pub struct OpenAiTarget {
+/// Where a host family serves OpenAI's protocol, and how it wants the key.
+pub trait Host: Send + Sync + 'static {
+    fn dialect() -> Dialect;
+    /// OpenAI's API root is `…/v1`; Azure's endpoint is the bare resource URL.
+    fn base_url(mock: &MockOpenAi) -> String {
+        format!("http://{}", mock.addr())
+    }
+    fn check_transport(request: &RecordedRequest);
+}
+
+pub struct OpenAiHost;
+
+impl Host for OpenAiHost {
+    fn dialect() -> Dialect {
+        Dialect::OpenAi
+    }
+
+    fn base_url(mock: &MockOpenAi) -> String {
+        mock.base_url()
+    }
+
+    fn check_transport(request: &RecordedRequest) {
+        assert_eq!(request.path, "/v1/chat/completions");
+        assert_eq!(
+            request.header("authorization"),
+            Some("Bearer sk-conformance")
+        );
+    }
+}
+
+/// Azure OpenAI with a dated `api-version`: the deployment in the path.
+pub struct AzureHost;
+
+impl Host for AzureHost {
+    fn dialect() -> Dialect {
+        Dialect::Azure {
+            api_version: "2024-10-21".into(),
+        }
+    }
+
+    fn check_transport(request: &RecordedRequest) {
+        assert_eq!(
+            request.path,
+            "/openai/deployments/mock-gpt/chat/completions?api-version=2024-10-21"
+        );
+        assert_eq!(request.header("api-key"), Some("sk-conformance"));
+        assert_eq!(request.header("authorization"), None);
+    }
+}
+
+/// Azure OpenAI's version-less v1 API.
+pub struct AzureV1Host;
+
+impl Host for AzureV1Host {
+    fn dialect() -> Dialect {
+        Dialect::Azure {
+            api_version: "v1".into(),
+        }
+    }
+
+    fn check_transport(request: &RecordedRequest) {
+        assert_eq!(request.path, "/openai/v1/chat/completions");
+        assert_eq!(request.header("api-key"), Some("sk-conformance"));
+    }
+}
+
+pub struct OpenAiTarget<H: Host> {
     mock: MockOpenAi,
     provider: Arc<dyn Provider>,
+    host: std::marker::PhantomData<H>,
 }
 
 fn finish(reason: &FinishReason) -> &'static str {
@@ -120,14 +189,14 @@ fn error_body(status: u16, message: &str) -> Value {
 }
 
 #[async_trait::async_trait]
-impl Target for OpenAiTarget {
+impl<H: Host> Target for OpenAiTarget<H> {
     async fn start() -> Self {
         let mock = MockOpenAi::start().await;
         let provider = OpenAiCompatProvider::new(
             DeploymentId::new("conformance"),
             OpenAiCompatConfig {
                 provider: "openai".into(),
-                base_url: mock.base_url(),
+                base_url: H::base_url(&mock),
                 api_key: Some("sk-conformance".to_owned().into()),
                 upstream_model: "mock-gpt".into(),
                 headers: Vec::new(),
@@ -138,12 +207,14 @@ impl Target for OpenAiTarget {
                 },
                 max_concurrency: None,
                 embeddings: false,
+                dialect: H::dialect(),
             },
         )
         .expect("builds");
         OpenAiTarget {
             mock,
             provider: Arc::new(provider),
+            host: std::marker::PhantomData,
         }
     }
 
@@ -185,6 +256,9 @@ impl Target for OpenAiTarget {
     }
 
     fn check_request(&self, scenario: &str, body: &Value) {
+        if let Some(request) = self.mock.requests().last() {
+            H::check_transport(request);
+        }
         let messages = &body["messages"];
         match scenario {
             "system_prompt" => assert_eq!(

@@ -69,6 +69,8 @@ pub(crate) struct RawProvider {
     pub api_key: Option<Spanned<String>>,
     pub headers: Option<Named<String>>,
     pub timeouts: Option<Spanned<RawTimeouts>>,
+    /// Azure OpenAI only: the `api-version` query parameter, or `v1`.
+    pub api_version: Option<Spanned<String>>,
 }
 
 /// `timeouts = { .. }` of a provider or a deployment; each a humantime duration.
@@ -430,7 +432,14 @@ mod tests {
         };
         assert_eq!(
             Schema::field_names(fields),
-            ["type", "base_url", "api_key", "headers", "timeouts"]
+            [
+                "type",
+                "base_url",
+                "api_key",
+                "headers",
+                "timeouts",
+                "api_version"
+            ]
         );
         let Some((_, Schema::Struct(timeouts))) =
             fields.iter().find(|(name, _)| *name == "timeouts")

@@ -14,7 +14,11 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue};
 use secrecy::SecretString;
 use switchyard_providers::anthropic::AnthropicConfig;
-use switchyard_providers::openai::{OpenAiCompatConfig, Timeouts};
+use switchyard_providers::openai::{Dialect, OpenAiCompatConfig, Timeouts};
+
+/// The Azure OpenAI `api-version` used when a provider names none: the latest GA
+/// version of the data-plane inference API.
+const AZURE_API_VERSION: &str = "2024-10-21";
 
 /// `max_tokens` of an Anthropic request that sets none, unless the deployment says.
 const DEFAULT_MAX_TOKENS: u32 = 4096;
@@ -173,14 +177,17 @@ enum ProviderType {
     OpenAi,
     /// Anthropic's Messages API.
     Anthropic,
+    /// Azure OpenAI: OpenAI's protocol on Azure's paths, with an `api-key` header.
+    Azure,
     /// The engine in this process.
     Local,
 }
 
 impl ProviderType {
-    const ALL: [ProviderType; 3] = [
+    const ALL: [ProviderType; 4] = [
         ProviderType::OpenAi,
         ProviderType::Anthropic,
+        ProviderType::Azure,
         ProviderType::Local,
     ];
 
@@ -188,6 +195,7 @@ impl ProviderType {
         match self {
             ProviderType::OpenAi => "openai",
             ProviderType::Anthropic => "anthropic",
+            ProviderType::Azure => "azure",
             ProviderType::Local => "local",
         }
     }
@@ -199,7 +207,8 @@ impl ProviderType {
 
 /// A validated provider, by family.
 enum Provider {
-    OpenAi(HttpProvider),
+    /// OpenAI's protocol, in the dialect of its host family.
+    OpenAi(HttpProvider, Dialect),
     Anthropic(HttpProvider),
     Local,
 }
@@ -266,18 +275,49 @@ fn provider(
         .timeouts(raw.timeouts.as_ref(), &entry.path)
         .apply(Timeouts::default());
 
+    if let Some(version) = &raw.api_version
+        && kind.is_some_and(|kind| kind != ProviderType::Azure)
+    {
+        cx.error(
+            version.span(),
+            &entry.field("api_version"),
+            "only for `azure` providers",
+        );
+    }
     let provider = match kind? {
         ProviderType::OpenAi => {
             let Some(base_url) = base_url else {
                 cx.require(raw.base_url.as_ref(), &entry, "base_url");
                 return None;
             };
-            Provider::OpenAi(HttpProvider {
-                base_url,
-                api_key,
-                headers,
-                timeouts,
-            })
+            Provider::OpenAi(
+                HttpProvider {
+                    base_url,
+                    api_key,
+                    headers,
+                    timeouts,
+                },
+                Dialect::OpenAi,
+            )
+        }
+        ProviderType::Azure => {
+            let Some(base_url) = base_url else {
+                cx.require(raw.base_url.as_ref(), &entry, "base_url");
+                return None;
+            };
+            let api_version = raw.api_version.as_ref().map_or_else(
+                || AZURE_API_VERSION.to_owned(),
+                |version| version.get_ref().clone(),
+            );
+            Provider::OpenAi(
+                HttpProvider {
+                    base_url,
+                    api_key,
+                    headers,
+                    timeouts,
+                },
+                Dialect::Azure { api_version },
+            )
         }
         ProviderType::Anthropic => Provider::Anthropic(HttpProvider {
             base_url: base_url
@@ -406,7 +446,7 @@ fn deployment(
     // An invalid provider was reported where it is defined.
     let provider = providers.get(provider?.get_ref().as_str())?.as_ref()?;
     let misplaced: Vec<_> = match provider {
-        Provider::OpenAi(_) => local_only_fields(raw)
+        Provider::OpenAi(..) => local_only_fields(raw)
             .into_iter()
             .map(|(field, span)| (field, span, "only for deployments on a `local` provider"))
             .chain(
@@ -469,7 +509,7 @@ fn deployment(
             default_max_tokens: default_max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
             drop_unsupported_params: raw.drop_unsupported_params.unwrap_or(false),
         }),
-        Provider::OpenAi(http) => DeploymentKind::OpenAiCompat(OpenAiCompatConfig {
+        Provider::OpenAi(http, dialect) => DeploymentKind::OpenAiCompat(OpenAiCompatConfig {
             provider: raw.provider.as_ref()?.get_ref().clone(),
             base_url: http.base_url.clone(),
             api_key: http.api_key.clone(),
@@ -478,6 +518,7 @@ fn deployment(
             timeouts: overrides.apply(http.timeouts),
             max_concurrency,
             embeddings: raw.embeddings.unwrap_or(false),
+            dialect: dialect.clone(),
         }),
     };
     Some(DeploymentConfig {

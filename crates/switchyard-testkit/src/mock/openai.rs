@@ -392,6 +392,21 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
 
 /// Maps a method and path (no query) to a route and, for `GET /v1/models/{id}`, the model id.
 fn match_route(method: &str, path: &str) -> Option<(Route, Option<String>)> {
+    // Azure OpenAI serves the same operations under `/openai/deployments/{name}/…`
+    // (with `?api-version=`) and under the version-less `/openai/v1/…`.
+    if let Some(rest) = path.strip_prefix("/openai/deployments/")
+        && let Some((_deployment, operation)) = rest.split_once('/')
+    {
+        return match (method, operation) {
+            ("POST", "chat/completions") => Some((Route::ChatCompletions, None)),
+            ("POST", "embeddings") => Some((Route::Embeddings, None)),
+            _ => None,
+        };
+    }
+    let path = match path.strip_prefix("/openai") {
+        Some(v1) if v1.starts_with("/v1/") => v1,
+        _ => path,
+    };
     match (method, path) {
         ("POST", "/v1/chat/completions") => Some((Route::ChatCompletions, None)),
         ("POST", "/v1/embeddings") => Some((Route::Embeddings, None)),

@@ -1,4 +1,4 @@
-//! Deployments on `type = "anthropic"` providers.
+//! Deployments on the `anthropic` and `azure` provider families.
 
 use pretty_assertions::assert_eq;
 use secrecy::ExposeSecret;
@@ -89,6 +89,76 @@ default_max_tokens = 100
         "deployments.sonnet.threads: only for deployments on a `local` provider",
         "deployments.sonnet.default_max_tokens: must be a positive number of tokens",
         "deployments.gpt.default_max_tokens: only for deployments on an `anthropic` provider",
+    ] {
+        assert!(
+            found.iter().any(|error| error.contains(expected)),
+            "missing `{expected}` in {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn an_azure_provider_speaks_openai_on_azure_paths_with_its_api_version() {
+    let config = load(
+        r#"
+[providers.azure]
+type = "azure"
+base_url = "https://example-resource.openai.azure.com"
+api_key = "env:AZURE_OPENAI_API_KEY"
+
+[providers.azure-v1]
+type = "azure"
+base_url = "https://example-resource.openai.azure.com"
+api_version = "v1"
+
+[deployments.gpt]
+provider = "azure"
+model = "my-gpt-4o"
+
+[deployments.gpt-v1]
+provider = "azure-v1"
+model = "my-gpt-4o"
+embeddings = true
+
+[models.gpt]
+deployments = ["gpt", "gpt-v1"]
+"#,
+        &[("AZURE_OPENAI_API_KEY", "azure-key")],
+    );
+    let dialects: Vec<_> = config
+        .deployments
+        .iter()
+        .map(|deployment| match &deployment.kind {
+            DeploymentKind::OpenAiCompat(settings) => settings.dialect.clone(),
+            _ => panic!("{} should speak OpenAI", deployment.name),
+        })
+        .collect();
+    assert_eq!(
+        dialects,
+        [
+            switchyard_providers::openai::Dialect::Azure {
+                api_version: "2024-10-21".into()
+            },
+            switchyard_providers::openai::Dialect::Azure {
+                api_version: "v1".into()
+            },
+        ]
+    );
+    let found = errors(
+        r#"
+[providers.openai]
+type = "openai"
+base_url = "https://api.openai.com/v1"
+api_version = "2024-10-21"
+
+[providers.azure]
+type = "azure"
+"#,
+        &[],
+    );
+    for expected in [
+        "providers.openai.api_version: only for `azure` providers",
+        "providers.azure: missing field `base_url`",
     ] {
         assert!(
             found.iter().any(|error| error.contains(expected)),
