@@ -97,10 +97,36 @@ impl GeneratorStats {
 /// The handle requests are submitted through. Cheap to clone.
 #[derive(Clone)]
 pub struct Generator {
+    // Declared before `actor`: the last handle's sender goes first, so an idle actor
+    // sees the channel close while `actor` waits for it.
     jobs: mpsc::Sender<Job>,
     stats: Arc<GeneratorStats>,
     capacity: usize,
     sequence_limit: usize,
+    /// Held for its `Drop`: the last handle stops and joins the thread.
+    _actor: Arc<ActorThread>,
+}
+
+/// The actor's thread, stopped and joined when the last handle goes: llama.cpp's state
+/// must be freed before the process tears down its globals, or exit races a decode
+/// step (a crash at exit, seen in tests that end with a generation running).
+struct ActorThread {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for ActorThread {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Generator {
@@ -117,7 +143,9 @@ impl Generator {
         let (ready_tx, ready_rx) = mpsc::channel();
         let stats = Arc::new(GeneratorStats::default());
         let actor_stats = stats.clone();
-        std::thread::Builder::new()
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let actor_stop = stop.clone();
+        let thread = std::thread::Builder::new()
             .name(format!("engine-{name}"))
             .spawn(move || {
                 let backend = match super::backend() {
@@ -158,6 +186,7 @@ impl Generator {
                     waiting: VecDeque::new(),
                     sequence_limit,
                     clock: 1,
+                    stop: actor_stop,
                 }
                 .run(receiver);
             })
@@ -173,6 +202,10 @@ impl Generator {
             stats,
             capacity: limits.max_sequences as usize + limits.queue_limit,
             sequence_limit,
+            _actor: Arc::new(ActorThread {
+                stop,
+                thread: std::sync::Mutex::new(Some(thread)),
+            }),
         })
     }
 
@@ -255,12 +288,18 @@ struct Actor<'model> {
     sequence_limit: usize,
     /// Counts admissions, to rank idle caches by recency.
     clock: u64,
+    /// Set when the last handle is dropped: fail what runs and return.
+    stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Actor<'_> {
     fn run(mut self, jobs: mpsc::Receiver<Job>) {
         let mut batch = LlamaBatch::new(self.limits.batch_tokens as usize, 1);
         loop {
+            if self.stop.load(Ordering::Acquire) {
+                self.shut_down();
+                return;
+            }
             let idle =
                 self.slots.iter().all(|slot| slot.active.is_none()) && self.waiting.is_empty();
             if idle {
@@ -520,6 +559,19 @@ impl Actor<'_> {
                 self.stats.finished(1);
             }
         }
+    }
+
+    /// Fails every request, running or waiting, as the engine stops.
+    fn shut_down(&mut self) {
+        const STOPPING: &str = "the local engine is shutting down";
+        for job in self.waiting.drain(..) {
+            let _ = job.events.send(GenEvent::Failed(ProviderError::new(
+                ErrorKind::Overloaded,
+                STOPPING,
+            )));
+            self.stats.finished(1);
+        }
+        self.fail_batch(STOPPING);
     }
 
     /// A failed decode leaves the cache in an unknown state for the sequences in the
