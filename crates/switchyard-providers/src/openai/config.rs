@@ -26,8 +26,10 @@ pub struct OpenAiCompatConfig {
     pub max_concurrency: Option<usize>,
     /// Whether the deployment serves `/embeddings`.
     pub embeddings: bool,
-    /// Where requests go and how the key is sent.
+    /// Where requests go, how the key is sent, and the host's own rules.
     pub dialect: Dialect,
+    /// Leave out parameters the host cannot honour instead of answering 400.
+    pub drop_unsupported_params: bool,
 }
 
 /// The OpenAI protocol as one host family serves it.
@@ -42,6 +44,8 @@ pub enum Dialect {
     /// `api_version = "v1"`, the version-less `{endpoint}/openai/v1/chat/completions`
     /// (the name then travels as `model`).
     Azure { api_version: String },
+    /// Mistral La Plateforme: OpenAI's paths with Mistral's rules (see `mistral`).
+    Mistral,
 }
 
 /// Every network wait has a deadline.

@@ -4,8 +4,10 @@
 //! - [`config`]: [`OpenAiCompatConfig`] and [`Timeouts`], validated from the config file.
 //! - [`provider`]: the `Provider` impl: request building, deadlines, concurrency limit.
 //! - [`stream`]: SSE chunks → canonical events, ending on `[DONE]`.
+//! - [`mistral`]: Mistral's rules, applied to requests encoded for OpenAI.
 
 mod config;
+pub mod mistral;
 mod provider;
 mod stream;
 

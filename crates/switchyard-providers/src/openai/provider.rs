@@ -38,7 +38,7 @@ impl Urls {
             })
         };
         match &config.dialect {
-            Dialect::OpenAi => Ok(Urls {
+            Dialect::OpenAi | Dialect::Mistral => Ok(Urls {
                 chat: parse(format!("{base}/chat/completions"))?,
                 embeddings: parse(format!("{base}/embeddings"))?,
                 models: parse(format!("{base}/models"))?,
@@ -128,7 +128,9 @@ impl OpenAiCompatProvider {
         }
         if let Some(key) = &self.config.api_key {
             let (name, value) = match self.config.dialect {
-                Dialect::OpenAi => (AUTHORIZATION, format!("Bearer {}", key.expose_secret())),
+                Dialect::OpenAi | Dialect::Mistral => {
+                    (AUTHORIZATION, format!("Bearer {}", key.expose_secret()))
+                }
                 Dialect::Azure { .. } => (
                     http::HeaderName::from_static("api-key"),
                     key.expose_secret().to_owned(),
@@ -164,8 +166,20 @@ impl OpenAiCompatProvider {
     }
 
     fn encode_chat(&self, request: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
-        let wire = openai::from_canonical_request(request, &self.config.upstream_model)
+        let mut wire = openai::from_canonical_request(request, &self.config.upstream_model)
             .map_err(encode_error)?;
+        // A Switchyard control, not a field for the upstream.
+        let asked_to_drop = wire
+            .extra
+            .remove("drop_unsupported_params")
+            .and_then(|value| value.as_bool())
+            .unwrap_or(false);
+        if self.config.dialect == Dialect::Mistral {
+            super::mistral::fit(
+                &mut wire,
+                asked_to_drop || self.config.drop_unsupported_params,
+            )?;
+        }
         to_body(&wire)
     }
 }

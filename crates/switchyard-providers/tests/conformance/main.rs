@@ -195,6 +195,10 @@ mod openai_suite {
     every_scenario!(crate::openai::OpenAiTarget<crate::openai::OpenAiHost>);
 }
 
+mod mistral_suite {
+    every_scenario!(crate::openai::OpenAiTarget<crate::openai::MistralHost>);
+}
+
 mod azure_suite {
     every_scenario!(crate::openai::OpenAiTarget<crate::openai::AzureHost>);
 }

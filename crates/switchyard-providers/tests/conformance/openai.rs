@@ -22,6 +22,10 @@ pub trait Host: Send + Sync + 'static {
         format!("http://{}", mock.addr())
     }
     fn check_transport(request: &RecordedRequest);
+    /// The id a tool call sent with `id` carries on this host's wire.
+    fn wire_id(id: &str) -> String {
+        id.to_owned()
+    }
 }
 
 pub struct OpenAiHost;
@@ -41,6 +45,36 @@ impl Host for OpenAiHost {
             request.header("authorization"),
             Some("Bearer sk-conformance")
         );
+    }
+}
+
+/// Mistral La Plateforme: OpenAI's paths, Mistral's ids and field names.
+pub struct MistralHost;
+
+impl Host for MistralHost {
+    fn dialect() -> Dialect {
+        Dialect::Mistral
+    }
+
+    fn base_url(mock: &MockOpenAi) -> String {
+        mock.base_url()
+    }
+
+    fn check_transport(request: &RecordedRequest) {
+        assert_eq!(request.path, "/v1/chat/completions");
+        assert_eq!(
+            request.header("authorization"),
+            Some("Bearer sk-conformance")
+        );
+        let body = &request.body;
+        assert!(
+            body.get("stream_options").is_none(),
+            "Mistral refuses stream_options: {body}"
+        );
+    }
+
+    fn wire_id(id: &str) -> String {
+        switchyard_providers::openai::mistral::tool_call_id(id)
     }
 }
 
@@ -208,6 +242,7 @@ impl<H: Host> Target for OpenAiTarget<H> {
                 max_concurrency: None,
                 embeddings: false,
                 dialect: H::dialect(),
+                drop_unsupported_params: false,
             },
         )
         .expect("builds");
@@ -282,9 +317,10 @@ impl<H: Host> Target for OpenAiTarget<H> {
                 assert_eq!(body["tools"][0]["function"]["name"], "get_weather")
             }
             "tool_results" => {
-                assert_eq!(messages[1]["tool_calls"][0]["id"], "call_1");
+                let id = H::wire_id("call_1");
+                assert_eq!(messages[1]["tool_calls"][0]["id"], json!(id));
                 assert_eq!(messages[2]["role"], "tool");
-                assert_eq!(messages[2]["tool_call_id"], "call_1");
+                assert_eq!(messages[2]["tool_call_id"], json!(id));
             }
             "stop_sequence" => assert_eq!(body["stop"], json!(["5"])),
             "max_tokens_reached" => assert_eq!(body["max_tokens"], 5),

@@ -179,15 +179,18 @@ enum ProviderType {
     Anthropic,
     /// Azure OpenAI: OpenAI's protocol on Azure's paths, with an `api-key` header.
     Azure,
+    /// Mistral La Plateforme: OpenAI's protocol with Mistral's rules.
+    Mistral,
     /// The engine in this process.
     Local,
 }
 
 impl ProviderType {
-    const ALL: [ProviderType; 4] = [
+    const ALL: [ProviderType; 5] = [
         ProviderType::OpenAi,
         ProviderType::Anthropic,
         ProviderType::Azure,
+        ProviderType::Mistral,
         ProviderType::Local,
     ];
 
@@ -196,6 +199,7 @@ impl ProviderType {
             ProviderType::OpenAi => "openai",
             ProviderType::Anthropic => "anthropic",
             ProviderType::Azure => "azure",
+            ProviderType::Mistral => "mistral",
             ProviderType::Local => "local",
         }
     }
@@ -300,6 +304,17 @@ fn provider(
                 Dialect::OpenAi,
             )
         }
+        ProviderType::Mistral => Provider::OpenAi(
+            HttpProvider {
+                base_url: base_url.unwrap_or_else(|| {
+                    switchyard_providers::openai::mistral::MISTRAL_BASE_URL.to_owned()
+                }),
+                api_key,
+                headers,
+                timeouts,
+            },
+            Dialect::Mistral,
+        ),
         ProviderType::Azure => {
             let Some(base_url) = base_url else {
                 cx.require(raw.base_url.as_ref(), &entry, "base_url");
@@ -449,17 +464,13 @@ fn deployment(
         Provider::OpenAi(..) => local_only_fields(raw)
             .into_iter()
             .map(|(field, span)| (field, span, "only for deployments on a `local` provider"))
-            .chain(
-                anthropic_only_fields(raw, &entry)
-                    .into_iter()
-                    .map(|(field, span)| {
-                        (
-                            field,
-                            span,
-                            "only for deployments on an `anthropic` provider",
-                        )
-                    }),
-            )
+            .chain(anthropic_only_fields(raw).into_iter().map(|(field, span)| {
+                (
+                    field,
+                    span,
+                    "only for deployments on an `anthropic` provider",
+                )
+            }))
             .collect(),
         Provider::Anthropic(_) => local_only_fields(raw)
             .into_iter()
@@ -474,7 +485,7 @@ fn deployment(
             .collect(),
         Provider::Local => remote_only_fields(raw, &entry)
             .into_iter()
-            .chain(anthropic_only_fields(raw, &entry))
+            .chain(anthropic_only_fields(raw))
             .map(|(field, span)| {
                 let message = if field == "max_concurrency" {
                     "not used by local deployments; `max_sequences` and `queue_limit` bound them"
@@ -519,6 +530,7 @@ fn deployment(
             max_concurrency,
             embeddings: raw.embeddings.unwrap_or(false),
             dialect: dialect.clone(),
+            drop_unsupported_params: raw.drop_unsupported_params.unwrap_or(false),
         }),
     };
     Some(DeploymentConfig {

@@ -1,4 +1,4 @@
-//! Deployments on the `anthropic` and `azure` provider families.
+//! Deployments on the `anthropic`, `azure` and `mistral` provider families.
 
 use pretty_assertions::assert_eq;
 use secrecy::ExposeSecret;
@@ -165,4 +165,33 @@ type = "azure"
             "missing `{expected}` in {found:#?}"
         );
     }
+}
+
+#[test]
+fn a_mistral_provider_defaults_to_la_plateforme() {
+    let config = load(
+        r#"
+[providers.mistral]
+type = "mistral"
+api_key = "env:MISTRAL_API_KEY"
+
+[deployments.large]
+provider = "mistral"
+model = "mistral-large-latest"
+drop_unsupported_params = true
+
+[models.mistral]
+deployments = ["large"]
+"#,
+        &[("MISTRAL_API_KEY", "mistral-key")],
+    );
+    let DeploymentKind::OpenAiCompat(settings) = &config.deployments[0].kind else {
+        panic!("Mistral speaks OpenAI's protocol");
+    };
+    assert_eq!(settings.base_url, "https://api.mistral.ai/v1");
+    assert_eq!(
+        settings.dialect,
+        switchyard_providers::openai::Dialect::Mistral
+    );
+    assert!(settings.drop_unsupported_params);
 }

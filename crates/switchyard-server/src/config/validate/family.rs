@@ -89,22 +89,8 @@ pub(super) fn remote_only_fields(raw: &RawDeployment, entry: &Entry) -> FieldSpa
         ),
         ("timeouts", raw.timeouts.as_ref().map(Spanned::span)),
         ("headers", headers_span(raw.headers.as_ref(), entry)),
-        // `embeddings` is a plain bool without a span: point at the entry.
+        // Plain bools without a span: point at the entry.
         ("embeddings", raw.embeddings.map(|_| entry.span.clone())),
-    ]
-    .into_iter()
-    .filter_map(|(field, span)| Some((field, span?)))
-    .collect()
-}
-
-/// The fields present that only Anthropic deployments use, with where they are written.
-pub(super) fn anthropic_only_fields(raw: &RawDeployment, entry: &Entry) -> FieldSpans {
-    [
-        (
-            "default_max_tokens",
-            raw.default_max_tokens.as_ref().map(Spanned::span),
-        ),
-        // A plain bool without a span: point at the entry.
         (
             "drop_unsupported_params",
             raw.drop_unsupported_params.map(|_| entry.span.clone()),
@@ -113,4 +99,13 @@ pub(super) fn anthropic_only_fields(raw: &RawDeployment, entry: &Entry) -> Field
     .into_iter()
     .filter_map(|(field, span)| Some((field, span?)))
     .collect()
+}
+
+/// The fields present that only Anthropic deployments use, with where they are written.
+pub(super) fn anthropic_only_fields(raw: &RawDeployment) -> FieldSpans {
+    raw.default_max_tokens
+        .as_ref()
+        .map(|tokens| ("default_max_tokens", tokens.span()))
+        .into_iter()
+        .collect()
 }
