@@ -1,0 +1,234 @@
+//! `[providers.*]`: each provider's family (`type`) and the connection settings its
+//! deployments share.
+
+use http::{HeaderName, HeaderValue};
+use secrecy::SecretString;
+use switchyard_providers::openai::{Dialect, Timeouts};
+use toml::Spanned;
+
+use super::super::raw::RawProvider;
+use super::super::suggest;
+use super::{Context, Entry, headers_span};
+
+/// The Azure OpenAI `api-version` used when a provider names none: the latest GA
+/// version of the data-plane inference API.
+const AZURE_API_VERSION: &str = "2024-10-21";
+
+/// The values `providers.*.type` accepts. A new provider family is a variant here, an
+/// arm in [`provider`] and in [`deployment`], and a [`DeploymentKind`] variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ProviderType {
+    /// Any server speaking OpenAI's Chat Completions API.
+    OpenAi,
+    /// Anthropic's Messages API.
+    Anthropic,
+    /// Azure OpenAI: OpenAI's protocol on Azure's paths, with an `api-key` header.
+    Azure,
+    /// Mistral La Plateforme: OpenAI's protocol with Mistral's rules.
+    Mistral,
+    /// The engine in this process.
+    Local,
+}
+
+impl ProviderType {
+    const ALL: [ProviderType; 5] = [
+        ProviderType::OpenAi,
+        ProviderType::Anthropic,
+        ProviderType::Azure,
+        ProviderType::Mistral,
+        ProviderType::Local,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            ProviderType::OpenAi => "openai",
+            ProviderType::Anthropic => "anthropic",
+            ProviderType::Azure => "azure",
+            ProviderType::Mistral => "mistral",
+            ProviderType::Local => "local",
+        }
+    }
+
+    fn parse(name: &str) -> Option<ProviderType> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
+/// A validated provider, by family.
+pub(super) enum Provider {
+    /// OpenAI's protocol, in the dialect of its host family.
+    OpenAi(HttpProvider, Dialect),
+    Anthropic(HttpProvider),
+    Local,
+}
+
+/// Settings shared by providers reached over HTTP.
+pub(super) struct HttpProvider {
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub timeouts: Timeouts,
+}
+
+pub(super) fn provider(
+    name: &Spanned<String>,
+    raw: &RawProvider,
+    cx: &mut Context<'_, '_>,
+) -> Option<Provider> {
+    let errors_before = cx.diagnostics.count();
+    let entry = Entry::new("providers", name);
+    let valid_name = !name.get_ref().is_empty()
+        && name
+            .get_ref()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !valid_name {
+        cx.error(
+            name.span(),
+            &entry.path,
+            "a provider name must be non-empty and use only ASCII letters, digits, `.`, `_` and `-`",
+        );
+    }
+
+    let kind = cx
+        .require(raw.kind.as_ref(), &entry, "type")
+        .and_then(|kind| {
+            let parsed = ProviderType::parse(kind.get_ref());
+            if parsed.is_none() {
+                let supported: Vec<&str> =
+                    ProviderType::ALL.iter().map(|kind| kind.name()).collect();
+                cx.error(
+                    kind.span(),
+                    &entry.field("type"),
+                    format!(
+                        "unsupported provider type `{}`{}",
+                        kind.get_ref(),
+                        suggest::hint(kind.get_ref(), &supported, "provider types are supported"),
+                    ),
+                );
+            }
+            parsed
+        });
+
+    // Checked whatever the type, so a bad `type` does not hide other mistakes.
+    let base_url = raw
+        .base_url
+        .as_ref()
+        .and_then(|url| base_url(url, &entry.field("base_url"), cx));
+    let api_key = raw
+        .api_key
+        .as_ref()
+        .and_then(|key| cx.secret(key, &entry.field("api_key")));
+    let headers = cx.headers(raw.headers.as_ref(), &entry.path);
+    let timeouts = cx
+        .timeouts(raw.timeouts.as_ref(), &entry.path)
+        .apply(Timeouts::default());
+
+    if let Some(version) = &raw.api_version
+        && kind.is_some_and(|kind| kind != ProviderType::Azure)
+    {
+        cx.error(
+            version.span(),
+            &entry.field("api_version"),
+            "only for `azure` providers",
+        );
+    }
+    let provider = match kind? {
+        ProviderType::OpenAi => {
+            let Some(base_url) = base_url else {
+                cx.require(raw.base_url.as_ref(), &entry, "base_url");
+                return None;
+            };
+            Provider::OpenAi(
+                HttpProvider {
+                    base_url,
+                    api_key,
+                    headers,
+                    timeouts,
+                },
+                Dialect::OpenAi,
+            )
+        }
+        ProviderType::Mistral => Provider::OpenAi(
+            HttpProvider {
+                base_url: base_url.unwrap_or_else(|| {
+                    switchyard_providers::openai::mistral::MISTRAL_BASE_URL.to_owned()
+                }),
+                api_key,
+                headers,
+                timeouts,
+            },
+            Dialect::Mistral,
+        ),
+        ProviderType::Azure => {
+            let Some(base_url) = base_url else {
+                cx.require(raw.base_url.as_ref(), &entry, "base_url");
+                return None;
+            };
+            let api_version = raw.api_version.as_ref().map_or_else(
+                || AZURE_API_VERSION.to_owned(),
+                |version| version.get_ref().clone(),
+            );
+            Provider::OpenAi(
+                HttpProvider {
+                    base_url,
+                    api_key,
+                    headers,
+                    timeouts,
+                },
+                Dialect::Azure { api_version },
+            )
+        }
+        ProviderType::Anthropic => Provider::Anthropic(HttpProvider {
+            base_url: base_url
+                .unwrap_or_else(|| switchyard_providers::anthropic::DEFAULT_BASE_URL.to_owned()),
+            api_key,
+            headers,
+            timeouts,
+        }),
+        ProviderType::Local => {
+            let unused = [
+                ("base_url", raw.base_url.as_ref().map(Spanned::span)),
+                ("api_key", raw.api_key.as_ref().map(Spanned::span)),
+                ("timeouts", raw.timeouts.as_ref().map(Spanned::span)),
+                ("headers", headers_span(raw.headers.as_ref(), &entry)),
+            ];
+            for (field, span) in unused {
+                if let Some(span) = span {
+                    cx.error(
+                        span,
+                        &entry.field(field),
+                        "not used by `local` providers: the engine runs in this process",
+                    );
+                }
+            }
+            Provider::Local
+        }
+    };
+    (cx.diagnostics.count() == errors_before).then_some(provider)
+}
+
+/// An absolute `http` or `https` URL, without a trailing `/`.
+fn base_url(raw: &Spanned<String>, path: &str, cx: &mut Context<'_, '_>) -> Option<String> {
+    // The URL is not repeated in messages: it may carry credentials.
+    match url::Url::parse(raw.get_ref()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+            Some(raw.get_ref().trim_end_matches('/').to_owned())
+        }
+        Ok(url) => {
+            cx.error(
+                raw.span(),
+                path,
+                format!(
+                    "unsupported URL scheme `{}`; expected `http` or `https`",
+                    url.scheme()
+                ),
+            );
+            None
+        }
+        Err(error) => {
+            cx.error(raw.span(), path, format!("invalid URL: {error}"));
+            None
+        }
+    }
+}
