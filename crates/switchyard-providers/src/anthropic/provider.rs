@@ -113,19 +113,20 @@ impl AnthropicProvider {
     /// The request body. `drop_unsupported_params: true` in the request (LiteLLM's
     /// spelling) or in the deployment lets parameters without an equivalent go.
     fn encode(&self, request: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
-        let mut request = request.clone();
         let asked_to_drop = request
             .extra
-            .remove("drop_unsupported_params")
+            .get("drop_unsupported_params")
             .and_then(|value| value.as_bool())
             .unwrap_or(false);
         let options = EncodeOptions {
             default_max_tokens: self.config.default_max_tokens,
             drop_unsupported: asked_to_drop || self.config.drop_unsupported_params,
         };
-        let wire =
-            anthropic::from_canonical_request(&request, &self.config.upstream_model, options)
+        let mut wire =
+            anthropic::from_canonical_request(request, &self.config.upstream_model, options)
                 .map_err(encode_error)?;
+        // A Switchyard control, not a field for the upstream.
+        wire.extra.remove("drop_unsupported_params");
         to_body(&wire)
     }
 
