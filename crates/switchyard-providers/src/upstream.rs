@@ -193,6 +193,35 @@ impl Upstream {
     }
 }
 
+/// The headers every request carries: JSON content, the configured headers, and the
+/// caller's request id for correlation. The adapter adds its credentials.
+pub fn base_headers(
+    configured: &[(http::HeaderName, http::HeaderValue)],
+    cx: &switchyard_types::CallContext,
+) -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    for (name, value) in configured {
+        headers.insert(name.clone(), value.clone());
+    }
+    if let Some(request_id) = &cx.request_id
+        && let Ok(value) = http::HeaderValue::from_str(request_id)
+    {
+        headers.insert("x-request-id", value);
+    }
+    headers
+}
+
+/// A credential as a header value that logs and debug output never show.
+pub fn secret_header(value: &str) -> Option<http::HeaderValue> {
+    let mut value = http::HeaderValue::from_str(value).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
 /// A canonical request that cannot be expressed in the upstream's protocol: the
 /// caller's mistake (400), naming the parameter.
 pub fn encode_error(error: DecodeError) -> ProviderError {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use http::header::{HeaderMap, HeaderValue};
 use secrecy::ExposeSecret;
 use switchyard_protocols::anthropic::{self, EncodeOptions, ErrorBody};
 use switchyard_types::{
@@ -15,7 +15,7 @@ use super::config::{API_VERSION, AnthropicConfig};
 use super::stream::open_event_stream;
 use crate::http_error::UpstreamErrorDetail;
 use crate::sse::SseReader;
-use crate::upstream::{Upstream, encode_error, to_body};
+use crate::upstream::{Upstream, base_headers, encode_error, secret_header, to_body};
 
 #[derive(Debug)]
 pub struct AnthropicProvider {
@@ -90,22 +90,15 @@ impl AnthropicProvider {
     }
 
     fn headers(&self, cx: &CallContext) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let mut headers = base_headers(&self.config.headers, cx);
         headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
-        for (name, value) in &self.config.headers {
-            headers.insert(name.clone(), value.clone());
-        }
-        if let Some(key) = &self.config.api_key
-            && let Ok(mut value) = HeaderValue::from_str(key.expose_secret())
+        if let Some(key) = self
+            .config
+            .api_key
+            .as_ref()
+            .and_then(|key| secret_header(key.expose_secret()))
         {
-            value.set_sensitive(true);
-            headers.insert("x-api-key", value);
-        }
-        if let Some(request_id) = &cx.request_id
-            && let Ok(value) = HeaderValue::from_str(request_id)
-        {
-            headers.insert("x-request-id", value);
+            headers.insert("x-api-key", key);
         }
         headers
     }

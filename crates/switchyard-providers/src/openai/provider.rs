@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use futures::StreamExt;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use secrecy::ExposeSecret;
 use switchyard_protocols::openai::{
     self, ErrorBody,
@@ -20,7 +20,7 @@ use super::config::{Dialect, OpenAiCompatConfig};
 use super::stream::open_event_stream;
 use crate::http_error::UpstreamErrorDetail;
 use crate::sse::SseReader;
-use crate::upstream::{Upstream, encode_error, to_body};
+use crate::upstream::{Upstream, base_headers, encode_error, secret_header, to_body};
 
 #[derive(Debug)]
 struct Urls {
@@ -121,30 +121,19 @@ impl OpenAiCompatProvider {
     }
 
     fn headers(&self, cx: &CallContext) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        for (name, value) in &self.config.headers {
-            headers.insert(name.clone(), value.clone());
-        }
+        let mut headers = base_headers(&self.config.headers, cx);
         if let Some(key) = &self.config.api_key {
-            let (name, value) = match self.config.dialect {
+            let credential = match self.config.dialect {
                 Dialect::OpenAi | Dialect::Mistral => {
-                    (AUTHORIZATION, format!("Bearer {}", key.expose_secret()))
+                    secret_header(&format!("Bearer {}", key.expose_secret()))
+                        .map(|value| (AUTHORIZATION, value))
                 }
-                Dialect::Azure { .. } => (
-                    http::HeaderName::from_static("api-key"),
-                    key.expose_secret().to_owned(),
-                ),
+                Dialect::Azure { .. } => secret_header(key.expose_secret())
+                    .map(|value| (http::HeaderName::from_static("api-key"), value)),
             };
-            if let Ok(mut value) = HeaderValue::from_str(&value) {
-                value.set_sensitive(true);
+            if let Some((name, value)) = credential {
                 headers.insert(name, value);
             }
-        }
-        if let Some(request_id) = &cx.request_id
-            && let Ok(value) = HeaderValue::from_str(request_id)
-        {
-            headers.insert("x-request-id", value);
         }
         headers
     }

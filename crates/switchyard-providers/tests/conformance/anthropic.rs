@@ -207,15 +207,7 @@ impl Target for AnthropicTarget {
                 );
                 assert_eq!(messages[0]["role"], "user");
             }
-            "multi_turn" => {
-                let roles: Vec<&str> = messages
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|message| message["role"].as_str())
-                    .collect();
-                assert_eq!(roles, ["user", "assistant", "user"]);
-            }
+            "multi_turn" => assert_eq!(crate::roles(messages), ["user", "assistant", "user"]),
             "image_input" => assert_eq!(
                 messages[0]["content"][1],
                 json!({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}})

@@ -211,6 +211,16 @@ mod anthropic_suite {
     every_scenario!(crate::anthropic::AnthropicTarget);
 }
 
+/// The roles of a request's messages, in order.
+pub fn roles(messages: &serde_json::Value) -> Vec<&str> {
+    messages
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|message| message["role"].as_str())
+        .collect()
+}
+
 /// Kinds every scenario's error maps to, shared so targets agree.
 pub fn kind_for(status: u16) -> ErrorKind {
     match status {

@@ -300,15 +300,7 @@ impl<H: Host> Target for OpenAiTarget<H> {
                 messages[0],
                 json!({"role": "system", "content": "Be terse."})
             ),
-            "multi_turn" => {
-                let roles: Vec<&str> = messages
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|message| message["role"].as_str())
-                    .collect();
-                assert_eq!(roles, ["user", "assistant", "user"]);
-            }
+            "multi_turn" => assert_eq!(crate::roles(messages), ["user", "assistant", "user"]),
             "image_input" => assert_eq!(
                 messages[0]["content"][1],
                 json!({"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}})
