@@ -34,6 +34,7 @@ pub mod fixtures;
 pub mod mock;
 
 pub use mock::anthropic::{AnthropicRequest, AnthropicScript, MockAnthropic};
+pub use mock::hangup::HangUps;
 pub use mock::hub::{HubRepo, MockHub};
 pub use mock::openai::{MockOpenAi, RecordedRequest};
 pub use mock::script::{Route, Script, StreamEnd};

@@ -73,6 +73,16 @@ pub fn from_canonical_request(
         .remove("top_k")
         .and_then(|value| value.as_u64())
         .map(|k| k as u32);
+    if let Some(format) = output_format(request) {
+        // Structured outputs: `output_config.format`, next to whatever else the caller
+        // put in `output_config` (`effort`).
+        let config = extra
+            .entry("output_config".to_owned())
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Value::Object(config) = config {
+            config.insert("format".to_owned(), format);
+        }
+    }
     Ok(MessagesRequest {
         model: upstream_model.to_owned(),
         max_tokens: sampling.max_tokens.unwrap_or(options.default_max_tokens),
@@ -113,7 +123,7 @@ fn check_unsupported(request: &ChatRequest, options: EncodeOptions) -> Result<()
         ("top_logprobs", sampling.top_logprobs.is_some()),
         (
             "response_format",
-            !matches!(request.response_format, None | Some(ResponseFormat::Text)),
+            matches!(request.response_format, Some(ResponseFormat::JsonObject)),
         ),
         ("logit_bias", request.extra.contains_key("logit_bias")),
     ];
@@ -124,6 +134,18 @@ fn check_unsupported(request: &ChatRequest, options: EncodeOptions) -> Result<()
              unsupported parameters (`drop_unsupported_params`)",
         )),
         None => Ok(()),
+    }
+}
+
+/// A JSON-schema response format as Anthropic's structured-output format. JSON mode
+/// without a schema has no equivalent and is refused in [`check_unsupported`].
+fn output_format(request: &ChatRequest) -> Option<Value> {
+    match &request.response_format {
+        Some(ResponseFormat::JsonSchema { schema, .. }) => Some(serde_json::json!({
+            "type": "json_schema",
+            "schema": schema.clone().unwrap_or_else(|| serde_json::json!({"type": "object"})),
+        })),
+        _ => None,
     }
 }
 

@@ -4,8 +4,8 @@
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use switchyard_types::{
-    ChatRequest, ContentBlock, FinishReason, ImageSource, Message, Role, Sampling, StopSequences,
-    StreamEvent, Tool, ToolChoice,
+    ChatRequest, ContentBlock, FinishReason, ImageSource, Message, ResponseFormat, Role, Sampling,
+    StopSequences, StreamEvent, Tool, ToolChoice,
 };
 
 use super::*;
@@ -211,6 +211,33 @@ fn parameters_without_an_equivalent_are_refused_by_name_unless_dropping_is_allow
     assert_eq!(dropped.max_tokens, 10);
     let json = serde_json::to_value(dropped).expect("json");
     assert!(json.get("seed").is_none(), "{json}");
+}
+
+#[test]
+fn a_json_schema_becomes_structured_output_and_bare_json_mode_is_refused() {
+    let schema = json!({"type": "object", "properties": {"a": {"type": "integer"}}});
+    let mut request = ChatRequest {
+        messages: vec![Message::text(Role::User, "hi")],
+        response_format: Some(ResponseFormat::JsonSchema {
+            name: "answer".into(),
+            description: None,
+            schema: Some(schema.clone()),
+            strict: None,
+        }),
+        ..ChatRequest::default()
+    };
+    request
+        .extra
+        .insert("output_config".into(), json!({"effort": "low"}));
+    let json = encode(&request);
+    assert_eq!(
+        json["output_config"],
+        json!({"effort": "low", "format": {"type": "json_schema", "schema": schema}})
+    );
+    request.response_format = Some(ResponseFormat::JsonObject);
+    let error = from_canonical_request(&request, "claude", EncodeOptions::default())
+        .expect_err("JSON mode without a schema has no equivalent");
+    assert_eq!(error.param.as_deref(), Some("response_format"));
 }
 
 #[test]

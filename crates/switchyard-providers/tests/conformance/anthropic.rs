@@ -180,6 +180,13 @@ impl Target for AnthropicTarget {
                     json!({"type": "error", "error": {"type": "api_error", "message": "Internal server error"}}),
                 ],
             },
+            Upstream::StallAfter { partial } => AnthropicScript::StreamThenStall {
+                events: vec![
+                    start(10),
+                    json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+                    json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": partial}}),
+                ],
+            },
             Upstream::Refused => return,
         };
         self.mock.push(script);
@@ -227,7 +234,18 @@ impl Target for AnthropicTarget {
             }
             "stop_sequence" => assert_eq!(body["stop_sequences"], json!(["5"])),
             "max_tokens_reached" => assert_eq!(body["max_tokens"], 5),
+            "json_schema_output" => assert_eq!(
+                body["output_config"],
+                json!({"format": {"type": "json_schema", "schema": crate::scenarios::city_schema()}})
+            ),
             _ => {}
         }
+    }
+
+    async fn client_hung_up(&self) -> bool {
+        self.mock
+            .hang_ups()
+            .wait_for(1, Duration::from_secs(5))
+            .await
     }
 }

@@ -33,6 +33,8 @@ pub trait Target: Sized {
     fn last_request(&self) -> serde_json::Value;
     /// Vendor-specific checks of the request a scenario sent.
     fn check_request(&self, scenario: &str, body: &serde_json::Value);
+    /// Waits a while for the client to close a stream the mock left open.
+    async fn client_hung_up(&self) -> bool;
 }
 
 /// What the caller got, put together from either mode.
@@ -121,6 +123,9 @@ pub async fn run<T: Target>(scenario: Scenario, stream: bool) {
     let target = T::start().await;
     let provider = target.provider();
     target.script(&scenario.upstream, stream);
+    if let Outcome::CallerLeaves = scenario.outcome {
+        return leave_mid_stream(&target, provider.as_ref(), scenario).await;
+    }
     let mut request = scenario.request.clone();
     request.stream = stream;
     let mode = if stream { "streaming" } else { "complete" };
@@ -153,6 +158,7 @@ pub async fn run<T: Target>(scenario: Scenario, stream: bool) {
                 assert_eq!(error.status, *status, "{} ({mode})", scenario.name);
             }
         }
+        (Outcome::CallerLeaves, _) => unreachable!("handled by leave_mid_stream"),
         (outcome, result) => panic!(
             "{} ({mode}): expected {outcome:?}, got {result:?}",
             scenario.name
@@ -160,6 +166,43 @@ pub async fn run<T: Target>(scenario: Scenario, stream: bool) {
     }
     if !matches!(scenario.upstream, Upstream::Refused) {
         target.check_request(scenario.name, &target.last_request());
+    }
+}
+
+/// Reads a stream until its first text arrives, drops it, and expects the adapter to
+/// close the upstream connection.
+async fn leave_mid_stream<T: Target>(target: &T, provider: &dyn Provider, scenario: Scenario) {
+    let mut request = scenario.request;
+    request.stream = true;
+    let mut stream = provider
+        .chat_stream(request, &CallContext::default())
+        .await
+        .unwrap_or_else(|error| panic!("{}: the stream opens: {error:?}", scenario.name));
+    let mut text = String::new();
+    while text.is_empty() {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("{}: no text within 5 s", scenario.name))
+            .unwrap_or_else(|| panic!("{}: the stream ended before any text", scenario.name))
+            .unwrap_or_else(|error| panic!("{}: {error:?}", scenario.name));
+        for event in frame {
+            if let StreamEvent::TextDelta { text: piece, .. } = event {
+                text.push_str(&piece);
+            }
+        }
+    }
+    drop(stream);
+    assert!(
+        target.client_hung_up().await,
+        "{}: the upstream connection stayed open after the caller left",
+        scenario.name
+    );
+    if let Upstream::StallAfter { partial } = scenario.upstream {
+        assert!(
+            partial.starts_with(&text),
+            "{}: got {text:?}",
+            scenario.name
+        );
     }
 }
 
@@ -185,7 +228,7 @@ macro_rules! every_scenario {
         conformance!($target:
             plain_text, system_prompt, multi_turn, image_input, reasoning, one_tool_call,
             parallel_tool_calls, tool_results, stop_sequence, max_tokens_reached,
-            content_filter, upstream_400, upstream_401, upstream_404, upstream_429,
+            content_filter, json_schema_output, client_disconnect, upstream_400, upstream_401, upstream_404, upstream_429,
             upstream_500, upstream_529, error_mid_stream,
         );
     };

@@ -277,6 +277,14 @@ impl<H: Host> Target for OpenAiTarget<H> {
                     ),
                 },
             },
+            Upstream::StallAfter { partial } => Script::Stream {
+                chunks: vec![
+                    chunk(json!({"role": "assistant", "content": ""}), None),
+                    chunk(json!({"content": partial}), None),
+                ],
+                delay_ms: 0,
+                end: StreamEnd::Stall,
+            },
             Upstream::Refused => return,
         };
         self.mock.push(Route::ChatCompletions, script);
@@ -316,7 +324,18 @@ impl<H: Host> Target for OpenAiTarget<H> {
             }
             "stop_sequence" => assert_eq!(body["stop"], json!(["5"])),
             "max_tokens_reached" => assert_eq!(body["max_tokens"], 5),
+            "json_schema_output" => assert_eq!(
+                body["response_format"],
+                json!({"type": "json_schema", "json_schema": {
+                    "name": "place", "schema": crate::scenarios::city_schema(), "strict": true}})
+            ),
             _ => {}
         }
+    }
+
+    async fn client_hung_up(&self) -> bool {
+        self.mock
+            .wait_for_cancelled(1, Duration::from_secs(5))
+            .await
     }
 }

@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 use switchyard_types::{
-    ChatRequest, ContentBlock, ErrorKind, FinishReason, ImageSource, Message, Role, Sampling,
-    StopSequences, Tool,
+    ChatRequest, ContentBlock, ErrorKind, FinishReason, ImageSource, Message, ResponseFormat, Role,
+    Sampling, StopSequences, Tool,
 };
 
 #[derive(Clone, Debug)]
@@ -27,6 +27,10 @@ pub enum Upstream {
     },
     /// The stream starts with this text, then the vendor's server error arrives.
     FailMidStream {
+        partial: &'static str,
+    },
+    /// The stream starts with this text, then the upstream goes quiet and waits.
+    StallAfter {
         partial: &'static str,
     },
     /// Nothing is sent: the adapter must refuse first.
@@ -53,6 +57,9 @@ pub enum Outcome {
         kind: ErrorKind,
         status: Option<u16>,
     },
+    /// The caller reads the first text, then drops the stream: the adapter must hang up
+    /// on the upstream.
+    CallerLeaves,
 }
 
 fn text(text: &str) -> Answer {
@@ -228,6 +235,31 @@ pub fn tool_results() -> Scenario {
     answered("tool_results", request, text("It is 18°C and sunny."))
 }
 
+/// The schema `json_schema_output` asks for.
+pub fn city_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "country": {"type": "string"}},
+        "required": ["city", "country"],
+        "additionalProperties": false
+    })
+}
+
+pub fn json_schema_output() -> Scenario {
+    let mut request = ask("Which city is the Eiffel Tower in?");
+    request.response_format = Some(ResponseFormat::JsonSchema {
+        name: "place".into(),
+        description: None,
+        schema: Some(city_schema()),
+        strict: Some(true),
+    });
+    answered(
+        "json_schema_output",
+        request,
+        text(r#"{"city":"Paris","country":"France"}"#),
+    )
+}
+
 pub fn stop_sequence() -> Scenario {
     let mut request = ask("Count to ten.");
     request.sampling = Sampling {
@@ -308,6 +340,18 @@ pub fn error_mid_stream() -> Scenario {
             kind: ErrorKind::Upstream,
             status: None,
         },
+        stream_only: true,
+    }
+}
+
+pub fn client_disconnect() -> Scenario {
+    Scenario {
+        name: "client_disconnect",
+        request: ask("Tell me a long story."),
+        upstream: Upstream::StallAfter {
+            partial: "Once upon",
+        },
+        outcome: Outcome::CallerLeaves,
         stream_only: true,
     }
 }

@@ -21,6 +21,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::HangUps;
+
 /// One scripted answer to the next `POST /v1/messages`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnthropicScript {
@@ -33,6 +35,9 @@ pub enum AnthropicScript {
     /// A `200 text/event-stream` body: each value becomes `event: <its type>` and
     /// `data: <it>`, in order; the body then ends, whatever the last event was.
     Stream { events: Vec<Value> },
+    /// Like `Stream`, but the body then stays open until the client hangs up
+    /// ([`MockAnthropic::hang_ups`]).
+    StreamThenStall { events: Vec<Value> },
 }
 
 impl AnthropicScript {
@@ -78,6 +83,7 @@ struct MockState {
 pub struct MockAnthropic {
     addr: SocketAddr,
     state: Arc<Mutex<MockState>>,
+    hang_ups: HangUps,
     task: JoinHandle<()>,
 }
 
@@ -94,11 +100,19 @@ impl MockAnthropic {
             .expect("a free loopback port");
         let addr = listener.local_addr().expect("bound address");
         let state = Arc::new(Mutex::new(MockState::default()));
-        let router = Router::new().fallback(handle).with_state(state.clone());
+        let hang_ups = HangUps::default();
+        let router = Router::new()
+            .fallback(handle)
+            .with_state((state.clone(), hang_ups.clone()));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        MockAnthropic { addr, state, task }
+        MockAnthropic {
+            addr,
+            state,
+            hang_ups,
+            task,
+        }
     }
 
     /// The API root, as a deployment's `base_url`.
@@ -113,13 +127,21 @@ impl MockAnthropic {
     pub fn requests(&self) -> Vec<AnthropicRequest> {
         lock(&self.state).requests.clone()
     }
+
+    /// Clients that hung up on a [`AnthropicScript::StreamThenStall`] body.
+    pub fn hang_ups(&self) -> &HangUps {
+        &self.hang_ups
+    }
 }
 
 fn lock(state: &Mutex<MockState>) -> MutexGuard<'_, MockState> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-async fn handle(State(state): State<Arc<Mutex<MockState>>>, request: Request) -> Response {
+async fn handle(
+    State((state, hang_ups)): State<(Arc<Mutex<MockState>>, HangUps)>,
+    request: Request,
+) -> Response {
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, 64 << 20)
         .await
@@ -197,6 +219,9 @@ async fn handle(State(state): State<Arc<Mutex<MockState>>>, request: Request) ->
             headers,
         }) => json(status, &body, &headers),
         Some(AnthropicScript::Stream { events }) => sse(&events),
+        Some(AnthropicScript::StreamThenStall { events }) => {
+            event_stream(hang_ups.body_then_stall(events.iter().map(sse_frame).collect()))
+        }
         None => {
             let answer = format!("echo: {}", last_user_text(body));
             let model = body["model"].as_str().unwrap_or("claude-mock").to_owned();
@@ -278,17 +303,21 @@ fn json(status: u16, body: &Value, headers: &[(String, String)]) -> Response {
         .unwrap_or_else(|_| Response::new(Body::from("mock: bad script headers")))
 }
 
+/// One event on the wire: `event:` is the payload's `type`, as Anthropic sends it.
+fn sse_frame(event: &Value) -> Bytes {
+    let name = event["type"].as_str().unwrap_or("message");
+    Bytes::from(format!("event: {name}\ndata: {event}\n\n"))
+}
+
 fn sse(events: &[Value]) -> Response {
-    let frames: Vec<Result<Bytes, std::io::Error>> = events
-        .iter()
-        .map(|event| {
-            let name = event["type"].as_str().unwrap_or("message");
-            Ok(Bytes::from(format!("event: {name}\ndata: {event}\n\n")))
-        })
-        .collect();
+    let frames: Vec<Result<Bytes, std::io::Error>> = events.iter().map(sse_frame).map(Ok).collect();
+    event_stream(Body::from_stream(futures::stream::iter(frames)))
+}
+
+fn event_stream(body: Body) -> Response {
     Response::builder()
         .status(StatusCode::OK)
         .header("content-type", "text/event-stream")
-        .body(Body::from_stream(futures::stream::iter(frames)))
+        .body(body)
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }

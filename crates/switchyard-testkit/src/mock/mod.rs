@@ -4,16 +4,19 @@
 //! deterministic default derived from the request, never from magic model names.
 //!
 //! * [`anthropic`]: Anthropic's Messages API ([`MockAnthropic`]).
+//! * [`hangup`]: noticing clients that leave in the middle of a stream ([`HangUps`]).
 //! * [`hub`]: the Hugging Face hub's file-resolution endpoint ([`MockHub`]).
 //! * [`openai`]: OpenAI Chat Completions, Embeddings and Models ([`MockOpenAi`]).
 //! * [`script`]: the scripted behaviours ([`Script`], [`StreamEnd`]) and [`Route`]s.
 
 pub mod anthropic;
+pub mod hangup;
 pub mod hub;
 pub mod openai;
 pub mod script;
 
 pub use anthropic::{AnthropicRequest, AnthropicScript, MockAnthropic};
+pub use hangup::HangUps;
 pub use hub::{HubRepo, HubRequest, MockHub};
 pub use openai::{MockOpenAi, RecordedRequest};
 pub use script::{Route, Script, StreamEnd};
