@@ -62,6 +62,29 @@ fn from_json_with_path<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeErr
     Ok(value)
 }
 
+/// A tool call's arguments as the JSON object vendors with structured tool input
+/// (Anthropic, Gemini, Bedrock) require; empty text is an empty object.
+pub fn tool_arguments(
+    arguments: &str,
+    at: &str,
+    vendor: &str,
+) -> Result<serde_json::Value, DecodeError> {
+    if arguments.trim().is_empty() {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    match serde_json::from_str::<serde_json::Value>(arguments) {
+        Ok(value @ serde_json::Value::Object(_)) => Ok(value),
+        Ok(_) => Err(DecodeError::at(
+            at,
+            format!("tool call arguments must be a JSON object for {vendor}"),
+        )),
+        Err(error) => Err(DecodeError::at(
+            at,
+            format!("tool call arguments are not valid JSON: {error}"),
+        )),
+    }
+}
+
 /// serde_json appends " at line L column C" to data errors; with a field path in the
 /// message the position only adds noise.
 fn strip_position(message: &str) -> &str {

@@ -8,11 +8,14 @@
 //! - [`openai`]: Chat Completions, Embeddings, Models and the error body, the protocol
 //!   of OpenAI and of the many servers that copy it.
 //! - [`anthropic`]: the Messages API (egress: requests out, answers and streams back).
+//! - [`gemini`]: Google's Gemini API (egress: `generateContent`, its SSE stream,
+//!   `batchEmbedContents`).
 //! - [`decode`]: the [`DecodeError`] every decoder returns, which names the offending
 //!   field so the caller's 400 can say what to fix.
 
 pub mod anthropic;
 pub mod decode;
+pub mod gemini;
 pub mod openai;
 
 pub use decode::DecodeError;

@@ -6,6 +6,7 @@
 //! caused it and whether a retry can help. Adapters know nothing of routing or tenants.
 //!
 //! - [`anthropic`]: Anthropic's Messages API.
+//! - [`gemini`]: Google's Gemini API.
 //! - [`openai`]: the OpenAI-compatible family (OpenAI, xAI, DeepSeek, Groq, vLLM,
 //!   llama.cpp's server, Ollama, ...).
 //! - [`http_error`]: HTTP status and transport errors → `ProviderError`, shared by every
@@ -15,6 +16,7 @@
 //!   limit, error classification).
 
 pub mod anthropic;
+pub mod gemini;
 pub mod http_error;
 pub mod openai;
 pub mod scrub;

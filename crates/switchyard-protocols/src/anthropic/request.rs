@@ -15,6 +15,7 @@ use super::wire::{
     self, Block, InputMessage, KnownBlock, MessageContent, MessagesRequest, Metadata, System,
 };
 use crate::DecodeError;
+use crate::decode::tool_arguments;
 
 /// How a request is fitted to one Anthropic deployment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,7 +211,7 @@ fn block_from_canonical(block: &ContentBlock, at: &str) -> Result<Block, DecodeE
         } => KnownBlock::ToolUse {
             id: id.clone(),
             name: name.clone(),
-            input: tool_input(arguments, at)?,
+            input: tool_arguments(arguments, at, "Anthropic")?,
             extra: Extra::new(),
         },
         ContentBlock::ToolResult {
@@ -250,24 +251,6 @@ fn block_from_canonical(block: &ContentBlock, at: &str) -> Result<Block, DecodeE
         }
     };
     Ok(Block::Known(known))
-}
-
-/// A tool call's arguments as the JSON object Anthropic's `input` must be.
-fn tool_input(arguments: &str, at: &str) -> Result<Value, DecodeError> {
-    if arguments.trim().is_empty() {
-        return Ok(Value::Object(Default::default()));
-    }
-    match serde_json::from_str::<Value>(arguments) {
-        Ok(value @ Value::Object(_)) => Ok(value),
-        Ok(_) => Err(DecodeError::at(
-            at,
-            "tool call arguments must be a JSON object for Anthropic",
-        )),
-        Err(error) => Err(DecodeError::at(
-            at,
-            format!("tool call arguments are not valid JSON: {error}"),
-        )),
-    }
 }
 
 /// Tools as Anthropic defines them; with `allowed_tools`, only the allowed ones

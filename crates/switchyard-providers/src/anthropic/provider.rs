@@ -76,7 +76,7 @@ impl AnthropicProvider {
                 streaming: true,
                 tools: true,
                 vision: true,
-                json_schema: false,
+                json_schema: true,
                 embeddings: false,
             },
         };

@@ -10,7 +10,7 @@ use switchyard_providers::openai::Timeouts;
 use switchyard_testkit::{AnthropicScript, MockAnthropic};
 use switchyard_types::{DeploymentId, FinishReason, Provider};
 
-use crate::{Answer, Target, Upstream};
+use crate::{Answer, Target, Upstream, halves};
 
 pub struct AnthropicTarget {
     mock: MockAnthropic,
@@ -48,14 +48,6 @@ fn message(answer: &Answer) -> Value {
         "content": blocks(answer), "stop_reason": stop_reason(&answer.finish), "stop_sequence": null,
         "usage": {"input_tokens": answer.usage.0, "output_tokens": answer.usage.1},
     })
-}
-
-fn halves(text: &str) -> (&str, &str) {
-    let middle = text
-        .char_indices()
-        .nth(text.chars().count() / 2)
-        .map_or(text.len(), |(at, _)| at);
-    text.split_at(middle)
 }
 
 fn start(input_tokens: u64) -> Value {

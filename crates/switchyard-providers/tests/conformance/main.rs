@@ -9,6 +9,7 @@
 //! mock received. `conformance!` turns every scenario into one test per adapter.
 
 mod anthropic;
+mod gemini;
 mod openai;
 mod scenarios;
 
@@ -252,6 +253,19 @@ mod azure_v1_suite {
 
 mod anthropic_suite {
     every_scenario!(crate::anthropic::AnthropicTarget);
+}
+
+mod gemini_suite {
+    every_scenario!(crate::gemini::GeminiTarget);
+}
+
+/// A text cut in two at its middle character, to stream it in two pieces.
+pub fn halves(text: &str) -> (&str, &str) {
+    let middle = text
+        .char_indices()
+        .nth(text.chars().count() / 2)
+        .map_or(text.len(), |(at, _)| at);
+    text.split_at(middle)
 }
 
 /// The roles of a request's messages, in order.

@@ -12,7 +12,7 @@ use switchyard_providers::openai::{Dialect, OpenAiCompatConfig, OpenAiCompatProv
 use switchyard_testkit::{MockOpenAi, RecordedRequest, Route, Script, StreamEnd};
 use switchyard_types::{DeploymentId, FinishReason, Provider};
 
-use crate::{Answer, Target, Upstream};
+use crate::{Answer, Target, Upstream, halves};
 
 /// Where a host family serves OpenAI's protocol, and how it wants the key.
 pub trait Host: Send + Sync + 'static {
@@ -167,14 +167,6 @@ fn chunk(delta: Value, finish_reason: Option<&str>) -> Value {
         "model": "mock-gpt",
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": null}],
     })
-}
-
-fn halves(text: &str) -> (&str, &str) {
-    let middle = text
-        .char_indices()
-        .nth(text.chars().count() / 2)
-        .map_or(text.len(), |(at, _)| at);
-    text.split_at(middle)
 }
 
 fn chunks(answer: &Answer) -> Vec<Value> {

@@ -4,18 +4,21 @@
 //! deterministic default derived from the request, never from magic model names.
 //!
 //! * [`anthropic`]: Anthropic's Messages API ([`MockAnthropic`]).
+//! * [`gemini`]: Google's Gemini API ([`MockGemini`]).
 //! * [`hangup`]: noticing clients that leave in the middle of a stream ([`HangUps`]).
 //! * [`hub`]: the Hugging Face hub's file-resolution endpoint ([`MockHub`]).
 //! * [`openai`]: OpenAI Chat Completions, Embeddings and Models ([`MockOpenAi`]).
 //! * [`script`]: the scripted behaviours ([`Script`], [`StreamEnd`]) and [`Route`]s.
 
 pub mod anthropic;
+pub mod gemini;
 pub mod hangup;
 pub mod hub;
 pub mod openai;
 pub mod script;
 
 pub use anthropic::{AnthropicRequest, AnthropicScript, MockAnthropic};
+pub use gemini::{GeminiScript, MockGemini};
 pub use hangup::HangUps;
 pub use hub::{HubRepo, HubRequest, MockHub};
 pub use openai::{MockOpenAi, RecordedRequest};
