@@ -201,7 +201,12 @@ fn regions_map_to_their_countries() {
         );
     }
     assert_eq!(region_jurisdiction("atlantis-1"), None);
-    assert_eq!(region_jurisdiction("australiaeast").expect("known").as_str(), "AU");
+    assert_eq!(
+        region_jurisdiction("australiaeast")
+            .expect("known")
+            .as_str(),
+        "AU"
+    );
 }
 
 #[test]
@@ -244,7 +249,8 @@ fn broken_rows_are_refused_with_their_name() {
 #[test]
 fn rows_serialize_for_the_api() {
     let catalog = Catalog::parse(SAMPLE).expect("sample parses");
-    let embed = serde_json::to_value(catalog.find("openai", "embed").expect("present")).expect("json");
+    let embed =
+        serde_json::to_value(catalog.find("openai", "embed").expect("present")).expect("json");
     assert_eq!(embed["price"], serde_json::json!({"input": 0.02}));
     assert_eq!(embed["kind"], "embedding");
     assert!(embed.get("regions").is_none());

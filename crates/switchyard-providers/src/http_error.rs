@@ -26,6 +26,8 @@ pub fn from_status(
         400 | 413 | 422 if is_context_length(detail.code.as_deref()) => {
             ErrorKind::ContextLengthExceeded
         }
+        // Google answers a wrong API key with 400 and this reason.
+        400 if detail.code.as_deref() == Some("API_KEY_INVALID") => ErrorKind::Authentication,
         400 | 413 | 422 => ErrorKind::InvalidRequest,
         401 => ErrorKind::Authentication,
         403 => ErrorKind::PermissionDenied,

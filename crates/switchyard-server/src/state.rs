@@ -104,6 +104,13 @@ impl AppState {
                     )
                     .map_err(failed)?,
                 ),
+                DeploymentKind::Gemini(settings) => Arc::new(
+                    switchyard_providers::gemini::GeminiProvider::new(
+                        DeploymentId::new(deployment.name.as_str()),
+                        settings.clone(),
+                    )
+                    .map_err(failed)?,
+                ),
                 DeploymentKind::Local(_) => {
                     local.get(&deployment.name).cloned().ok_or_else(|| {
                         failed(switchyard_types::ProviderError::new(

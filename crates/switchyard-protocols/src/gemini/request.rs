@@ -198,13 +198,25 @@ fn push_turn(
         }
         let mut part = part_from_canonical(block, names, &at)?;
         part.thought_signature = signature.take();
+        // Gemini refuses a part without data, blank text included; one that carries a
+        // signature is kept, as Google's SDKs replay it.
+        if part.text.as_deref() == Some("") && part.thought_signature.is_none() {
+            continue;
+        }
         parts.push(part);
     }
     if parts.is_empty() {
         return Ok(());
     }
+    // Results of parallel calls share one turn, and that turn holds nothing else.
+    let answers_calls = |parts: &[Part]| parts.iter().any(|p| p.function_response.is_some());
     match contents.last_mut() {
-        Some(last) if last.role.as_deref() == Some(role) => last.parts.extend(parts),
+        Some(last)
+            if last.role.as_deref() == Some(role)
+                && answers_calls(&last.parts) == answers_calls(&parts) =>
+        {
+            last.parts.extend(parts)
+        }
         _ => contents.push(Content {
             role: Some(role.to_owned()),
             parts,
@@ -299,7 +311,7 @@ fn gemini_call_id(id: &str) -> Option<String> {
 }
 
 /// A tool result as the JSON object `functionResponse.response` must be: a result
-/// that is already an object goes as is; anything else is wrapped in `output` (or
+/// that is already an object goes as is; anything else is wrapped in `result` (or
 /// `error`, for a failed call), the keys Google's function-calling guide uses.
 fn tool_response(content: &[ContentBlock], is_error: bool, at: &str) -> Result<Value, DecodeError> {
     let mut text = String::new();
@@ -318,7 +330,7 @@ fn tool_response(content: &[ContentBlock], is_error: bool, at: &str) -> Result<V
     Ok(match value {
         Value::Object(_) if !is_error => value,
         value if is_error => json!({ "error": value }),
-        value => json!({ "output": value }),
+        value => json!({ "result": value }),
     })
 }
 
@@ -379,10 +391,10 @@ fn response_format(request: &ChatRequest) -> (Option<String>, Option<Value>) {
 fn thinking_config(model: &str, effort: &str) -> Value {
     if model.starts_with("gemini-3") {
         let level = match effort {
-            "none" | "minimal" => "minimal",
-            "low" => "low",
-            "medium" => "medium",
-            _ => "high",
+            "none" | "minimal" => "MINIMAL",
+            "low" => "LOW",
+            "medium" => "MEDIUM",
+            _ => "HIGH",
         };
         return json!({ "thinkingLevel": level, "includeThoughts": true });
     }

@@ -121,6 +121,10 @@ pub(super) fn part_to_canonical(part: Part, ids: &mut ToolCallIds, out: &mut Vec
         });
     }
     if let Some(text) = part.text {
+        // An empty closing part (Gemini 3 ends streams with one) says nothing.
+        if text.is_empty() && part.thought_signature.is_none() {
+            return;
+        }
         out.push(if thought {
             ContentBlock::Reasoning {
                 text,

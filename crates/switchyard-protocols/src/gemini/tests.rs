@@ -4,8 +4,8 @@
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use switchyard_types::{
-    ChatRequest, ContentBlock, FinishReason, Message, ResponseFormat, Role, Sampling,
-    StreamEvent, Tool, ToolChoice,
+    ChatRequest, ContentBlock, FinishReason, Message, ResponseFormat, Role, Sampling, StreamEvent,
+    Tool, ToolChoice,
 };
 
 use super::*;
@@ -74,7 +74,10 @@ fn parallel_tool_results_share_one_user_turn_and_name_their_functions() {
         ..ChatRequest::default()
     };
     let wire = encode(&request, "gemini-2.5-flash");
-    assert_eq!(wire["systemInstruction"], json!({"parts": [{"text": "Be brief."}]}));
+    assert_eq!(
+        wire["systemInstruction"],
+        json!({"parts": [{"text": "Be brief."}]})
+    );
     assert_eq!(
         wire["contents"],
         json!([
@@ -85,7 +88,7 @@ fn parallel_tool_results_share_one_user_turn_and_name_their_functions() {
                 {"functionCall": {"id": "call_b", "name": "get_weather", "args": {"city": "Rome"}}}
             ]},
             {"role": "user", "parts": [
-                {"functionResponse": {"id": "call_a", "name": "get_weather", "response": {"output": "18°C"}}},
+                {"functionResponse": {"id": "call_a", "name": "get_weather", "response": {"result": "18°C"}}},
                 {"functionResponse": {"id": "call_b", "name": "get_weather", "response": {"temperature": 21}}}
             ]}
         ])
@@ -121,7 +124,10 @@ fn ids_minted_for_calls_without_one_stay_out_of_the_wire() {
     let ContentBlock::ToolCall { id, .. } = &answer.choices[0].message.content[0] else {
         panic!("a tool call: {answer:?}");
     };
-    assert_eq!(answer.choices[0].finish_reason, Some(FinishReason::ToolCalls));
+    assert_eq!(
+        answer.choices[0].finish_reason,
+        Some(FinishReason::ToolCalls)
+    );
     let request = ChatRequest {
         messages: vec![
             Message::text(Role::User, "Weather?"),
@@ -137,7 +143,7 @@ fn ids_minted_for_calls_without_one_stay_out_of_the_wire() {
     );
     assert_eq!(
         wire["contents"][2]["parts"][0]["functionResponse"],
-        json!({"name": "get_weather", "response": {"output": "cold"}})
+        json!({"name": "get_weather", "response": {"result": "cold"}})
     );
 }
 
@@ -185,7 +191,9 @@ fn sampling_output_format_and_reasoning_effort_land_in_generation_config() {
         ..ChatRequest::default()
     };
     request.extra.insert("top_k".into(), json!(40));
-    request.extra.insert("reasoning_effort".into(), json!("low"));
+    request
+        .extra
+        .insert("reasoning_effort".into(), json!("low"));
     let wire = encode(&request, "gemini-2.5-flash");
     assert_eq!(
         wire["generationConfig"],
@@ -197,7 +205,7 @@ fn sampling_output_format_and_reasoning_effort_land_in_generation_config() {
     let wire = encode(&request, "gemini-3-pro-preview");
     assert_eq!(
         wire["generationConfig"]["thinkingConfig"],
-        json!({"thinkingLevel": "low", "includeThoughts": true})
+        json!({"thinkingLevel": "LOW", "includeThoughts": true})
     );
 }
 
@@ -207,7 +215,9 @@ fn parameters_without_an_equivalent_are_refused_by_name_unless_dropping_is_allow
         messages: vec![Message::text(Role::User, "hi")],
         ..ChatRequest::default()
     };
-    request.extra.insert("logit_bias".into(), json!({"50256": -100}));
+    request
+        .extra
+        .insert("logit_bias".into(), json!({"50256": -100}));
     let error = from_canonical_request(&request, "gemini-2.5-flash", EncodeOptions::default())
         .expect_err("no logit bias on Gemini");
     assert_eq!(error.param.as_deref(), Some("logit_bias"));
@@ -242,7 +252,11 @@ fn finish_reasons_map_to_canonical_ones() {
             FinishReason::Other("malformed_function_call".into()),
         ),
     ] {
-        assert_eq!(response::finish_reason(reason, called), expected, "{reason}");
+        assert_eq!(
+            response::finish_reason(reason, called),
+            expected,
+            "{reason}"
+        );
     }
 }
 

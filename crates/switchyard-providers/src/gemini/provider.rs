@@ -28,13 +28,20 @@ pub struct GeminiProvider {
     models_url: reqwest::Url,
 }
 
-/// `{"error": {"code", "message", "status"}}`; the status name is the code.
+/// `{"error": {"code", "message", "status", "details"}}`. The code is the reason of an
+/// `ErrorInfo` detail where there is one (`API_KEY_INVALID`), else the status name.
 fn read_error(body: &[u8]) -> Option<UpstreamErrorDetail> {
     let body: ErrorBody = serde_json::from_slice(body).ok()?;
+    let reason = body
+        .error
+        .details
+        .iter()
+        .find_map(|detail| detail.get("reason").and_then(|reason| reason.as_str()))
+        .map(str::to_owned);
     Some(UpstreamErrorDetail {
         message: Some(body.error.message),
         param: None,
-        code: Some(body.error.status).filter(|status| !status.is_empty()),
+        code: reason.or(Some(body.error.status).filter(|status| !status.is_empty())),
     })
 }
 

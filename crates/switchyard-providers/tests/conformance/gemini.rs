@@ -192,7 +192,7 @@ impl Target for GeminiTarget {
                 assert_eq!(
                     contents[2]["parts"][0],
                     json!({"functionResponse": {"id": "call_1", "name": "get_weather",
-                                                "response": {"output": "18°C, sunny"}}})
+                                                "response": {"result": "18°C, sunny"}}})
                 );
             }
             "stop_sequence" => assert_eq!(generation["stopSequences"], json!(["5"])),

@@ -102,6 +102,8 @@ pub enum DeploymentKind {
     OpenAiCompat(switchyard_providers::openai::OpenAiCompatConfig),
     /// `type = "anthropic"`: Anthropic's Messages API.
     Anthropic(switchyard_providers::anthropic::AnthropicConfig),
+    /// `type = "gemini"`: Google's Gemini API.
+    Gemini(switchyard_providers::gemini::GeminiConfig),
     /// `type = "local"`: a model the engine runs in this process. The binary loads it
     /// and hands the provider to [`crate::AppState::from_config_with_local`].
     Local(LocalDeployment),

@@ -14,6 +14,7 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue};
 use secrecy::SecretString;
 use switchyard_providers::anthropic::AnthropicConfig;
+use switchyard_providers::gemini::GeminiConfig;
 use switchyard_providers::openai::{OpenAiCompatConfig, Timeouts};
 
 use toml::Spanned;
@@ -237,7 +238,7 @@ fn deployment(
     // An invalid provider was reported where it is defined.
     let provider = providers.get(provider?.get_ref().as_str())?.as_ref()?;
     let misplaced: Vec<_> = match provider {
-        Provider::OpenAi(..) => local_only_fields(raw)
+        Provider::OpenAi(..) | Provider::Gemini(_) => local_only_fields(raw)
             .into_iter()
             .map(|(field, span)| (field, span, "only for deployments on a `local` provider"))
             .chain(anthropic_only_fields(raw).into_iter().map(|(field, span)| {
@@ -294,6 +295,17 @@ fn deployment(
             timeouts: overrides.apply(http.timeouts),
             max_concurrency,
             default_max_tokens: default_max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            drop_unsupported_params: raw.drop_unsupported_params.unwrap_or(false),
+        }),
+        Provider::Gemini(http) => DeploymentKind::Gemini(GeminiConfig {
+            provider: raw.provider.as_ref()?.get_ref().clone(),
+            base_url: http.base_url.clone(),
+            api_key: http.api_key.clone(),
+            upstream_model: model,
+            headers: merge_headers(&http.headers, own_headers),
+            timeouts: overrides.apply(http.timeouts),
+            max_concurrency,
+            embeddings: raw.embeddings.unwrap_or(false),
             drop_unsupported_params: raw.drop_unsupported_params.unwrap_or(false),
         }),
         Provider::OpenAi(http, dialect) => DeploymentKind::OpenAiCompat(OpenAiCompatConfig {

@@ -117,6 +117,9 @@ fn config_rows(config: &Config) -> Vec<[String; 4]> {
                 DeploymentKind::Anthropic(settings) => {
                     (settings.provider.clone(), settings.upstream_model.clone())
                 }
+                DeploymentKind::Gemini(settings) => {
+                    (settings.provider.clone(), settings.upstream_model.clone())
+                }
                 DeploymentKind::Local(settings) => {
                     (settings.provider.clone(), settings.source.clone())
                 }

@@ -1,4 +1,4 @@
-//! Deployments on the `anthropic`, `azure` and `mistral` provider families.
+//! Deployments on the `anthropic`, `azure`, `mistral` and `gemini` provider families.
 
 use pretty_assertions::assert_eq;
 use secrecy::ExposeSecret;
@@ -194,4 +194,75 @@ deployments = ["large"]
         switchyard_providers::openai::Dialect::Mistral
     );
     assert!(settings.drop_unsupported_params);
+}
+
+#[test]
+fn a_gemini_provider_serves_chat_and_embeddings_from_googles_url() {
+    let config = load(
+        r#"
+[providers.google]
+type = "gemini"
+api_key = "env:GEMINI_API_KEY"
+
+[deployments.flash]
+provider = "google"
+model = "gemini-2.5-flash"
+drop_unsupported_params = true
+
+[deployments.embedder]
+provider = "google"
+model = "gemini-embedding-001"
+embeddings = true
+
+[models.flash]
+deployments = ["flash"]
+
+[models.embed]
+deployments = ["embedder"]
+"#,
+        &[("GEMINI_API_KEY", "gm-123")],
+    );
+    let settings: Vec<_> = config
+        .deployments
+        .iter()
+        .map(|deployment| match &deployment.kind {
+            DeploymentKind::Gemini(settings) => settings,
+            _ => panic!("{} should be on Gemini", deployment.name),
+        })
+        .collect();
+    assert_eq!(
+        settings[0].base_url,
+        "https://generativelanguage.googleapis.com"
+    );
+    assert_eq!(
+        settings[0].api_key.as_ref().map(|key| key.expose_secret()),
+        Some("gm-123")
+    );
+    assert_eq!(
+        (settings[0].embeddings, settings[0].drop_unsupported_params),
+        (false, true)
+    );
+    assert!(settings[1].embeddings);
+    let found = errors(
+        r#"
+[providers.google]
+type = "gemini"
+
+[deployments.flash]
+provider = "google"
+model = "gemini-2.5-flash"
+default_max_tokens = 100
+
+[models.flash]
+deployments = ["flash"]
+"#,
+        &[],
+    );
+    assert!(
+        found
+            .iter()
+            .any(|e| e.contains("deployments.flash.default_max_tokens")
+                && e.contains("only for deployments on an `anthropic` provider")),
+        "{found:?}"
+    );
 }

@@ -26,16 +26,19 @@ pub(super) enum ProviderType {
     Azure,
     /// Mistral La Plateforme: OpenAI's protocol with Mistral's rules.
     Mistral,
+    /// Google's Gemini API.
+    Gemini,
     /// The engine in this process.
     Local,
 }
 
 impl ProviderType {
-    const ALL: [ProviderType; 5] = [
+    const ALL: [ProviderType; 6] = [
         ProviderType::OpenAi,
         ProviderType::Anthropic,
         ProviderType::Azure,
         ProviderType::Mistral,
+        ProviderType::Gemini,
         ProviderType::Local,
     ];
 
@@ -45,6 +48,7 @@ impl ProviderType {
             ProviderType::Anthropic => "anthropic",
             ProviderType::Azure => "azure",
             ProviderType::Mistral => "mistral",
+            ProviderType::Gemini => "gemini",
             ProviderType::Local => "local",
         }
     }
@@ -59,6 +63,7 @@ pub(super) enum Provider {
     /// OpenAI's protocol, in the dialect of its host family.
     OpenAi(HttpProvider, Dialect),
     Anthropic(HttpProvider),
+    Gemini(HttpProvider),
     Local,
 }
 
@@ -182,6 +187,13 @@ pub(super) fn provider(
         ProviderType::Anthropic => Provider::Anthropic(HttpProvider {
             base_url: base_url
                 .unwrap_or_else(|| switchyard_providers::anthropic::DEFAULT_BASE_URL.to_owned()),
+            api_key,
+            headers,
+            timeouts,
+        }),
+        ProviderType::Gemini => Provider::Gemini(HttpProvider {
+            base_url: base_url
+                .unwrap_or_else(|| switchyard_providers::gemini::DEFAULT_BASE_URL.to_owned()),
             api_key,
             headers,
             timeouts,
