@@ -150,19 +150,21 @@ fn every_documented_error_body_reads() {
     }
 }
 
-/// Folds a transcript into (text, reasoning, tool calls, finish, usage).
-fn fold(
-    name: &str,
-) -> (
-    String,
-    String,
-    Vec<(String, String)>,
-    Vec<FinishReason>,
-    Vec<StreamEvent>,
-) {
+/// What a transcript adds up to.
+#[derive(Default)]
+struct Folded {
+    text: String,
+    reasoning: String,
+    /// (name, arguments)
+    calls: Vec<(String, String)>,
+    finishes: Vec<FinishReason>,
+    usage: Vec<StreamEvent>,
+}
+
+/// Decodes a transcript and folds its events.
+fn fold(name: &str) -> Folded {
     let mut decoder = EventDecoder::new("gemini-fallback");
-    let (mut text, mut reasoning) = (String::new(), String::new());
-    let (mut calls, mut finishes, mut usage) = (Vec::new(), Vec::new(), Vec::new());
+    let mut folded = Folded::default();
     let mut events: Vec<StreamEvent> = Vec::new();
     for data in sse_data(name) {
         match decoder.decode_data(data.as_bytes()).expect("decodes") {
@@ -177,46 +179,56 @@ fn fold(
     );
     for event in events {
         match event {
-            StreamEvent::TextDelta { text: piece, .. } => text.push_str(&piece),
-            StreamEvent::ReasoningDelta { text: piece, .. } => reasoning.push_str(&piece),
+            StreamEvent::TextDelta { text, .. } => folded.text.push_str(&text),
+            StreamEvent::ReasoningDelta { text, .. } => folded.reasoning.push_str(&text),
             StreamEvent::ToolCallDelta {
                 name, arguments, ..
-            } => calls.push((name.unwrap_or_default(), arguments)),
-            StreamEvent::Finish { reason, .. } => finishes.push(reason),
-            event @ StreamEvent::Usage(_) => usage.push(event),
+            } => folded.calls.push((name.unwrap_or_default(), arguments)),
+            StreamEvent::Finish { reason, .. } => folded.finishes.push(reason),
+            event @ StreamEvent::Usage(_) => folded.usage.push(event),
             _ => {}
         }
     }
-    (text, reasoning, calls, finishes, usage)
+    folded
 }
 
 #[test]
 fn the_recorded_text_stream_adds_up_to_the_complete_answer() {
-    let (text, _, calls, finishes, usage) = fold("stream_text.sse");
+    let folded = fold("stream_text.sse");
     let complete = decode("response_text.json");
-    assert_eq!(text, text_of(&complete));
-    assert!(calls.is_empty());
-    assert_eq!(finishes, [FinishReason::Stop]);
-    assert_eq!(usage, [StreamEvent::Usage(complete.usage.expect("usage"))]);
+    assert_eq!(folded.text, text_of(&complete));
+    assert!(folded.calls.is_empty());
+    assert_eq!(folded.finishes, [FinishReason::Stop]);
+    assert_eq!(
+        folded.usage,
+        [StreamEvent::Usage(complete.usage.expect("usage"))]
+    );
 }
 
 #[test]
 fn streamed_thoughts_and_calls_decode() {
-    let (text, reasoning, calls, finishes, _) = fold("stream_thinking.sse");
-    assert!(!reasoning.is_empty() && !text.is_empty());
-    assert_eq!(finishes, [FinishReason::Stop]);
-    assert!(calls.is_empty());
+    let thinking = fold("stream_thinking.sse");
+    assert!(!thinking.reasoning.is_empty() && !thinking.text.is_empty());
+    assert_eq!(thinking.finishes, [FinishReason::Stop]);
+    assert!(thinking.calls.is_empty());
 
-    let (_, _, calls, finishes, _) = fold("stream_function_call.sse");
-    assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0].0, "customDivide");
-    assert_eq!(finishes, [FinishReason::ToolCalls]);
+    let one = fold("stream_function_call.sse");
+    assert_eq!(one.calls.len(), 1);
+    assert_eq!(one.calls[0].0, "customDivide");
+    assert_eq!(one.finishes, [FinishReason::ToolCalls]);
 
-    let (text, _, calls, finishes, _) = fold("stream_function_call_parallel.sse");
-    assert_eq!(text, "", "the closing empty text part adds nothing");
-    let names: Vec<&str> = calls.iter().map(|(name, _)| name.as_str()).collect();
+    let parallel = fold("stream_function_call_parallel.sse");
+    assert_eq!(
+        parallel.text, "",
+        "the closing empty text part adds nothing"
+    );
+    let names: Vec<&str> = parallel
+        .calls
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
     assert_eq!(names, ["get_weather", "get_weather"]);
-    assert_eq!(finishes, [FinishReason::ToolCalls]);
+    assert_eq!(parallel.finishes, [FinishReason::ToolCalls]);
 }
 
 #[test]
