@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Catalog;
 use crate::model::{CatalogModel, Modality, ModelKind};
 use crate::place::{Jurisdiction, region_jurisdiction};
 
@@ -99,7 +100,70 @@ pub struct Filter {
     pub capabilities: Vec<Capability>,
 }
 
+/// A filter value that is not valid, with the parameter it was given for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FilterError {
+    /// `provider`, `jurisdiction` or `capability`.
+    pub param: &'static str,
+    pub message: String,
+}
+
 impl Filter {
+    /// A filter from text, as the command line and the HTTP API take it: a provider
+    /// the catalog knows, a jurisdiction code, capabilities by name.
+    pub fn parse<'a>(
+        catalog: &Catalog,
+        provider: Option<&str>,
+        jurisdiction: Option<&str>,
+        capabilities: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Filter, FilterError> {
+        let provider = match provider.map(str::trim).filter(|p| !p.is_empty()) {
+            None => None,
+            Some(wanted) => {
+                let known = catalog.providers();
+                if !known.iter().any(|known| known.eq_ignore_ascii_case(wanted)) {
+                    return Err(FilterError {
+                        param: "provider",
+                        message: format!(
+                            "unknown provider `{wanted}`; the catalog has {}",
+                            known.join(", ")
+                        ),
+                    });
+                }
+                Some(wanted.to_ascii_lowercase())
+            }
+        };
+        let jurisdiction = match jurisdiction.map(str::trim).filter(|j| !j.is_empty()) {
+            None => None,
+            Some(code) => Some(Jurisdiction::parse(code).ok_or_else(|| FilterError {
+                param: "jurisdiction",
+                message: format!(
+                    "`{code}` is not a jurisdiction; expected a two-letter country code \
+                     (US, FR, DE…) or EU"
+                ),
+            })?),
+        };
+        let capabilities = capabilities
+            .into_iter()
+            .flat_map(|list| list.split(','))
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| {
+                name.parse()
+                    .map_err(|error: ParseCapabilityError| FilterError {
+                        param: "capability",
+                        message: error.to_string(),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Filter {
+            provider,
+            jurisdiction,
+            capabilities,
+        })
+    }
+
     pub fn matches(&self, model: &CatalogModel) -> bool {
         let provider = self
             .provider

@@ -17,7 +17,9 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-pub use filter::{Capability, Filter, ParseCapabilityError, regions_within, serves_within};
+pub use filter::{
+    Capability, Filter, FilterError, ParseCapabilityError, regions_within, serves_within,
+};
 pub use model::{CatalogModel, Modality, ModelKind, Price};
 pub use place::{Jurisdiction, region_jurisdiction};
 

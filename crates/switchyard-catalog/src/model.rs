@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::place::Jurisdiction;
 
 /// One model as one platform offers it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogModel {
     /// The model id the platform's API takes.
@@ -16,7 +16,8 @@ pub struct CatalogModel {
     pub vendor: String,
     pub name: String,
     pub kind: ModelKind,
-    /// The model vendor's home jurisdiction.
+    /// The model vendor's home jurisdiction: an ISO 3166-1 alpha-2 country code.
+    #[schema(value_type = String, example = "US")]
     pub jurisdiction: Jurisdiction,
     /// Hosting regions the platform lets callers pin, by the cloud's region names.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -41,14 +42,14 @@ pub struct CatalogModel {
     pub source: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ModelKind {
     Chat,
     Embedding,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Modality {
     Text,
@@ -60,7 +61,7 @@ pub enum Modality {
 }
 
 /// US dollars per million tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Price {
     pub input: f64,

@@ -255,3 +255,37 @@ fn rows_serialize_for_the_api() {
     assert_eq!(embed["kind"], "embedding");
     assert!(embed.get("regions").is_none());
 }
+
+#[test]
+fn filters_parse_from_text_and_name_what_is_wrong() {
+    let catalog = Catalog::parse(SAMPLE).expect("sample parses");
+    let filter = Filter::parse(
+        &catalog,
+        Some("Bedrock"),
+        Some("eu"),
+        ["tools, vision", "chat"],
+    )
+    .expect("valid");
+    assert_eq!(filter.provider.as_deref(), Some("bedrock"));
+    assert_eq!(filter.jurisdiction, Jurisdiction::parse("EU"));
+    assert_eq!(
+        filter.capabilities,
+        [Capability::Tools, Capability::Vision, Capability::Chat]
+    );
+    let cases = [
+        (
+            Some("nope"),
+            None,
+            vec![],
+            "provider",
+            "bedrock, mistral, openai",
+        ),
+        (None, Some("Europe"), vec![], "jurisdiction", "two-letter"),
+        (None, None, vec!["telepathy"], "capability", "telepathy"),
+    ];
+    for (provider, place, capabilities, param, text) in cases {
+        let error = Filter::parse(&catalog, provider, place, capabilities).expect_err(param);
+        assert_eq!(error.param, param);
+        assert!(error.message.contains(text), "{}", error.message);
+    }
+}

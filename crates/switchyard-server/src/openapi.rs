@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth;
-use crate::routes::{chat, embeddings, models, ops};
+use crate::routes::{catalog, chat, embeddings, models, ops};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -143,6 +143,15 @@ impl IntoResponses for ListModelsErrors {
     }
 }
 
+/// The errors of `GET /v1/catalog`: a filter value that is not valid.
+pub struct CatalogErrors;
+
+impl IntoResponses for CatalogErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_responses(&["400", "401", "500"])
+    }
+}
+
 /// The errors of `GET /v1/models/{id}`, which reads only the catalog.
 pub struct RetrieveModelErrors;
 
@@ -161,6 +170,7 @@ pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(embeddings::embeddings))
         .routes(routes!(models::list))
         .routes(routes!(models::retrieve))
+        .routes(routes!(catalog::list))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_master_key,

@@ -79,6 +79,7 @@ fn documents_exactly_the_routes_the_app_serves() {
         ("post", "/v1/embeddings"),
         ("get", "/v1/models"),
         ("get", "/v1/models/{id}"),
+        ("get", "/v1/catalog"),
         ("get", "/healthz"),
         ("get", "/readyz"),
         ("get", "/metrics"),

@@ -105,6 +105,25 @@ pub struct ModelsArgs {
     /// [default: $SWITCHYARD_HOME, else the XDG data dir].
     #[arg(long, env = "SWITCHYARD_HOME")]
     pub home: Option<PathBuf>,
+    /// List the built-in catalog of hosted models (context, prices, capabilities,
+    /// jurisdiction) instead of configured or installed ones.
+    #[arg(long, conflicts_with_all = ["config", "url"])]
+    pub catalog: bool,
+    /// With --catalog: only this platform (openai, anthropic, gemini, bedrock, azure,
+    /// mistral, xai, deepseek, groq, together, fireworks).
+    #[arg(long, requires = "catalog")]
+    pub provider: Option<String>,
+    /// With --catalog: only models whose vendor is based in, or that are hosted in a
+    /// region of, this country code or EU.
+    #[arg(long, requires = "catalog")]
+    pub jurisdiction: Option<String>,
+    /// With --catalog: only models with these capabilities (chat, tools, json_schema,
+    /// vision, audio, reasoning, embeddings); repeat or separate with commas.
+    #[arg(long, requires = "catalog")]
+    pub capability: Vec<String>,
+    /// With --catalog: print the rows as JSON, as `GET /v1/catalog` serves them.
+    #[arg(long, requires = "catalog")]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -198,6 +198,45 @@ async fn models_prints_a_table() {
     assert_eq!(lines[1], "gpt    mock-chat   mock      mock-gpt");
 }
 
+#[tokio::test]
+async fn models_lists_the_catalog_filtered() {
+    let output = run(
+        &[
+            "models",
+            "--catalog",
+            "--jurisdiction",
+            "EU",
+            "--capability",
+            "tools",
+        ],
+        None,
+    )
+    .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let header = stdout.lines().next().expect("a header");
+    assert!(header.starts_with("PROVIDER  MODEL"), "{header}");
+    assert!(
+        stdout.lines().any(|line| line.starts_with("mistral ")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("prices in US dollars per million tokens"));
+
+    let output = run(
+        &["models", "--catalog", "--provider", "gemini", "--json"],
+        None,
+    )
+    .await;
+    let list: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let rows = list["data"].as_array().expect("rows");
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|row| row["provider"] == "gemini"));
+
+    let output = run(&["models", "--catalog", "--capability", "telepathy"], None).await;
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("--capability: unknown capability"));
+}
+
 /// Starts `serve`, returns the address it reports and the child.
 async fn serve(args: &[&str], env_listen: Option<&str>) -> (String, tokio::process::Child) {
     let mut command = tokio::process::Command::new(BINARY);

@@ -1,10 +1,12 @@
 //! HTTP handlers, one module per resource.
 //!
+//! - [`catalog`]: `GET /v1/catalog`, the built-in catalog of hosted models.
 //! - [`chat`]: `POST /v1/chat/completions`, JSON and SSE.
 //! - [`embeddings`]: `POST /v1/embeddings`.
 //! - [`models`]: `GET /v1/models`, `GET /v1/models/{id}`.
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, and the fallbacks for unknown routes.
 
+pub mod catalog;
 pub mod chat;
 pub mod embeddings;
 pub mod models;

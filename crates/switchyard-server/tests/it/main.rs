@@ -2,6 +2,7 @@
 //! upstreams, driven over HTTP.
 
 mod anthropic;
+mod catalog;
 mod chat;
 mod errors;
 mod harness;

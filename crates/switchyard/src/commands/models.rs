@@ -1,14 +1,26 @@
 //! `switchyard models`: the configured models as a table.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde_json::Value;
+use switchyard_catalog::{Capability, CatalogModel, Filter, Jurisdiction};
 use switchyard_server::config::{Config, DeploymentKind};
 
 use crate::args::ModelsArgs;
 
+/// `println!` that returns a write error (a closed pipe) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
+}
+
 pub async fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
+    if args.catalog {
+        return catalog(&args);
+    }
     if args.url.is_none() && args.config.is_none() {
         return installed(&args);
     }
@@ -23,13 +35,13 @@ pub async fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if rows.is_empty() {
-        println!("No models configured. Add [models.NAME] sections to switchyard.toml.");
+        say!("No models configured. Add [models.NAME] sections to switchyard.toml.");
         return Ok(ExitCode::SUCCESS);
     }
     print_table(
         &["MODEL", "DEPLOYMENT", "PROVIDER", "UPSTREAM MODEL"],
         &rows,
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -84,15 +96,105 @@ fn installed(args: &ModelsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if rows.is_empty() {
-        println!(
+        say!(
             "No local models in {} or the hub cache ({}). `switchyard pull --all` installs the built-in ones.",
             store.root().display(),
             hub.cache_dir.display()
         );
         return Ok(ExitCode::SUCCESS);
     }
-    print_table(&["MODEL", "KIND", "ARCHITECTURE", "SIZE", "FORMAT"], &rows);
+    print_table(&["MODEL", "KIND", "ARCHITECTURE", "SIZE", "FORMAT"], &rows)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--catalog`: the built-in catalog's rows that pass the filters.
+fn catalog(args: &ModelsArgs) -> anyhow::Result<ExitCode> {
+    let catalog = switchyard_catalog::builtin();
+    let filter = Filter::parse(
+        catalog,
+        args.provider.as_deref(),
+        args.jurisdiction.as_deref(),
+        args.capability.iter().map(String::as_str),
+    )
+    .map_err(|error| anyhow::anyhow!("--{}: {}", error.param, error.message))?;
+    let rows: Vec<&CatalogModel> = catalog.filter(&filter).collect();
+    if args.json {
+        let list = serde_json::json!({"object": "list", "checked": catalog.checked, "data": rows});
+        say!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        say!("No catalog models match.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let table: Vec<[String; 8]> = rows
+        .iter()
+        .map(|model| catalog_row(model, filter.jurisdiction.as_ref()))
+        .collect();
+    print_table(
+        &[
+            "PROVIDER",
+            "MODEL",
+            "CONTEXT",
+            "MAX OUT",
+            "$ IN/M",
+            "$ OUT/M",
+            "CAPABILITIES",
+            "WHERE",
+        ],
+        &table,
+    )?;
+    say!(
+        "\n{} of {} models; prices in US dollars per million tokens, checked {}.",
+        rows.len(),
+        catalog.models.len(),
+        catalog.checked
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn catalog_row(model: &CatalogModel, place: Option<&Jurisdiction>) -> [String; 8] {
+    let capabilities: Vec<&str> = Capability::ALL
+        .into_iter()
+        .filter(|capability| *capability != Capability::Chat && capability.of(model))
+        .map(Capability::as_str)
+        .collect();
+    // The vendor's home, and the regions that put the model inside the filter's place.
+    let regions = match place {
+        Some(place) => switchyard_catalog::regions_within(model, place),
+        None => model.regions.iter().map(String::as_str).collect(),
+    };
+    let mut location = model.jurisdiction.to_string();
+    if !regions.is_empty() {
+        location.push_str(&format!(" ({})", regions.join(", ")));
+    }
+    [
+        model.provider.clone(),
+        model.id.clone(),
+        tokens(model.context),
+        model.max_output.map_or("-".to_owned(), tokens),
+        dollars(Some(model.price.input)),
+        dollars(model.price.output),
+        if capabilities.is_empty() {
+            "-".to_owned()
+        } else {
+            capabilities.join(",")
+        },
+        location,
+    ]
+}
+
+/// 128000 → "128k", 1048576 → "1M".
+fn tokens(count: u64) -> String {
+    match count {
+        n if n >= 1_000_000 => format!("{:.1}M", n as f64 / 1e6).replace(".0M", "M"),
+        n if n >= 1_000 => format!("{}k", n / 1_000),
+        n => n.to_string(),
+    }
+}
+
+fn dollars(price: Option<f64>) -> String {
+    price.map_or("-".to_owned(), |price| format!("{price:.2}"))
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -162,23 +264,25 @@ async fn remote_rows(url: &str, api_key: Option<&str>) -> anyhow::Result<Vec<[St
         .collect())
 }
 
-fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
+fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> std::io::Result<()> {
     let mut widths = header.map(str::len);
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<&str>| {
+    let line = |cells: Vec<&str>| -> std::io::Result<()> {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
             .map(|(cell, width)| format!("{cell:<width$}"))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        say!("{}", padded.join("  ").trim_end());
+        Ok(())
     };
-    line(header.to_vec());
+    line(header.to_vec())?;
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        line(row.iter().map(String::as_str).collect())?;
     }
+    Ok(())
 }
