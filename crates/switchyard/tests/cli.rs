@@ -237,8 +237,31 @@ async fn models_lists_the_catalog_filtered() {
     assert!(text(&output.stderr).contains("--capability: unknown capability"));
 }
 
+/// Vendor key variables `serve` reads when it has no config file; each test sets its own.
+const VENDOR_VARS: [&str; 9] = [
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "MISTRAL_API_KEY",
+    "XAI_API_KEY",
+    "DEEPSEEK_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_ENDPOINT",
+];
+
 /// Starts `serve`, returns the address it reports and the child.
 async fn serve(args: &[&str], env_listen: Option<&str>) -> (String, tokio::process::Child) {
+    let listen: Vec<(&str, &str)> = env_listen
+        .map(|listen| ("SWITCHYARD_LISTEN", listen))
+        .into_iter()
+        .collect();
+    serve_with_env(args, &listen).await
+}
+
+/// Starts `serve` with these environment variables, and no others of Switchyard's or
+/// of the vendors'.
+async fn serve_with_env(args: &[&str], env: &[(&str, &str)]) -> (String, tokio::process::Child) {
     let mut command = tokio::process::Command::new(BINARY);
     command
         .arg("serve")
@@ -248,9 +271,10 @@ async fn serve(args: &[&str], env_listen: Option<&str>) -> (String, tokio::proce
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true);
-    if let Some(listen) = env_listen {
-        command.env("SWITCHYARD_LISTEN", listen);
+    for var in VENDOR_VARS {
+        command.env_remove(var);
     }
+    command.envs(env.iter().copied());
     let mut child = command.spawn().expect("serve starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
@@ -319,6 +343,69 @@ async fn serve_takes_the_flag_over_the_environment_over_the_file() {
         .expect("serve stops after SIGTERM")
         .expect("status");
     assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn serve_without_a_file_offers_the_catalog_models_of_each_vendor_key() {
+    let mock = MockOpenAi::start().await;
+    let home = TempConfig::new("empty-home", "");
+    let [port] = free_ports();
+    let listen = format!("127.0.0.1:{port}");
+    let base_url = mock.base_url();
+    let home_dir = home.dir.to_string_lossy().into_owned();
+    let (address, _server) = serve_with_env(
+        // No local models: the store is empty and nothing may be pulled.
+        &["--offline", "--home", &home_dir],
+        &[
+            ("SWITCHYARD_LISTEN", &listen),
+            ("OPENAI_API_KEY", "sk-from-env"),
+            ("OPENAI_BASE_URL", &base_url),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let models: serde_json::Value = client
+        .get(format!("http://{address}/v1/models"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    let names: Vec<&str> = models["data"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|model| model["id"].as_str())
+        .collect();
+    let openai_rows: Vec<&str> = switchyard_catalog::builtin()
+        .models
+        .iter()
+        .filter(|model| model.provider == "openai")
+        .map(|model| model.id.as_str())
+        .collect();
+    assert_eq!(names, {
+        let mut sorted = openai_rows.clone();
+        sorted.sort_unstable();
+        sorted
+    });
+    let answer: serde_json::Value = client
+        .post(format!("http://{address}/v1/chat/completions"))
+        .json(&serde_json::json!({"model": "gpt-4o",
+                                  "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        answer["choices"][0]["message"]["content"], "echo: hi",
+        "{answer}"
+    );
+    let upstream = mock.requests().pop().expect("the mock was called");
+    assert_eq!(upstream.header("authorization"), Some("Bearer sk-from-env"));
+    assert_eq!(upstream.body["model"], "gpt-4o");
 }
 
 /// A bare HTTP/1.1 GET, so this test needs no HTTP client crate.

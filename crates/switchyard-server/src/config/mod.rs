@@ -21,6 +21,7 @@
 //! Start reading at [`Config::load`].
 
 mod diagnostic;
+mod from_env;
 mod raw;
 mod schema;
 mod secret;
@@ -37,6 +38,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 pub use diagnostic::{ConfigErrors, Diagnostic};
+pub use from_env::vendors_from_env;
 pub use secret::{SecretError, SecretRef, SecretRefError};
 
 /// The validated configuration.

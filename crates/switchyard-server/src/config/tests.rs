@@ -8,6 +8,7 @@ use switchyard_providers::openai::Timeouts;
 use super::*;
 
 mod families;
+mod from_env;
 mod local;
 
 // === helpers ===

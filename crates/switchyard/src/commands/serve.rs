@@ -18,9 +18,14 @@ const DEFAULT_LISTEN: SocketAddr =
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
-    let config = match &args.config {
-        Some(path) => super::config::load_or_report(path)?,
-        None => Config::default(),
+    // Without a file: the built-in local models, and the catalog models of every
+    // hosted vendor whose key variable is set.
+    let (config, vendors) = match &args.config {
+        Some(path) => (super::config::load_or_report(path)?, Vec::new()),
+        None => config::vendors_from_env(switchyard_catalog::builtin(), |name| {
+            std::env::var(name).ok()
+        })
+        .map_err(|errors| anyhow::anyhow!("the vendor keys in the environment:\n{errors}"))?,
     };
     let log_format = args.log_format.unwrap_or(match config.server.log_format {
         config::LogFormat::Pretty => LogFormat::Pretty,
@@ -71,6 +76,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         rss_mib = resident_mib(),
         config = %args.config.as_ref().map_or("none".to_owned(), |path| path.display().to_string()),
         auth = !state.settings().master_keys.is_empty(),
+        vendors = %vendors.join(","),
         "Switchyard is ready."
     );
     let app = switchyard_server::app(state);

@@ -1,0 +1,197 @@
+//! A config from the environment alone: each hosted vendor whose standard key
+//! variable is set brings its catalog models.
+//!
+//! `switchyard serve` without a file serves the built-in local models; with
+//! `OPENAI_API_KEY` set it also offers OpenAI's models from the built-in catalog, with
+//! `ANTHROPIC_API_KEY` Anthropic's, and so on. A model several platforms host (GPT-4o
+//! on OpenAI and on Azure) is one public name whose deployments fall back in order,
+//! the vendor's own platform first.
+//!
+//! The config is written as TOML and read back through [`Config::from_toml_str_with`],
+//! so it meets every rule a hand-written file meets, and keys stay `env:` references.
+
+use std::collections::BTreeMap;
+
+use switchyard_catalog::{Catalog, CatalogModel, ModelKind};
+use toml::{Table, Value};
+
+use super::{Config, ConfigErrors};
+
+/// One vendor platform reachable with a key from the environment.
+struct Vendor {
+    /// The catalog's provider name, also the provider's name in the config.
+    provider: &'static str,
+    /// The config's provider `type`.
+    kind: &'static str,
+    /// The variable holding the key, as the vendor's own SDKs read it.
+    key: &'static str,
+    /// Other variables that must be set as well, each becoming a provider field.
+    fields: &'static [(&'static str, &'static str)],
+    /// The API root, for `type = "openai"` hosts.
+    base_url: Option<&'static str>,
+    /// The variable the vendor's SDKs read a different API root from (a proxy, a
+    /// regional endpoint, a test double).
+    base_url_var: Option<&'static str>,
+}
+
+const VENDORS: [Vendor; 7] = [
+    Vendor {
+        provider: "openai",
+        kind: "openai",
+        key: "OPENAI_API_KEY",
+        fields: &[],
+        base_url: Some("https://api.openai.com/v1"),
+        base_url_var: Some("OPENAI_BASE_URL"),
+    },
+    Vendor {
+        provider: "anthropic",
+        kind: "anthropic",
+        key: "ANTHROPIC_API_KEY",
+        fields: &[],
+        base_url: None,
+        base_url_var: Some("ANTHROPIC_BASE_URL"),
+    },
+    Vendor {
+        provider: "gemini",
+        kind: "gemini",
+        key: "GEMINI_API_KEY",
+        fields: &[],
+        base_url: None,
+        base_url_var: Some("GOOGLE_GEMINI_BASE_URL"),
+    },
+    Vendor {
+        provider: "mistral",
+        kind: "mistral",
+        key: "MISTRAL_API_KEY",
+        fields: &[],
+        base_url: None,
+        base_url_var: None,
+    },
+    Vendor {
+        provider: "xai",
+        kind: "openai",
+        key: "XAI_API_KEY",
+        fields: &[],
+        base_url: Some("https://api.x.ai/v1"),
+        base_url_var: None,
+    },
+    Vendor {
+        provider: "deepseek",
+        kind: "openai",
+        key: "DEEPSEEK_API_KEY",
+        fields: &[],
+        base_url: Some("https://api.deepseek.com/v1"),
+        base_url_var: None,
+    },
+    // Azure deployments are named by their owner; these assume each is named after
+    // its model, Azure's own default.
+    Vendor {
+        provider: "azure",
+        kind: "azure",
+        key: "AZURE_OPENAI_API_KEY",
+        fields: &[("base_url", "AZURE_OPENAI_ENDPOINT")],
+        base_url: None,
+        base_url_var: None,
+    },
+];
+
+/// The vendors whose key variables `lookup` finds, with the config that offers their
+/// catalog models; an empty config when none is set.
+pub fn vendors_from_env(
+    catalog: &Catalog,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(Config, Vec<&'static str>), ConfigErrors> {
+    let present = |name: &str| lookup(name).is_some_and(|value| !value.trim().is_empty());
+    let vendors: Vec<&Vendor> = VENDORS
+        .iter()
+        .filter(|vendor| present(vendor.key) && vendor.fields.iter().all(|(_, var)| present(var)))
+        .collect();
+    if vendors.is_empty() {
+        return Ok((Config::default(), Vec::new()));
+    }
+    let text = config_text(catalog, &vendors, &lookup);
+    let config = Config::from_toml_str_with(&text, "the environment", lookup)?;
+    Ok((
+        config,
+        vendors.iter().map(|vendor| vendor.provider).collect(),
+    ))
+}
+
+fn config_text(
+    catalog: &Catalog,
+    vendors: &[&Vendor],
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> String {
+    let mut providers = Table::new();
+    let mut deployments = Table::new();
+    // Public name → (vendor's own platform first, deployment names).
+    let mut models: BTreeMap<&str, Vec<(bool, String)>> = BTreeMap::new();
+    for vendor in vendors {
+        let mut provider = Table::new();
+        provider.insert("type".into(), vendor.kind.into());
+        provider.insert("api_key".into(), format!("env:{}", vendor.key).into());
+        let base_url = vendor
+            .base_url_var
+            .and_then(|var| lookup(var).filter(|url| !url.trim().is_empty()))
+            .or(vendor.base_url.map(str::to_owned));
+        if let Some(base_url) = base_url {
+            provider.insert("base_url".into(), base_url.into());
+        }
+        for (field, var) in vendor.fields {
+            provider.insert((*field).into(), lookup(var).unwrap_or_default().into());
+        }
+        providers.insert(vendor.provider.into(), provider.into());
+        for model in catalog
+            .models
+            .iter()
+            .filter(|m| m.provider == vendor.provider)
+        {
+            let name = format!("{}/{}", vendor.provider, model.id);
+            deployments.insert(name.clone(), deployment(vendor, model).into());
+            models
+                .entry(model.id.as_str())
+                .or_default()
+                .push((!is_home_platform(model), name));
+        }
+    }
+    let models: Table = models
+        .into_iter()
+        .map(|(name, mut hosts)| {
+            hosts.sort();
+            let deployments: Vec<Value> = hosts.into_iter().map(|(_, d)| d.into()).collect();
+            let mut model = Table::new();
+            model.insert("deployments".into(), deployments.into());
+            (name.to_owned(), model.into())
+        })
+        .collect();
+    let mut root = Table::new();
+    root.insert("providers".into(), providers.into());
+    root.insert("deployments".into(), deployments.into());
+    root.insert("models".into(), models.into());
+    root.to_string()
+}
+
+fn deployment(vendor: &Vendor, model: &CatalogModel) -> Table {
+    let mut deployment = Table::new();
+    deployment.insert("provider".into(), vendor.provider.into());
+    deployment.insert("model".into(), model.id.clone().into());
+    if model.kind == ModelKind::Embedding {
+        deployment.insert("embeddings".into(), true.into());
+    }
+    deployment
+}
+
+/// Whether the row is the model on its maker's own platform (GPT-4o on OpenAI rather
+/// than on Azure), which goes first among a name's deployments.
+fn is_home_platform(model: &CatalogModel) -> bool {
+    let home = match model.vendor.as_str() {
+        "OpenAI" => "openai",
+        "Anthropic" => "anthropic",
+        "Google" => "gemini",
+        "Mistral AI" => "mistral",
+        "xAI" => "xai",
+        "DeepSeek" => "deepseek",
+        _ => return false,
+    };
+    model.provider == home
+}

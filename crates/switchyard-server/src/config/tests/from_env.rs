@@ -1,0 +1,97 @@
+//! A config from vendor key variables alone.
+
+use pretty_assertions::assert_eq;
+use secrecy::ExposeSecret;
+
+use super::super::*;
+
+fn from(vars: &[(&str, &str)]) -> (Config, Vec<&'static str>) {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    vendors_from_env(switchyard_catalog::builtin(), move |name| {
+        vars.iter()
+            .find(|(var, _)| var == name)
+            .map(|(_, value)| value.clone())
+    })
+    .unwrap_or_else(|errors| panic!("the generated config is invalid:\n{errors}"))
+}
+
+fn deployments_of<'a>(config: &'a Config, model: &str) -> Vec<&'a str> {
+    config
+        .models
+        .iter()
+        .find(|m| m.name == model)
+        .unwrap_or_else(|| panic!("no model {model}"))
+        .deployments
+        .iter()
+        .map(String::as_str)
+        .collect()
+}
+
+#[test]
+fn no_key_no_vendors() {
+    let (config, vendors) = from(&[("HOME", "/root"), ("OPENAI_API_KEY", "  ")]);
+    assert!(vendors.is_empty());
+    assert!(config.models.is_empty() && config.deployments.is_empty());
+}
+
+#[test]
+fn each_key_brings_its_vendors_catalog_models() {
+    let (config, vendors) = from(&[
+        ("OPENAI_API_KEY", "sk-1"),
+        ("ANTHROPIC_API_KEY", "sk-ant-1"),
+        ("GEMINI_API_KEY", "gm-1"),
+    ]);
+    assert_eq!(vendors, ["openai", "anthropic", "gemini"]);
+    let catalog = switchyard_catalog::builtin();
+    for provider in vendors {
+        for row in catalog.models.iter().filter(|m| m.provider == provider) {
+            let name = format!("{provider}/{}", row.id);
+            assert!(
+                deployments_of(&config, &row.id).contains(&name.as_str()),
+                "{name}"
+            );
+        }
+    }
+    let gpt = config
+        .deployments
+        .iter()
+        .find(|d| d.name == "openai/gpt-4o")
+        .expect("GPT-4o on OpenAI");
+    let DeploymentKind::OpenAiCompat(settings) = &gpt.kind else {
+        panic!("OpenAI's protocol")
+    };
+    assert_eq!(settings.base_url, "https://api.openai.com/v1");
+    assert_eq!(
+        settings.api_key.as_ref().map(|key| key.expose_secret()),
+        Some("sk-1")
+    );
+    let embedder = config
+        .deployments
+        .iter()
+        .find(|d| d.name == "openai/text-embedding-3-small")
+        .expect("an embedding model");
+    assert!(matches!(&embedder.kind, DeploymentKind::OpenAiCompat(s) if s.embeddings));
+}
+
+#[test]
+fn a_model_on_several_platforms_falls_back_from_its_makers_own() {
+    let (config, vendors) = from(&[
+        ("AZURE_OPENAI_API_KEY", "az-1"),
+        ("AZURE_OPENAI_ENDPOINT", "https://example.openai.azure.com"),
+        ("OPENAI_API_KEY", "sk-1"),
+    ]);
+    assert_eq!(vendors, ["openai", "azure"]);
+    assert_eq!(
+        deployments_of(&config, "gpt-4o"),
+        ["openai/gpt-4o", "azure/gpt-4o"]
+    );
+}
+
+#[test]
+fn azure_needs_its_endpoint_too() {
+    let (_, vendors) = from(&[("AZURE_OPENAI_API_KEY", "az-1")]);
+    assert!(vendors.is_empty());
+}
