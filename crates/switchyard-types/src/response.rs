@@ -58,7 +58,8 @@ impl FinishReason {
 
     pub fn from_openai_str(reason: &str) -> Self {
         match reason {
-            "stop" => FinishReason::Stop,
+            // Together's open-weight hosts say `eos` for a natural end.
+            "stop" | "eos" => FinishReason::Stop,
             "length" => FinishReason::Length,
             "tool_calls" => FinishReason::ToolCalls,
             "content_filter" => FinishReason::ContentFilter,

@@ -37,9 +37,10 @@ pub fn to_canonical_response(wire: ChatCompletionResponse) -> ChatResponse {
 }
 
 fn choice_to_canonical(choice: ResponseChoice) -> Choice {
-    let message = choice.message;
+    let mut message = choice.message;
     let mut content = Vec::new();
-    if let Some(reasoning) = message.reasoning_content {
+    if let Some(reasoning) = take_reasoning(message.reasoning_content.take(), &mut message.extra)
+    {
         content.push(ContentBlock::Reasoning {
             text: reasoning,
             signature: None,
@@ -124,8 +125,31 @@ pub(crate) fn logprob_from_canonical(token: &TokenLogprob) -> WireTokenLogprob {
     }
 }
 
+/// Reasoning text under either name hosts use: `reasoning_content` (DeepSeek, xAI,
+/// Fireworks, vLLM) or `reasoning` (Groq, Together, OpenRouter), the latter taken out
+/// of the fields kept for a same-protocol hop.
+pub(crate) fn take_reasoning(
+    reasoning_content: Option<String>,
+    extra: &mut serde_json::Map<String, serde_json::Value>,
+) -> Option<String> {
+    reasoning_content.or_else(|| match extra.remove("reasoning") {
+        Some(serde_json::Value::String(text)) => Some(text),
+        Some(other) => {
+            // An object-valued `reasoning` is some other host's structure: keep it.
+            extra.insert("reasoning".to_owned(), other);
+            None
+        }
+        None => None,
+    })
+}
+
 pub fn usage_to_canonical(wire: WireUsage) -> Usage {
     let mut extra = wire.extra;
+    // DeepSeek reports its prompt cache as `prompt_cache_hit_tokens` (and
+    // `prompt_cache_miss_tokens`) instead of `prompt_tokens_details.cached_tokens`.
+    let cache_hits = extra
+        .get("prompt_cache_hit_tokens")
+        .and_then(serde_json::Value::as_u64);
     let cached_input_tokens = wire.prompt_tokens_details.and_then(|details| {
         if !details.extra.is_empty() {
             extra.insert(
@@ -135,6 +159,7 @@ pub fn usage_to_canonical(wire: WireUsage) -> Usage {
         }
         details.cached_tokens
     });
+    let cached_input_tokens = cached_input_tokens.or(cache_hits);
     let reasoning_tokens = wire.completion_tokens_details.and_then(|details| {
         if !details.extra.is_empty() {
             extra.insert(

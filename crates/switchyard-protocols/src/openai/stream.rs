@@ -100,8 +100,11 @@ impl ChunkDecoder {
 /// The events of one choice of a chunk, in the order the encoder writes them back.
 fn decode_choice(choice: ChunkChoice, frame: &mut StreamFrame) {
     let index = choice.index;
-    let delta = choice.delta;
-    if let Some(text) = delta.reasoning_content {
+    let mut delta = choice.delta;
+    if let Some(text) = super::response::take_reasoning(
+        delta.reasoning_content.take(),
+        &mut delta.extra,
+    ) {
         frame.push(StreamEvent::ReasoningDelta {
             choice: index,
             text,

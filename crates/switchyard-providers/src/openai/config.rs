@@ -46,6 +46,9 @@ pub enum Dialect {
     Azure { api_version: String },
     /// Mistral La Plateforme: OpenAI's paths with Mistral's rules (see `mistral`).
     Mistral,
+    /// xAI, DeepSeek, Groq, Together, Fireworks: OpenAI's paths with the host's rules
+    /// (see `hosts`).
+    Hosted(super::hosts::Host),
 }
 
 /// Every network wait has a deadline.

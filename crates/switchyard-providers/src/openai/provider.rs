@@ -12,7 +12,8 @@ use switchyard_protocols::openai::{
 };
 use switchyard_types::{
     CallContext, Capabilities, ChatRequest, ChatResponse, DeploymentId, DeploymentInfo,
-    EmbedRequest, EmbedResponse, ErrorKind, EventStream, Provider, ProviderError, UpstreamModel,
+    EmbedRequest, EmbedResponse, ErrorKind, EventStream, Provider, ProviderError, StreamEvent,
+    UpstreamModel,
 };
 use tokio::time::Instant;
 
@@ -38,7 +39,7 @@ impl Urls {
             })
         };
         match &config.dialect {
-            Dialect::OpenAi | Dialect::Mistral => Ok(Urls {
+            Dialect::OpenAi | Dialect::Mistral | Dialect::Hosted(_) => Ok(Urls {
                 chat: parse(format!("{base}/chat/completions"))?,
                 embeddings: parse(format!("{base}/embeddings"))?,
                 models: parse(format!("{base}/models"))?,
@@ -124,7 +125,7 @@ impl OpenAiCompatProvider {
         let mut headers = base_headers(&self.config.headers, cx);
         if let Some(key) = &self.config.api_key {
             let credential = match self.config.dialect {
-                Dialect::OpenAi | Dialect::Mistral => {
+                Dialect::OpenAi | Dialect::Mistral | Dialect::Hosted(_) => {
                     secret_header(&format!("Bearer {}", key.expose_secret()))
                         .map(|value| (AUTHORIZATION, value))
                 }
@@ -163,13 +164,34 @@ impl OpenAiCompatProvider {
             .remove("drop_unsupported_params")
             .and_then(|value| value.as_bool())
             .unwrap_or(false);
-        if self.config.dialect == Dialect::Mistral {
-            super::mistral::fit(
-                &mut wire,
-                asked_to_drop || self.config.drop_unsupported_params,
-            )?;
+        let drop_unsupported = asked_to_drop || self.config.drop_unsupported_params;
+        match self.config.dialect {
+            Dialect::Mistral => super::mistral::fit(&mut wire, drop_unsupported)?,
+            Dialect::Hosted(host) => super::hosts::fit(host, &mut wire, drop_unsupported)?,
+            Dialect::OpenAi | Dialect::Azure { .. } => {}
         }
         to_body(&wire)
+    }
+}
+
+impl OpenAiCompatProvider {
+    /// A stream whose usage is counted as OpenAI counts it, for hosts that differ.
+    fn fit_stream_usage(&self, stream: EventStream) -> EventStream {
+        let Dialect::Hosted(host) = self.config.dialect else {
+            return stream;
+        };
+        stream
+            .map(move |frame| {
+                frame.map(|mut frame| {
+                    for event in &mut frame {
+                        if let StreamEvent::Usage(usage) = event {
+                            super::hosts::fit_usage(host, usage);
+                        }
+                    }
+                    frame
+                })
+            })
+            .boxed()
     }
 }
 
@@ -197,9 +219,14 @@ impl Provider for OpenAiCompatProvider {
         let body = self.encode_chat(&request)?;
         let _permit = self.upstream.permit().await?;
         let response = self.post(&self.urls.chat, body, cx, deadline).await?;
-        self.upstream
+        let mut answer = self
+            .upstream
             .read_body(response, deadline, decode_chat_response)
-            .await
+            .await?;
+        if let (Dialect::Hosted(host), Some(usage)) = (&self.config.dialect, &mut answer.usage) {
+            super::hosts::fit_usage(*host, usage);
+        }
+        Ok(answer)
     }
 
     async fn chat_stream(
@@ -223,7 +250,9 @@ impl Provider for OpenAiCompatProvider {
                 .await?;
             drop(permit);
             let frames = openai::frames_from_response(answer);
-            return Ok(futures::stream::iter(frames.into_iter().map(Ok)).boxed());
+            return Ok(
+                self.fit_stream_usage(futures::stream::iter(frames.into_iter().map(Ok)).boxed())
+            );
         }
         let timeouts = self.upstream.timeouts;
         let provider = self.upstream.provider.clone();
@@ -234,7 +263,8 @@ impl Provider for OpenAiCompatProvider {
             deadline,
             timeouts.total,
         );
-        open_event_stream(reader, provider, timeouts.idle, permit).await
+        let stream = open_event_stream(reader, provider, timeouts.idle, permit).await?;
+        Ok(self.fit_stream_usage(stream))
     }
 
     async fn embed(

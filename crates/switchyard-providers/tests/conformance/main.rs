@@ -243,6 +243,26 @@ mod mistral_suite {
     every_scenario!(crate::openai::OpenAiTarget<crate::openai::MistralHost>);
 }
 
+mod xai_suite {
+    every_scenario!(crate::openai::OpenAiTarget<crate::openai::XaiHost>);
+}
+
+mod deepseek_suite {
+    every_scenario!(crate::openai::OpenAiTarget<crate::openai::DeepSeekHost>);
+}
+
+mod groq_suite {
+    every_scenario!(crate::openai::OpenAiTarget<crate::openai::GroqHost>);
+}
+
+mod together_suite {
+    every_scenario!(crate::openai::OpenAiTarget<crate::openai::TogetherHost>);
+}
+
+mod fireworks_suite {
+    every_scenario!(crate::openai::OpenAiTarget<crate::openai::FireworksHost>);
+}
+
 mod azure_suite {
     every_scenario!(crate::openai::OpenAiTarget<crate::openai::AzureHost>);
 }

@@ -114,6 +114,55 @@ impl Host for AzureV1Host {
     }
 }
 
+/// The OpenAI-compatible hosts with their own rules: OpenAI's paths and bearer key.
+macro_rules! hosted {
+    ($($target:ident => $host:ident),+ $(,)?) => {
+        $(
+            pub struct $target;
+
+            impl Host for $target {
+                fn dialect() -> Dialect {
+                    Dialect::Hosted(switchyard_providers::openai::Host::$host)
+                }
+
+                fn base_url(mock: &MockOpenAi) -> String {
+                    mock.base_url()
+                }
+
+                fn check_transport(request: &RecordedRequest) {
+                    OpenAiHost::check_transport(request);
+                    check_hosted_body(switchyard_providers::openai::Host::$host, &request.body);
+                }
+            }
+        )+
+    };
+}
+
+hosted!(
+    XaiHost => Xai,
+    DeepSeekHost => DeepSeek,
+    GroqHost => Groq,
+    TogetherHost => Together,
+    FireworksHost => Fireworks,
+);
+
+/// What every request to a host must look like under its rules.
+fn check_hosted_body(host: switchyard_providers::openai::Host, body: &Value) {
+    use switchyard_providers::openai::Host as Hosted;
+    assert!(
+        body.get("max_completion_tokens").is_none() || matches!(host, Hosted::Xai | Hosted::Groq),
+        "{host:?} takes max_tokens: {body}"
+    );
+    if host == Hosted::Fireworks {
+        assert_eq!(body["context_length_exceeded_behavior"], "error", "{body}");
+    }
+    if matches!(host, Hosted::Xai | Hosted::Groq) {
+        for message in body["messages"].as_array().into_iter().flatten() {
+            assert!(message.get("reasoning_content").is_none(), "{body}");
+        }
+    }
+}
+
 pub struct OpenAiTarget<H: Host> {
     mock: MockOpenAi,
     provider: Arc<dyn Provider>,

@@ -27,14 +27,14 @@ struct Vendor {
     key: &'static str,
     /// Other variables that must be set as well, each becoming a provider field.
     fields: &'static [(&'static str, &'static str)],
-    /// The API root, for `type = "openai"` hosts.
+    /// The API root, where the provider type has no default.
     base_url: Option<&'static str>,
     /// The variable the vendor's SDKs read a different API root from (a proxy, a
     /// regional endpoint, a test double).
     base_url_var: Option<&'static str>,
 }
 
-const VENDORS: [Vendor; 7] = [
+const VENDORS: [Vendor; 10] = [
     Vendor {
         provider: "openai",
         kind: "openai",
@@ -69,18 +69,42 @@ const VENDORS: [Vendor; 7] = [
     },
     Vendor {
         provider: "xai",
-        kind: "openai",
+        kind: "xai",
         key: "XAI_API_KEY",
         fields: &[],
-        base_url: Some("https://api.x.ai/v1"),
+        base_url: None,
         base_url_var: None,
     },
     Vendor {
         provider: "deepseek",
-        kind: "openai",
+        kind: "deepseek",
         key: "DEEPSEEK_API_KEY",
         fields: &[],
-        base_url: Some("https://api.deepseek.com/v1"),
+        base_url: None,
+        base_url_var: None,
+    },
+    Vendor {
+        provider: "groq",
+        kind: "groq",
+        key: "GROQ_API_KEY",
+        fields: &[],
+        base_url: None,
+        base_url_var: None,
+    },
+    Vendor {
+        provider: "together",
+        kind: "together",
+        key: "TOGETHER_API_KEY",
+        fields: &[],
+        base_url: None,
+        base_url_var: None,
+    },
+    Vendor {
+        provider: "fireworks",
+        kind: "fireworks",
+        key: "FIREWORKS_API_KEY",
+        fields: &[],
+        base_url: None,
         base_url_var: None,
     },
     // Azure deployments are named by their owner; these assume each is named after

@@ -3,6 +3,8 @@
 use pretty_assertions::assert_eq;
 use secrecy::ExposeSecret;
 
+use switchyard_providers::openai::{Dialect, Host};
+
 use super::super::*;
 
 fn from(vars: &[(&str, &str)]) -> (Config, Vec<&'static str>) {
@@ -94,4 +96,22 @@ fn a_model_on_several_platforms_falls_back_from_its_makers_own() {
 fn azure_needs_its_endpoint_too() {
     let (_, vendors) = from(&[("AZURE_OPENAI_API_KEY", "az-1")]);
     assert!(vendors.is_empty());
+}
+
+#[test]
+fn openai_compatible_hosts_get_their_own_rules_and_urls() {
+    let (config, vendors) = from(&[("GROQ_API_KEY", "gsk-1"), ("DEEPSEEK_API_KEY", "ds-1")]);
+    assert_eq!(vendors, ["deepseek", "groq"]);
+    for deployment in &config.deployments {
+        let DeploymentKind::OpenAiCompat(settings) = &deployment.kind else {
+            panic!("{} speaks OpenAI's protocol", deployment.name)
+        };
+        let (host, url) = if deployment.name.starts_with("groq/") {
+            (Host::Groq, "https://api.groq.com/openai/v1")
+        } else {
+            (Host::DeepSeek, "https://api.deepseek.com/v1")
+        };
+        assert_eq!(settings.dialect, Dialect::Hosted(host), "{}", deployment.name);
+        assert_eq!(settings.base_url, url);
+    }
 }

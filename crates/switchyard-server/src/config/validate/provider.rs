@@ -3,7 +3,7 @@
 
 use http::{HeaderName, HeaderValue};
 use secrecy::SecretString;
-use switchyard_providers::openai::{Dialect, Timeouts};
+use switchyard_providers::openai::{Dialect, Host, Timeouts};
 use toml::Spanned;
 
 use super::super::raw::RawProvider;
@@ -28,17 +28,25 @@ pub(super) enum ProviderType {
     Mistral,
     /// Google's Gemini API.
     Gemini,
+    /// An OpenAI-compatible host with its own rules: xAI, DeepSeek, Groq, Together,
+    /// Fireworks.
+    Hosted(Host),
     /// The engine in this process.
     Local,
 }
 
 impl ProviderType {
-    const ALL: [ProviderType; 6] = [
+    const ALL: [ProviderType; 11] = [
         ProviderType::OpenAi,
         ProviderType::Anthropic,
         ProviderType::Azure,
         ProviderType::Mistral,
         ProviderType::Gemini,
+        ProviderType::Hosted(Host::Xai),
+        ProviderType::Hosted(Host::DeepSeek),
+        ProviderType::Hosted(Host::Groq),
+        ProviderType::Hosted(Host::Together),
+        ProviderType::Hosted(Host::Fireworks),
         ProviderType::Local,
     ];
 
@@ -49,6 +57,7 @@ impl ProviderType {
             ProviderType::Azure => "azure",
             ProviderType::Mistral => "mistral",
             ProviderType::Gemini => "gemini",
+            ProviderType::Hosted(host) => host.name(),
             ProviderType::Local => "local",
         }
     }
@@ -191,6 +200,15 @@ pub(super) fn provider(
             headers,
             timeouts,
         }),
+        ProviderType::Hosted(host) => Provider::OpenAi(
+            HttpProvider {
+                base_url: base_url.unwrap_or_else(|| host.base_url().to_owned()),
+                api_key,
+                headers,
+                timeouts,
+            },
+            Dialect::Hosted(host),
+        ),
         ProviderType::Gemini => Provider::Gemini(HttpProvider {
             base_url: base_url
                 .unwrap_or_else(|| switchyard_providers::gemini::DEFAULT_BASE_URL.to_owned()),
