@@ -39,8 +39,7 @@ pub fn to_canonical_response(wire: ChatCompletionResponse) -> ChatResponse {
 fn choice_to_canonical(choice: ResponseChoice) -> Choice {
     let mut message = choice.message;
     let mut content = Vec::new();
-    if let Some(reasoning) = take_reasoning(message.reasoning_content.take(), &mut message.extra)
-    {
+    if let Some(reasoning) = take_reasoning(message.reasoning_content.take(), &mut message.extra) {
         content.push(ContentBlock::Reasoning {
             text: reasoning,
             signature: None,

@@ -101,10 +101,9 @@ impl ChunkDecoder {
 fn decode_choice(choice: ChunkChoice, frame: &mut StreamFrame) {
     let index = choice.index;
     let mut delta = choice.delta;
-    if let Some(text) = super::response::take_reasoning(
-        delta.reasoning_content.take(),
-        &mut delta.extra,
-    ) {
+    if let Some(text) =
+        super::response::take_reasoning(delta.reasoning_content.take(), &mut delta.extra)
+    {
         frame.push(StreamEvent::ReasoningDelta {
             choice: index,
             text,

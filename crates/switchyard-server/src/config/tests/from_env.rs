@@ -111,7 +111,12 @@ fn openai_compatible_hosts_get_their_own_rules_and_urls() {
         } else {
             (Host::DeepSeek, "https://api.deepseek.com/v1")
         };
-        assert_eq!(settings.dialect, Dialect::Hosted(host), "{}", deployment.name);
+        assert_eq!(
+            settings.dialect,
+            Dialect::Hosted(host),
+            "{}",
+            deployment.name
+        );
         assert_eq!(settings.base_url, url);
     }
 }
