@@ -8,12 +8,16 @@
 //! - [`openai`]: Chat Completions, Embeddings, Models and the error body, the protocol
 //!   of OpenAI and of the many servers that copy it.
 //! - [`anthropic`]: the Messages API (egress: requests out, answers and streams back).
+//! - [`bedrock`]: AWS Bedrock's Converse API (egress: requests, answers, the binary
+//!   event stream with its CRCs checked, errors) and InvokeModel embeddings (Titan,
+//!   Cohere).
 //! - [`gemini`]: Google's Gemini API (egress: `generateContent`, its SSE stream,
 //!   `batchEmbedContents`).
 //! - [`decode`]: the [`DecodeError`] every decoder returns, which names the offending
 //!   field so the caller's 400 can say what to fix.
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod decode;
 pub mod gemini;
 pub mod openai;

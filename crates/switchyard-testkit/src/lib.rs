@@ -34,6 +34,7 @@ pub mod fixtures;
 pub mod mock;
 
 pub use mock::anthropic::{AnthropicRequest, AnthropicScript, MockAnthropic};
+pub use mock::bedrock::{BedrockScript, MockBedrock};
 pub use mock::gemini::{GeminiScript, MockGemini};
 pub use mock::hangup::HangUps;
 pub use mock::hub::{HubRepo, MockHub};

@@ -9,6 +9,7 @@
 //! mock received. `conformance!` turns every scenario into one test per adapter.
 
 mod anthropic;
+mod bedrock;
 mod gemini;
 mod openai;
 mod scenarios;
@@ -277,6 +278,10 @@ mod anthropic_suite {
 
 mod gemini_suite {
     every_scenario!(crate::gemini::GeminiTarget);
+}
+
+mod bedrock_suite {
+    every_scenario!(crate::bedrock::BedrockTarget);
 }
 
 /// A text cut in two at its middle character, to stream it in two pieces.

@@ -4,6 +4,8 @@
 //! deterministic default derived from the request, never from magic model names.
 //!
 //! * [`anthropic`]: Anthropic's Messages API ([`MockAnthropic`]).
+//! * [`bedrock`]: AWS Bedrock's Converse, ConverseStream (binary event stream) and
+//!   InvokeModel, checking SigV4 signatures ([`MockBedrock`]).
 //! * [`gemini`]: Google's Gemini API ([`MockGemini`]).
 //! * [`hangup`]: noticing clients that leave in the middle of a stream ([`HangUps`]).
 //! * [`hub`]: the Hugging Face hub's file-resolution endpoint ([`MockHub`]).
@@ -11,6 +13,7 @@
 //! * [`script`]: the scripted behaviours ([`Script`], [`StreamEnd`]) and [`Route`]s.
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod gemini;
 pub mod hangup;
 pub mod hub;
@@ -18,6 +21,7 @@ pub mod openai;
 pub mod script;
 
 pub use anthropic::{AnthropicRequest, AnthropicScript, MockAnthropic};
+pub use bedrock::{BedrockScript, MockBedrock};
 pub use gemini::{GeminiScript, MockGemini};
 pub use hangup::HangUps;
 pub use hub::{HubRepo, HubRequest, MockHub};
