@@ -111,6 +111,13 @@ impl AppState {
                     )
                     .map_err(failed)?,
                 ),
+                DeploymentKind::Bedrock(settings) => Arc::new(
+                    switchyard_providers::bedrock::BedrockProvider::new(
+                        DeploymentId::new(deployment.name.as_str()),
+                        settings.clone(),
+                    )
+                    .map_err(failed)?,
+                ),
                 DeploymentKind::Local(_) => {
                     local.get(&deployment.name).cloned().ok_or_else(|| {
                         failed(switchyard_types::ProviderError::new(

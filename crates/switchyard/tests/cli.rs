@@ -238,7 +238,7 @@ async fn models_lists_the_catalog_filtered() {
 }
 
 /// Vendor key variables `serve` reads when it has no config file; each test sets its own.
-const VENDOR_VARS: [&str; 9] = [
+const VENDOR_VARS: [&str; 18] = [
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
     "ANTHROPIC_API_KEY",
@@ -246,8 +246,17 @@ const VENDOR_VARS: [&str; 9] = [
     "MISTRAL_API_KEY",
     "XAI_API_KEY",
     "DEEPSEEK_API_KEY",
+    "GROQ_API_KEY",
+    "TOGETHER_API_KEY",
+    "FIREWORKS_API_KEY",
     "AZURE_OPENAI_API_KEY",
     "AZURE_OPENAI_ENDPOINT",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_BEARER_TOKEN_BEDROCK",
 ];
 
 /// Starts `serve`, returns the address it reports and the child.

@@ -3,7 +3,8 @@
 //!
 //! `switchyard serve` without a file serves the built-in local models; with
 //! `OPENAI_API_KEY` set it also offers OpenAI's models from the built-in catalog, with
-//! `ANTHROPIC_API_KEY` Anthropic's, and so on. A model several platforms host (GPT-4o
+//! `ANTHROPIC_API_KEY` Anthropic's, and so on; with AWS credentials and a region,
+//! Bedrock's models hosted in that region. A model several platforms host (GPT-4o
 //! on OpenAI and on Azure) is one public name whose deployments fall back in order,
 //! the vendor's own platform first.
 //!
@@ -119,59 +120,108 @@ const VENDORS: [Vendor; 10] = [
     },
 ];
 
+/// A platform to offer: its provider table and, for a regional one, its region.
+struct Platform {
+    name: &'static str,
+    provider: Table,
+    region: Option<String>,
+}
+
 /// The vendors whose key variables `lookup` finds, with the config that offers their
 /// catalog models; an empty config when none is set.
 pub fn vendors_from_env(
     catalog: &Catalog,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<(Config, Vec<&'static str>), ConfigErrors> {
-    let present = |name: &str| lookup(name).is_some_and(|value| !value.trim().is_empty());
-    let vendors: Vec<&Vendor> = VENDORS
+    let value = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+    let mut platforms: Vec<Platform> = VENDORS
         .iter()
-        .filter(|vendor| present(vendor.key) && vendor.fields.iter().all(|(_, var)| present(var)))
+        .filter(|vendor| {
+            value(vendor.key).is_some() && vendor.fields.iter().all(|(_, var)| value(var).is_some())
+        })
+        .map(|vendor| Platform {
+            name: vendor.provider,
+            provider: provider_table(vendor, &value),
+            region: None,
+        })
         .collect();
-    if vendors.is_empty() {
+    platforms.extend(bedrock(&value));
+    if platforms.is_empty() {
         return Ok((Config::default(), Vec::new()));
     }
-    let text = config_text(catalog, &vendors, &lookup);
+    let text = config_text(catalog, &platforms);
     let config = Config::from_toml_str_with(&text, "the environment", lookup)?;
-    Ok((
-        config,
-        vendors.iter().map(|vendor| vendor.provider).collect(),
-    ))
+    Ok((config, platforms.iter().map(|p| p.name).collect()))
 }
 
-fn config_text(
-    catalog: &Catalog,
-    vendors: &[&Vendor],
-    lookup: &impl Fn(&str) -> Option<String>,
-) -> String {
+fn provider_table(vendor: &Vendor, value: &impl Fn(&str) -> Option<String>) -> Table {
+    let mut provider = Table::new();
+    provider.insert("type".into(), vendor.kind.into());
+    provider.insert("api_key".into(), format!("env:{}", vendor.key).into());
+    let base_url = vendor
+        .base_url_var
+        .and_then(value)
+        .or(vendor.base_url.map(str::to_owned));
+    if let Some(base_url) = base_url {
+        provider.insert("base_url".into(), base_url.into());
+    }
+    for (field, var) in vendor.fields {
+        provider.insert((*field).into(), value(var).unwrap_or_default().into());
+    }
+    provider
+}
+
+/// Bedrock, with AWS's own variables: a region (`AWS_REGION`, else
+/// `AWS_DEFAULT_REGION`) and access keys, or a Bedrock API key.
+fn bedrock(value: &impl Fn(&str) -> Option<String>) -> Option<Platform> {
+    let region = value("AWS_REGION").or_else(|| value("AWS_DEFAULT_REGION"))?;
+    let mut provider = Table::new();
+    provider.insert("type".into(), "bedrock".into());
+    provider.insert("region".into(), region.clone().into());
+    if value("AWS_ACCESS_KEY_ID").is_some() && value("AWS_SECRET_ACCESS_KEY").is_some() {
+        provider.insert("access_key_id".into(), "env:AWS_ACCESS_KEY_ID".into());
+        provider.insert(
+            "secret_access_key".into(),
+            "env:AWS_SECRET_ACCESS_KEY".into(),
+        );
+        if value("AWS_SESSION_TOKEN").is_some() {
+            provider.insert("session_token".into(), "env:AWS_SESSION_TOKEN".into());
+        }
+    } else if value(switchyard_providers::bedrock::API_KEY_ENV).is_some() {
+        let key = format!("env:{}", switchyard_providers::bedrock::API_KEY_ENV);
+        provider.insert("api_key".into(), key.into());
+    } else {
+        return None;
+    }
+    Some(Platform {
+        name: "bedrock",
+        provider,
+        region: Some(region),
+    })
+}
+
+fn config_text(catalog: &Catalog, platforms: &[Platform]) -> String {
     let mut providers = Table::new();
     let mut deployments = Table::new();
     // Public name → (vendor's own platform first, deployment names).
     let mut models: BTreeMap<&str, Vec<(bool, String)>> = BTreeMap::new();
-    for vendor in vendors {
-        let mut provider = Table::new();
-        provider.insert("type".into(), vendor.kind.into());
-        provider.insert("api_key".into(), format!("env:{}", vendor.key).into());
-        let base_url = vendor
-            .base_url_var
-            .and_then(|var| lookup(var).filter(|url| !url.trim().is_empty()))
-            .or(vendor.base_url.map(str::to_owned));
-        if let Some(base_url) = base_url {
-            provider.insert("base_url".into(), base_url.into());
-        }
-        for (field, var) in vendor.fields {
-            provider.insert((*field).into(), lookup(var).unwrap_or_default().into());
-        }
-        providers.insert(vendor.provider.into(), provider.into());
+    for platform in platforms {
+        providers.insert(platform.name.into(), platform.provider.clone().into());
+        // A regional platform offers the models it hosts in its region (rows that list
+        // no regions are assumed everywhere).
+        let hosted_here = |model: &&CatalogModel| {
+            platform.region.as_ref().is_none_or(|region| {
+                model.regions.is_empty() || model.regions.iter().any(|r| r == region)
+            })
+        };
         for model in catalog
             .models
             .iter()
-            .filter(|m| m.provider == vendor.provider)
+            .filter(|m| m.provider == platform.name)
+            .filter(hosted_here)
         {
-            let name = format!("{}/{}", vendor.provider, model.id);
-            deployments.insert(name.clone(), deployment(vendor, model).into());
+            let name = format!("{}/{}", platform.name, model.id);
+            deployments.insert(name.clone(), deployment(platform.name, model).into());
             models
                 .entry(model.id.as_str())
                 .or_default()
@@ -195,9 +245,9 @@ fn config_text(
     root.to_string()
 }
 
-fn deployment(vendor: &Vendor, model: &CatalogModel) -> Table {
+fn deployment(provider: &str, model: &CatalogModel) -> Table {
     let mut deployment = Table::new();
-    deployment.insert("provider".into(), vendor.provider.into());
+    deployment.insert("provider".into(), provider.into());
     deployment.insert("model".into(), model.id.clone().into());
     if model.kind == ModelKind::Embedding {
         deployment.insert("embeddings".into(), true.into());

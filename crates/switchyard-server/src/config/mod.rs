@@ -106,6 +106,8 @@ pub enum DeploymentKind {
     Anthropic(switchyard_providers::anthropic::AnthropicConfig),
     /// `type = "gemini"`: Google's Gemini API.
     Gemini(switchyard_providers::gemini::GeminiConfig),
+    /// `type = "bedrock"`: AWS Bedrock's Converse API.
+    Bedrock(switchyard_providers::bedrock::BedrockConfig),
     /// `type = "local"`: a model the engine runs in this process. The binary loads it
     /// and hands the provider to [`crate::AppState::from_config_with_local`].
     Local(LocalDeployment),

@@ -71,6 +71,12 @@ pub(crate) struct RawProvider {
     pub timeouts: Option<Spanned<RawTimeouts>>,
     /// Azure OpenAI only: the `api-version` query parameter, or `v1`.
     pub api_version: Option<Spanned<String>>,
+    /// Bedrock only: the AWS region of the endpoint and of the signature.
+    pub region: Option<Spanned<String>>,
+    /// Bedrock only: IAM access keys (secret references), signed with SigV4.
+    pub access_key_id: Option<Spanned<String>>,
+    pub secret_access_key: Option<Spanned<String>>,
+    pub session_token: Option<Spanned<String>>,
 }
 
 /// `timeouts = { .. }` of a provider or a deployment; each a humantime duration.
@@ -438,7 +444,11 @@ mod tests {
                 "api_key",
                 "headers",
                 "timeouts",
-                "api_version"
+                "api_version",
+                "region",
+                "access_key_id",
+                "secret_access_key",
+                "session_token"
             ]
         );
         let Some((_, Schema::Struct(timeouts))) =

@@ -273,6 +273,8 @@ fn the_example_file_is_valid() {
             ("ANTHROPIC_API_KEY", "sk-ant-example"),
             ("AZURE_OPENAI_API_KEY", "azure-example"),
             ("GEMINI_API_KEY", "gm-example"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "aws-secret-example"),
             ("SWITCHYARD_MASTER_KEY", "master-example"),
         ],
     );
@@ -292,7 +294,7 @@ fn the_example_file_is_valid() {
             "text-embedding-3-small"
         ]
     );
-    assert_eq!(config.deployments.len(), 8);
+    assert_eq!(config.deployments.len(), 9);
     assert_eq!(config.unused_deployments(), Vec::<&str>::new());
 }
 
@@ -339,7 +341,7 @@ api_key = 42
 timeouts = { connect = "10", frist_byte = "1s", total = 5 }
 
 [providers.azure]
-type = "bedrock"
+type = "vertex"
 base_url = "ftp://example.com"
 headers = { "bad header" = "x" }
 
@@ -380,7 +382,7 @@ description = 5
             "switchyard.toml:16:24: providers.openai.timeouts.connect: invalid duration `10`: time unit needed, for example 10sec or 10ms",
             "switchyard.toml:16:30: providers.openai.timeouts.frist_byte: unknown field `frist_byte`; did you mean `first_byte`?",
             "switchyard.toml:16:57: providers.openai.timeouts.total: expected a string, found an integer",
-            "switchyard.toml:19:8: providers.azure.type: unsupported provider type `bedrock`; expected one of `openai`, `anthropic`, `azure`, `mistral`, `gemini`, `xai`, `deepseek`, `groq`, `together`, `fireworks`, `local`",
+            "switchyard.toml:19:8: providers.azure.type: unsupported provider type `vertex`; expected one of `openai`, `anthropic`, `azure`, `mistral`, `gemini`, `bedrock`, `xai`, `deepseek`, `groq`, `together`, `fireworks`, `local`",
             "switchyard.toml:20:12: providers.azure.base_url: unsupported URL scheme `ftp`; expected `http` or `https`",
             "switchyard.toml:21:13: providers.azure.headers.\"bad header\": invalid header name `bad header`",
             "switchyard.toml:29:9: deployments.azure-eus.model: the upstream model id must not be empty",

@@ -14,6 +14,7 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue};
 use secrecy::SecretString;
 use switchyard_providers::anthropic::AnthropicConfig;
+use switchyard_providers::bedrock::BedrockConfig;
 use switchyard_providers::gemini::GeminiConfig;
 use switchyard_providers::openai::{OpenAiCompatConfig, Timeouts};
 
@@ -238,7 +239,7 @@ fn deployment(
     // An invalid provider was reported where it is defined.
     let provider = providers.get(provider?.get_ref().as_str())?.as_ref()?;
     let misplaced: Vec<_> = match provider {
-        Provider::OpenAi(..) | Provider::Gemini(_) => local_only_fields(raw)
+        Provider::OpenAi(..) | Provider::Gemini(_) | Provider::Bedrock(_) => local_only_fields(raw)
             .into_iter()
             .map(|(field, span)| (field, span, "only for deployments on a `local` provider"))
             .chain(anthropic_only_fields(raw).into_iter().map(|(field, span)| {
@@ -276,6 +277,16 @@ fn deployment(
     for (field, span, message) in misplaced {
         cx.error(span, &entry.field(field), message);
     }
+    if let (Provider::Bedrock(_), Some(true), Some(model)) = (provider, raw.embeddings, model)
+        && switchyard_protocols::bedrock::EmbedFamily::of(model.get_ref()).is_none()
+    {
+        cx.error(
+            model.span(),
+            &entry.field("model"),
+            "Bedrock embeddings are served for Titan (`amazon.titan-embed-…`) and Cohere \
+             (`cohere.embed-…`) models, named by id",
+        );
+    }
     if cx.diagnostics.count() != errors_before {
         return None;
     }
@@ -295,6 +306,18 @@ fn deployment(
             timeouts: overrides.apply(http.timeouts),
             max_concurrency,
             default_max_tokens: default_max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            drop_unsupported_params: raw.drop_unsupported_params.unwrap_or(false),
+        }),
+        Provider::Bedrock(bedrock) => DeploymentKind::Bedrock(BedrockConfig {
+            provider: raw.provider.as_ref()?.get_ref().clone(),
+            region: bedrock.region.clone(),
+            base_url: bedrock.base_url.clone(),
+            credentials: bedrock.credentials.clone(),
+            upstream_model: model,
+            headers: merge_headers(&bedrock.headers, own_headers),
+            timeouts: overrides.apply(bedrock.timeouts),
+            max_concurrency,
+            embeddings: raw.embeddings.unwrap_or(false),
             drop_unsupported_params: raw.drop_unsupported_params.unwrap_or(false),
         }),
         Provider::Gemini(http) => DeploymentKind::Gemini(GeminiConfig {

@@ -222,6 +222,9 @@ fn config_rows(config: &Config) -> Vec<[String; 4]> {
                 DeploymentKind::Gemini(settings) => {
                     (settings.provider.clone(), settings.upstream_model.clone())
                 }
+                DeploymentKind::Bedrock(settings) => {
+                    (settings.provider.clone(), settings.upstream_model.clone())
+                }
                 DeploymentKind::Local(settings) => {
                     (settings.provider.clone(), settings.source.clone())
                 }

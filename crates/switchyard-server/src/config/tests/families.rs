@@ -1,4 +1,5 @@
-//! Deployments on the `anthropic`, `azure`, `mistral` and `gemini` provider families.
+//! Deployments on the `anthropic`, `azure`, `mistral`, `gemini` and `bedrock` provider
+//! families.
 
 use pretty_assertions::assert_eq;
 use secrecy::ExposeSecret;
@@ -265,4 +266,102 @@ deployments = ["flash"]
                 && e.contains("only for deployments on an `anthropic` provider")),
         "{found:?}"
     );
+}
+
+#[test]
+fn a_bedrock_provider_signs_with_access_keys_or_sends_an_api_key() {
+    let config = load(
+        r#"
+[providers.aws]
+type = "bedrock"
+region = "eu-central-1"
+access_key_id = "env:AWS_ACCESS_KEY_ID"
+secret_access_key = "env:AWS_SECRET_ACCESS_KEY"
+session_token = "env:AWS_SESSION_TOKEN"
+
+[providers.aws-key]
+type = "bedrock"
+region = "us-east-1"
+api_key = "env:AWS_BEARER_TOKEN_BEDROCK"
+
+[deployments.claude-eu]
+provider = "aws"
+model = "eu.anthropic.claude-sonnet-4-20250514-v1:0"
+
+[deployments.titan]
+provider = "aws-key"
+model = "amazon.titan-embed-text-v2:0"
+embeddings = true
+
+[models.claude]
+deployments = ["claude-eu"]
+
+[models.titan]
+deployments = ["titan"]
+"#,
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret-example"),
+            ("AWS_SESSION_TOKEN", "token-example"),
+            ("AWS_BEARER_TOKEN_BEDROCK", "bedrock-key-example"),
+        ],
+    );
+    let settings: Vec<_> = config
+        .deployments
+        .iter()
+        .map(|deployment| match &deployment.kind {
+            DeploymentKind::Bedrock(settings) => settings,
+            _ => panic!("{} should be on Bedrock", deployment.name),
+        })
+        .collect();
+    assert_eq!(settings[0].region, "eu-central-1");
+    assert!(matches!(
+        &settings[0].credentials,
+        switchyard_providers::bedrock::BedrockCredentials::AccessKey {
+            access_key_id,
+            session_token: Some(_),
+            ..
+        } if access_key_id == "AKIDEXAMPLE"
+    ));
+    assert!(matches!(
+        &settings[1].credentials,
+        switchyard_providers::bedrock::BedrockCredentials::ApiKey(key)
+            if key.expose_secret() == "bedrock-key-example"
+    ));
+    assert!(settings[1].embeddings);
+}
+
+#[test]
+fn bedrock_settings_are_checked_where_they_are_written() {
+    let found = errors(
+        r#"
+[providers.aws]
+type = "bedrock"
+access_key_id = "env:ID"
+
+[providers.openai]
+type = "openai"
+base_url = "https://api.openai.com/v1"
+region = "us-east-1"
+
+[deployments.nova]
+provider = "aws"
+model = "amazon.nova-pro-v1:0"
+embeddings = true
+
+[models.nova]
+deployments = ["nova"]
+"#,
+        &[("ID", "AKIDEXAMPLE")],
+    );
+    for expected in [
+        "providers.aws: missing field `region`",
+        "providers.aws: a `bedrock` provider needs either `api_key`",
+        "providers.openai.region: only for `bedrock` providers",
+    ] {
+        assert!(
+            found.iter().any(|error| error.contains(expected)),
+            "{expected} in {found:#?}"
+        );
+    }
 }

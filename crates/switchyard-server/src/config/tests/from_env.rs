@@ -120,3 +120,39 @@ fn openai_compatible_hosts_get_their_own_rules_and_urls() {
         assert_eq!(settings.base_url, url);
     }
 }
+
+#[test]
+fn aws_credentials_and_a_region_bring_bedrocks_models_in_that_region() {
+    let (config, vendors) = from(&[
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_REGION", "eu-central-1"),
+    ]);
+    assert_eq!(vendors, ["bedrock"]);
+    let catalog = switchyard_catalog::builtin();
+    for deployment in &config.deployments {
+        let DeploymentKind::Bedrock(settings) = &deployment.kind else {
+            panic!("{} is on Bedrock", deployment.name)
+        };
+        assert_eq!(settings.region, "eu-central-1");
+        let row = catalog
+            .find("bedrock", &settings.upstream_model)
+            .expect("a catalog row");
+        assert!(
+            row.regions.is_empty() || row.regions.iter().any(|r| r == "eu-central-1"),
+            "{} is not hosted in Frankfurt",
+            row.id
+        );
+    }
+    assert!(!config.deployments.is_empty());
+    let (_, vendors) = from(&[
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_REGION", "us-east-1"),
+    ]);
+    assert!(vendors.is_empty(), "a key id alone is not a credential");
+    let (_, vendors) = from(&[
+        ("AWS_BEARER_TOKEN_BEDROCK", "key"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ]);
+    assert_eq!(vendors, ["bedrock"]);
+}

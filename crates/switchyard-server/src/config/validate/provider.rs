@@ -2,7 +2,8 @@
 //! deployments share.
 
 use http::{HeaderName, HeaderValue};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
+use switchyard_providers::bedrock::BedrockCredentials;
 use switchyard_providers::openai::{Dialect, Host, Timeouts};
 use toml::Spanned;
 
@@ -28,6 +29,8 @@ pub(super) enum ProviderType {
     Mistral,
     /// Google's Gemini API.
     Gemini,
+    /// AWS Bedrock's Converse API.
+    Bedrock,
     /// An OpenAI-compatible host with its own rules: xAI, DeepSeek, Groq, Together,
     /// Fireworks.
     Hosted(Host),
@@ -36,12 +39,13 @@ pub(super) enum ProviderType {
 }
 
 impl ProviderType {
-    const ALL: [ProviderType; 11] = [
+    const ALL: [ProviderType; 12] = [
         ProviderType::OpenAi,
         ProviderType::Anthropic,
         ProviderType::Azure,
         ProviderType::Mistral,
         ProviderType::Gemini,
+        ProviderType::Bedrock,
         ProviderType::Hosted(Host::Xai),
         ProviderType::Hosted(Host::DeepSeek),
         ProviderType::Hosted(Host::Groq),
@@ -57,6 +61,7 @@ impl ProviderType {
             ProviderType::Azure => "azure",
             ProviderType::Mistral => "mistral",
             ProviderType::Gemini => "gemini",
+            ProviderType::Bedrock => "bedrock",
             ProviderType::Hosted(host) => host.name(),
             ProviderType::Local => "local",
         }
@@ -73,7 +78,18 @@ pub(super) enum Provider {
     OpenAi(HttpProvider, Dialect),
     Anthropic(HttpProvider),
     Gemini(HttpProvider),
+    Bedrock(BedrockProvider),
     Local,
+}
+
+/// A Bedrock provider: its region and credentials; `base_url` overrides the region's
+/// runtime endpoint.
+pub(super) struct BedrockProvider {
+    pub region: String,
+    pub base_url: Option<String>,
+    pub credentials: BedrockCredentials,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub timeouts: Timeouts,
 }
 
 /// Settings shared by providers reached over HTTP.
@@ -147,7 +163,27 @@ pub(super) fn provider(
             "only for `azure` providers",
         );
     }
+    let aws_fields = [
+        ("region", raw.region.as_ref()),
+        ("access_key_id", raw.access_key_id.as_ref()),
+        ("secret_access_key", raw.secret_access_key.as_ref()),
+        ("session_token", raw.session_token.as_ref()),
+    ];
+    if kind.is_some_and(|kind| kind != ProviderType::Bedrock) {
+        for (field, value) in aws_fields {
+            if let Some(value) = value {
+                cx.error(
+                    value.span(),
+                    &entry.field(field),
+                    "only for `bedrock` providers",
+                );
+            }
+        }
+    }
     let provider = match kind? {
+        ProviderType::Bedrock => Provider::Bedrock(bedrock(
+            raw, &entry, cx, api_key, base_url, headers, timeouts,
+        )?),
         ProviderType::OpenAi => {
             let Some(base_url) = base_url else {
                 cx.require(raw.base_url.as_ref(), &entry, "base_url");
@@ -236,6 +272,67 @@ pub(super) fn provider(
         }
     };
     (cx.diagnostics.count() == errors_before).then_some(provider)
+}
+
+/// A Bedrock provider's region and credentials: a Bedrock API key (`api_key`) or IAM
+/// access keys, not both.
+fn bedrock(
+    raw: &RawProvider,
+    entry: &Entry,
+    cx: &mut Context<'_, '_>,
+    api_key: Option<SecretString>,
+    base_url: Option<String>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    timeouts: Timeouts,
+) -> Option<BedrockProvider> {
+    let region = cx
+        .require(raw.region.as_ref(), entry, "region")
+        .and_then(|region| {
+            let valid = !region.get_ref().is_empty()
+                && region
+                    .get_ref()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !valid {
+                cx.error(
+                    region.span(),
+                    &entry.field("region"),
+                    "an AWS region name such as `us-east-1` or `eu-central-1`",
+                );
+            }
+            valid.then(|| region.get_ref().clone())
+        });
+    let secret = |cx: &mut Context<'_, '_>, field: &str, value: Option<&Spanned<String>>| {
+        value.and_then(|value| cx.secret(value, &entry.field(field)))
+    };
+    let access_key_id = secret(cx, "access_key_id", raw.access_key_id.as_ref());
+    let secret_access_key = secret(cx, "secret_access_key", raw.secret_access_key.as_ref());
+    let session_token = secret(cx, "session_token", raw.session_token.as_ref());
+    let credentials = match (api_key, access_key_id, secret_access_key) {
+        (Some(key), None, None) if raw.session_token.is_none() => BedrockCredentials::ApiKey(key),
+        (None, Some(id), Some(secret)) => BedrockCredentials::AccessKey {
+            access_key_id: id.expose_secret().to_owned(),
+            secret_access_key: secret,
+            session_token,
+        },
+        _ => {
+            cx.error(
+                entry.span.clone(),
+                &entry.path,
+                "a `bedrock` provider needs either `api_key` (a Bedrock API key) or both \
+                 `access_key_id` and `secret_access_key` (with `session_token` for temporary \
+                 credentials)",
+            );
+            return None;
+        }
+    };
+    Some(BedrockProvider {
+        region: region?,
+        base_url,
+        credentials,
+        headers,
+        timeouts,
+    })
 }
 
 /// An absolute `http` or `https` URL, without a trailing `/`.
