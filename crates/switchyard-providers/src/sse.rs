@@ -7,7 +7,9 @@ use std::time::Duration;
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use switchyard_types::StreamFrame;
 use switchyard_types::{ErrorKind, ProviderError};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use crate::http_error;
@@ -78,7 +80,7 @@ impl SseReader {
 }
 
 /// An upstream stream being decoded: the next canonical frame, `None` once complete.
-pub trait FrameSource: Send + 'static {
+trait FrameSource: Send + 'static {
     fn next_frame(
         &mut self,
     ) -> impl std::future::Future<
@@ -90,7 +92,7 @@ pub trait FrameSource: Send + 'static {
 /// Waits for the first frame, then hands back the whole stream: a failure before the
 /// first event is still the call's error, so the router can fall back. The first frame
 /// may take the longer first-byte deadline; from then on the `idle` gap applies.
-pub async fn open_frames<S: FrameSource>(
+async fn open_frames<S: FrameSource>(
     mut source: S,
     provider: &str,
     idle: Duration,
@@ -113,4 +115,111 @@ pub async fn open_frames<S: FrameSource>(
     Ok(futures::stream::once(async move { Ok(first) })
         .chain(rest)
         .boxed())
+}
+
+/// What one `data:` payload meant, as an adapter's [`EventProtocol`] reads it.
+#[derive(Debug)]
+pub enum Step {
+    /// Canonical events; an empty frame (a keep-alive, a bare role) is skipped.
+    Frame(StreamFrame),
+    /// The upstream said the answer is complete (`[DONE]`, `message_stop`).
+    Done,
+    /// The upstream reported a failure after the stream began: what kind, and its words.
+    Failed(ErrorKind, String),
+}
+
+/// One vendor's event stream: `data:` payloads in, canonical frames out.
+pub trait EventProtocol: Send + 'static {
+    /// Reads one payload; `Err` says why it is not a valid event.
+    fn step(&mut self, data: &str) -> Result<Step, String>;
+    /// The body ended before [`Step::Done`]: the last events if the answer is
+    /// complete all the same, else why it is not.
+    fn at_end(&mut self) -> Result<StreamFrame, String>;
+}
+
+/// An SSE response read through an adapter's [`EventProtocol`].
+struct SseStream<P> {
+    reader: SseReader,
+    protocol: P,
+    provider: Arc<str>,
+    done: bool,
+    /// Held until the stream ends or is dropped, so the deployment's concurrency limit
+    /// counts streams, not just request starts.
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl<P: EventProtocol> SseStream<P> {
+    fn fail(&mut self, error: ProviderError) -> Option<Result<StreamFrame, ProviderError>> {
+        self.done = true;
+        Some(Err(error))
+    }
+}
+
+impl<P: EventProtocol> FrameSource for SseStream<P> {
+    async fn next_frame(&mut self) -> Option<Result<StreamFrame, ProviderError>> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let data = match self.reader.next_data().await {
+                Some(Ok(data)) => data,
+                Some(Err(error)) => return self.fail(error),
+                None => {
+                    self.done = true;
+                    return match self.protocol.at_end() {
+                        Ok(frame) if frame.is_empty() => None,
+                        Ok(frame) => Some(Ok(frame)),
+                        Err(why) => self.fail(ProviderError::new(
+                            ErrorKind::Upstream,
+                            format!("upstream `{}` {why}", self.provider),
+                        )),
+                    };
+                }
+            };
+            match self.protocol.step(&data) {
+                Ok(Step::Frame(frame)) if frame.is_empty() => {}
+                Ok(Step::Frame(frame)) => return Some(Ok(frame)),
+                Ok(Step::Done) => self.done = true,
+                Ok(Step::Failed(kind, message)) => {
+                    let message = crate::scrub::scrub(
+                        &format!("upstream `{}` failed mid-stream: {message}", self.provider),
+                        &[],
+                    );
+                    return self.fail(ProviderError::new(kind, message));
+                }
+                Err(why) => {
+                    return self.fail(ProviderError::new(
+                        ErrorKind::Upstream,
+                        format!(
+                            "upstream `{}` sent an event that is not valid: {why}",
+                            self.provider
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn reader(&mut self) -> &mut SseReader {
+        &mut self.reader
+    }
+}
+
+/// Opens an SSE response read through `protocol`: resolves once the first frame
+/// arrived (see [`open_frames`]).
+pub async fn open_sse<P: EventProtocol>(
+    reader: SseReader,
+    protocol: P,
+    provider: Arc<str>,
+    idle: Duration,
+    permit: Option<OwnedSemaphorePermit>,
+) -> Result<switchyard_types::EventStream, ProviderError> {
+    let stream = SseStream {
+        reader,
+        protocol,
+        provider: provider.clone(),
+        done: false,
+        _permit: permit,
+    };
+    open_frames(stream, &provider, idle).await
 }

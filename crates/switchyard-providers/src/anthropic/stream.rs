@@ -1,6 +1,4 @@
-//! Anthropic's SSE stream → a canonical [`EventStream`], opened eagerly like the
-//! OpenAI adapter's: the call resolves once the first event arrived, so a failure before
-//! that can still fall back to another deployment.
+//! Anthropic's SSE events → canonical frames.
 //!
 //! The stream is complete at `message_stop`. An `error` event (sent with HTTP 200 after
 //! the answer began) or a body that ends before `message_stop` is a failure.
@@ -9,71 +7,34 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchyard_protocols::anthropic::{Decoded, EventDecoder};
-use switchyard_types::{ErrorKind, EventStream, ProviderError, StreamFrame};
+use switchyard_types::{EventStream, ProviderError, StreamFrame};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::provider::error_kind;
-use crate::sse::{FrameSource, SseReader, open_frames};
+use crate::sse::{EventProtocol, SseReader, Step, open_sse};
 
-struct StreamState {
-    reader: SseReader,
-    decoder: EventDecoder,
-    provider: Arc<str>,
-    done: bool,
-    _permit: Option<OwnedSemaphorePermit>,
-}
+struct Events(EventDecoder);
 
-impl StreamState {
-    async fn next_frame(&mut self) -> Option<Result<StreamFrame, ProviderError>> {
-        loop {
-            if self.done {
-                return None;
-            }
-            let data = match self.reader.next_data().await {
-                Some(Ok(data)) => data,
-                Some(Err(error)) => return self.fail(error),
-                None => {
-                    return self.fail(ProviderError::new(
-                        ErrorKind::Upstream,
-                        format!(
-                            "upstream `{}` ended the stream before `message_stop`",
-                            self.provider
-                        ),
-                    ));
-                }
-            };
-            match self.decoder.decode_data(data.as_bytes()) {
-                Ok(Decoded::Frame(frame)) if frame.is_empty() => {}
-                Ok(Decoded::Frame(frame)) => return Some(Ok(frame)),
-                Ok(Decoded::End) => self.done = true,
-                Ok(Decoded::Error(error)) => {
-                    return self.fail(ProviderError::new(
-                        error_kind(&error.kind),
-                        crate::scrub::scrub(
-                            &format!(
-                                "upstream `{}` failed mid-stream: {}: {}",
-                                self.provider, error.kind, error.message
-                            ),
-                            &[],
-                        ),
-                    ));
-                }
-                Err(error) => {
-                    return self.fail(ProviderError::new(
-                        ErrorKind::Upstream,
-                        format!(
-                            "upstream `{}` sent an event that is not valid: {error}",
-                            self.provider
-                        ),
-                    ));
-                }
-            }
-        }
+impl EventProtocol for Events {
+    fn step(&mut self, data: &str) -> Result<Step, String> {
+        Ok(
+            match self
+                .0
+                .decode_data(data.as_bytes())
+                .map_err(|e| e.to_string())?
+            {
+                Decoded::Frame(frame) => Step::Frame(frame),
+                Decoded::End => Step::Done,
+                Decoded::Error(error) => Step::Failed(
+                    error_kind(&error.kind),
+                    format!("{}: {}", error.kind, error.message),
+                ),
+            },
+        )
     }
 
-    fn fail(&mut self, error: ProviderError) -> Option<Result<StreamFrame, ProviderError>> {
-        self.done = true;
-        Some(Err(error))
+    fn at_end(&mut self) -> Result<StreamFrame, String> {
+        Err("ended the stream before `message_stop`".to_owned())
     }
 }
 
@@ -84,22 +45,5 @@ pub(super) async fn open_event_stream(
     idle: Duration,
     permit: Option<OwnedSemaphorePermit>,
 ) -> Result<EventStream, ProviderError> {
-    let state = StreamState {
-        reader,
-        decoder: EventDecoder::new(),
-        provider: provider.clone(),
-        done: false,
-        _permit: permit,
-    };
-    open_frames(state, &provider, idle).await
-}
-
-impl FrameSource for StreamState {
-    async fn next_frame(&mut self) -> Option<Result<StreamFrame, ProviderError>> {
-        StreamState::next_frame(self).await
-    }
-
-    fn reader(&mut self) -> &mut SseReader {
-        &mut self.reader
-    }
+    open_sse(reader, Events(EventDecoder::new()), provider, idle, permit).await
 }
