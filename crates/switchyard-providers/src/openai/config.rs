@@ -46,6 +46,11 @@ pub enum Dialect {
     Azure { api_version: String },
     /// Mistral La Plateforme: OpenAI's paths with Mistral's rules (see `mistral`).
     Mistral,
+    /// Azure AI Foundry's model inference: every deployment of a resource at
+    /// `{endpoint}/models/chat/completions?api-version=V`, chosen by `model`; the key
+    /// in an `api-key` header; fields beyond the inference schema governed by the
+    /// `extra-parameters` header (see `hosts::AZURE_FOUNDRY`).
+    AzureFoundry { api_version: String },
     /// xAI, DeepSeek, Groq, Together, Fireworks: OpenAI's paths with the host's rules
     /// (see `hosts`).
     Hosted(super::hosts::Host),

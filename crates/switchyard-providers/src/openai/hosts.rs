@@ -135,13 +135,36 @@ impl Host {
     }
 }
 
+/// Azure AI Foundry's model inference (Mistral, Llama, DeepSeek… as serverless
+/// deployments): `max_tokens` only, text-only content as strings. Fields beyond its
+/// schema are governed by the `extra-parameters` header the provider sends.
+const AZURE_FOUNDRY: Quirks = Quirks {
+    max_tokens_only: true,
+    flatten_text: true,
+    ..OPENAI_LIKE
+};
+
+/// Fits a request encoded for OpenAI to Azure AI Foundry's model inference.
+pub(super) fn fit_azure_foundry(wire: &mut ChatCompletionRequest) {
+    // Nothing is refused here, so fitting cannot fail.
+    let _ = apply(AZURE_FOUNDRY, "Azure AI Foundry", wire, false);
+}
+
 /// Fits a request encoded for OpenAI to `host`'s rules.
 pub(super) fn fit(
     host: Host,
     wire: &mut ChatCompletionRequest,
     drop_unsupported: bool,
 ) -> Result<(), ProviderError> {
-    let quirks = host.quirks();
+    apply(host.quirks(), host.name(), wire, drop_unsupported)
+}
+
+fn apply(
+    quirks: Quirks,
+    host: &str,
+    wire: &mut ChatCompletionRequest,
+    drop_unsupported: bool,
+) -> Result<(), ProviderError> {
     let refused = quirks
         .refuses
         .iter()
@@ -165,9 +188,8 @@ pub(super) fn fit(
             return Err(ProviderError::new(
                 ErrorKind::InvalidRequest,
                 format!(
-                    "`{param}` is not accepted by {}; remove it, or allow dropping \
-                     unsupported parameters (`drop_unsupported_params`)",
-                    host.name()
+                    "`{param}` is not accepted by {host}; remove it, or allow dropping \
+                     unsupported parameters (`drop_unsupported_params`)"
                 ),
             )
             .with_param(Some(param)));

@@ -44,6 +44,19 @@ impl Urls {
                 embeddings: parse(format!("{base}/embeddings"))?,
                 models: parse(format!("{base}/models"))?,
             }),
+            Dialect::AzureFoundry { api_version } => {
+                let versioned = |path: &str| {
+                    let mut url = parse(format!("{base}{path}"))?;
+                    url.query_pairs_mut()
+                        .append_pair("api-version", api_version);
+                    Ok::<_, ProviderError>(url)
+                };
+                Ok(Urls {
+                    chat: versioned("/models/chat/completions")?,
+                    embeddings: versioned("/models/embeddings")?,
+                    models: versioned("/models/info")?,
+                })
+            }
             Dialect::Azure { api_version } if api_version == "v1" => Ok(Urls {
                 chat: parse(format!("{base}/openai/v1/chat/completions"))?,
                 embeddings: parse(format!("{base}/openai/v1/embeddings"))?,
@@ -129,12 +142,28 @@ impl OpenAiCompatProvider {
                     secret_header(&format!("Bearer {}", key.expose_secret()))
                         .map(|value| (AUTHORIZATION, value))
                 }
-                Dialect::Azure { .. } => secret_header(key.expose_secret())
-                    .map(|value| (http::HeaderName::from_static("api-key"), value)),
+                Dialect::Azure { .. } | Dialect::AzureFoundry { .. } => {
+                    secret_header(key.expose_secret())
+                        .map(|value| (http::HeaderName::from_static("api-key"), value))
+                }
             };
             if let Some((name, value)) = credential {
                 headers.insert(name, value);
             }
+        }
+        if let Dialect::AzureFoundry { .. } = self.config.dialect {
+            // Fields beyond the inference schema: refused by Azure unless this header
+            // says otherwise. They go to the model, or are dropped where the deployment
+            // allows dropping what the upstream cannot honour.
+            let policy = if self.config.drop_unsupported_params {
+                "drop"
+            } else {
+                "pass-through"
+            };
+            headers.insert(
+                http::HeaderName::from_static("extra-parameters"),
+                http::HeaderValue::from_static(policy),
+            );
         }
         headers
     }
@@ -168,6 +197,7 @@ impl OpenAiCompatProvider {
         match self.config.dialect {
             Dialect::Mistral => super::mistral::fit(&mut wire, drop_unsupported)?,
             Dialect::Hosted(host) => super::hosts::fit(host, &mut wire, drop_unsupported)?,
+            Dialect::AzureFoundry { .. } => super::hosts::fit_azure_foundry(&mut wire),
             Dialect::OpenAi | Dialect::Azure { .. } => {}
         }
         to_body(&wire)
@@ -286,6 +316,15 @@ impl Provider for OpenAiCompatProvider {
     }
 
     async fn list_models(&self, cx: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError> {
+        if let Dialect::AzureFoundry { .. } = self.config.dialect {
+            // The model-inference endpoint describes one deployment (`/models/info`) but
+            // lists none; the deployment is the one configured.
+            return Ok(vec![UpstreamModel {
+                id: self.config.upstream_model.clone(),
+                owned_by: Some("azure".to_owned()),
+                created: None,
+            }]);
+        }
         let deadline = self.upstream.deadline();
         let request = self
             .upstream

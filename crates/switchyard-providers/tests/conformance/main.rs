@@ -268,6 +268,10 @@ mod azure_suite {
     every_scenario!(crate::openai::OpenAiTarget<crate::openai::AzureHost>);
 }
 
+mod azure_foundry_suite {
+    every_scenario!(crate::openai::OpenAiTarget<crate::openai::AzureFoundryHost>);
+}
+
 mod azure_v1_suite {
     every_scenario!(crate::openai::OpenAiTarget<crate::openai::AzureV1Host>);
 }

@@ -98,6 +98,29 @@ impl Host for AzureHost {
     }
 }
 
+/// Azure AI Foundry's model inference: every deployment under `/models`, picked by
+/// `model`.
+pub struct AzureFoundryHost;
+
+impl Host for AzureFoundryHost {
+    fn dialect() -> Dialect {
+        Dialect::AzureFoundry {
+            api_version: "2024-05-01-preview".into(),
+        }
+    }
+
+    fn check_transport(request: &RecordedRequest) {
+        assert_eq!(
+            request.path,
+            "/models/chat/completions?api-version=2024-05-01-preview"
+        );
+        assert_eq!(request.header("api-key"), Some("sk-conformance"));
+        assert_eq!(request.header("extra-parameters"), Some("pass-through"));
+        assert_eq!(request.body["model"], "mock-gpt");
+        assert!(request.body.get("max_completion_tokens").is_none());
+    }
+}
+
 /// Azure OpenAI's version-less v1 API.
 pub struct AzureV1Host;
 

@@ -39,8 +39,8 @@ pub(crate) fn unknown(what: &str, input: &str, candidates: &[&str], plural: &str
 
 /// The part of [`unknown`] after the name: `; did you mean ..?` or `; expected one of ..`.
 pub(crate) fn hint(input: &str, candidates: &[&str], plural: &str) -> String {
-    /// Longer lists are cut, since they stop helping.
-    const MAX_LISTED: usize = 12;
+    /// Longer lists are cut, since they stop helping; every provider type still fits.
+    const MAX_LISTED: usize = 16;
     if let Some(suggestion) = closest(input, candidates) {
         return format!("; did you mean `{suggestion}`?");
     }

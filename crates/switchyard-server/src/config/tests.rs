@@ -382,7 +382,7 @@ description = 5
             "switchyard.toml:16:24: providers.openai.timeouts.connect: invalid duration `10`: time unit needed, for example 10sec or 10ms",
             "switchyard.toml:16:30: providers.openai.timeouts.frist_byte: unknown field `frist_byte`; did you mean `first_byte`?",
             "switchyard.toml:16:57: providers.openai.timeouts.total: expected a string, found an integer",
-            "switchyard.toml:19:8: providers.azure.type: unsupported provider type `vertex`; expected one of `openai`, `anthropic`, `azure`, `mistral`, `gemini`, `bedrock`, `xai`, `deepseek`, `groq`, `together`, `fireworks`, `local`",
+            "switchyard.toml:19:8: providers.azure.type: unsupported provider type `vertex`; expected one of `openai`, `anthropic`, `azure`, `azure-foundry`, `mistral`, `gemini`, `bedrock`, `xai`, `deepseek`, `groq`, `together`, `fireworks`, `local`",
             "switchyard.toml:20:12: providers.azure.base_url: unsupported URL scheme `ftp`; expected `http` or `https`",
             "switchyard.toml:21:13: providers.azure.headers.\"bad header\": invalid header name `bad header`",
             "switchyard.toml:29:9: deployments.azure-eus.model: the upstream model id must not be empty",

@@ -158,7 +158,7 @@ type = "azure"
         &[],
     );
     for expected in [
-        "providers.openai.api_version: only for `azure` providers",
+        "providers.openai.api_version: only for `azure` and `azure-foundry` providers",
         "providers.azure: missing field `base_url`",
     ] {
         assert!(
@@ -364,4 +364,34 @@ deployments = ["nova"]
             "{expected} in {found:#?}"
         );
     }
+}
+
+#[test]
+fn an_azure_foundry_provider_serves_its_deployments_under_models() {
+    let config = load(
+        r#"
+[providers.foundry]
+type = "azure-foundry"
+base_url = "https://example.services.ai.azure.com"
+api_key = "env:AZURE_AI_API_KEY"
+
+[deployments.mistral-large]
+provider = "foundry"
+model = "Mistral-Large-2411"
+
+[models.mistral-large]
+deployments = ["mistral-large"]
+"#,
+        &[("AZURE_AI_API_KEY", "az-ai-1")],
+    );
+    let DeploymentKind::OpenAiCompat(settings) = &config.deployments[0].kind else {
+        panic!("OpenAI's protocol");
+    };
+    assert_eq!(
+        settings.dialect,
+        switchyard_providers::openai::Dialect::AzureFoundry {
+            api_version: "2024-05-01-preview".into()
+        }
+    );
+    assert_eq!(settings.base_url, "https://example.services.ai.azure.com");
 }

@@ -15,6 +15,9 @@ use super::{Context, Entry, headers_span};
 /// version of the data-plane inference API.
 const AZURE_API_VERSION: &str = "2024-10-21";
 
+/// The `api-version` of Azure AI Foundry's model inference when a provider names none.
+const AZURE_FOUNDRY_API_VERSION: &str = "2024-05-01-preview";
+
 /// The values `providers.*.type` accepts. A new provider family is a variant here, an
 /// arm in [`provider`] and in [`deployment`], and a [`DeploymentKind`] variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +28,8 @@ pub(super) enum ProviderType {
     Anthropic,
     /// Azure OpenAI: OpenAI's protocol on Azure's paths, with an `api-key` header.
     Azure,
+    /// Azure AI Foundry's model inference: serverless models under `/models`.
+    AzureFoundry,
     /// Mistral La Plateforme: OpenAI's protocol with Mistral's rules.
     Mistral,
     /// Google's Gemini API.
@@ -39,10 +44,11 @@ pub(super) enum ProviderType {
 }
 
 impl ProviderType {
-    const ALL: [ProviderType; 12] = [
+    const ALL: [ProviderType; 13] = [
         ProviderType::OpenAi,
         ProviderType::Anthropic,
         ProviderType::Azure,
+        ProviderType::AzureFoundry,
         ProviderType::Mistral,
         ProviderType::Gemini,
         ProviderType::Bedrock,
@@ -59,6 +65,7 @@ impl ProviderType {
             ProviderType::OpenAi => "openai",
             ProviderType::Anthropic => "anthropic",
             ProviderType::Azure => "azure",
+            ProviderType::AzureFoundry => "azure-foundry",
             ProviderType::Mistral => "mistral",
             ProviderType::Gemini => "gemini",
             ProviderType::Bedrock => "bedrock",
@@ -155,12 +162,13 @@ pub(super) fn provider(
         .apply(Timeouts::default());
 
     if let Some(version) = &raw.api_version
-        && kind.is_some_and(|kind| kind != ProviderType::Azure)
+        && kind
+            .is_some_and(|kind| !matches!(kind, ProviderType::Azure | ProviderType::AzureFoundry))
     {
         cx.error(
             version.span(),
             &entry.field("api_version"),
-            "only for `azure` providers",
+            "only for `azure` and `azure-foundry` providers",
         );
     }
     let aws_fields = [
@@ -227,6 +235,25 @@ pub(super) fn provider(
                     timeouts,
                 },
                 Dialect::Azure { api_version },
+            )
+        }
+        ProviderType::AzureFoundry => {
+            let Some(base_url) = base_url else {
+                cx.require(raw.base_url.as_ref(), &entry, "base_url");
+                return None;
+            };
+            let api_version = raw.api_version.as_ref().map_or_else(
+                || AZURE_FOUNDRY_API_VERSION.to_owned(),
+                |version| version.get_ref().clone(),
+            );
+            Provider::OpenAi(
+                HttpProvider {
+                    base_url,
+                    api_key,
+                    headers,
+                    timeouts,
+                },
+                Dialect::AzureFoundry { api_version },
             )
         }
         ProviderType::Anthropic => Provider::Anthropic(HttpProvider {

@@ -407,6 +407,12 @@ fn match_route(method: &str, path: &str) -> Option<(Route, Option<String>)> {
             _ => None,
         };
     }
+    // Azure AI Foundry's model inference serves every deployment under `/models/…`.
+    match (method, path) {
+        ("POST", "/models/chat/completions") => return Some((Route::ChatCompletions, None)),
+        ("POST", "/models/embeddings") => return Some((Route::Embeddings, None)),
+        _ => {}
+    }
     let path = match path.strip_prefix("/openai") {
         Some(v1) if v1.starts_with("/v1/") => v1,
         _ => path,
