@@ -71,6 +71,17 @@ pub(super) fn fit(
     Ok(())
 }
 
+/// Fits an embedding request to Mistral's names: the vector length is
+/// `output_dimension`. `user`, an abuse-monitoring tag with no effect on the vectors,
+/// is left out, since Mistral answers 422 to fields it does not know.
+pub(super) fn fit_embedding(wire: &mut switchyard_protocols::openai::EmbeddingRequest) {
+    if let Some(dimensions) = wire.dimensions.take() {
+        wire.extra
+            .insert("output_dimension".into(), Value::from(dimensions));
+    }
+    wire.user = None;
+}
+
 /// A Mistral-valid tool call id (`[a-zA-Z0-9]{9}`) for `id`: itself when already valid,
 /// else a stable digest of it.
 pub fn tool_call_id(id: &str) -> String {
@@ -96,6 +107,21 @@ mod tests {
 
     fn wire(body: Value) -> ChatCompletionRequest {
         serde_json::from_value(body).expect("a request")
+    }
+
+    #[test]
+    fn an_embedding_request_names_its_dimensions_as_mistral_does() {
+        let mut request: switchyard_protocols::openai::EmbeddingRequest =
+            serde_json::from_value(serde_json::json!({
+                "model": "codestral-embed", "input": ["a"], "dimensions": 256, "user": "u1"
+            }))
+            .expect("a request");
+        fit_embedding(&mut request);
+        let body = serde_json::to_value(&request).expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({"model": "codestral-embed", "input": ["a"], "output_dimension": 256})
+        );
     }
 
     #[test]

@@ -306,7 +306,10 @@ impl Provider for OpenAiCompatProvider {
             return Err(ProviderError::unsupported("embeddings"));
         }
         let deadline = self.upstream.deadline();
-        let wire = from_canonical_embed_request(&request, &self.config.upstream_model);
+        let mut wire = from_canonical_embed_request(&request, &self.config.upstream_model);
+        if self.config.dialect == Dialect::Mistral {
+            super::mistral::fit_embedding(&mut wire);
+        }
         let body = to_body(&wire)?;
         let _permit = self.upstream.permit().await?;
         let response = self.post(&self.urls.embeddings, body, cx, deadline).await?;
