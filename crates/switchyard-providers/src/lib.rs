@@ -10,6 +10,8 @@
 //!   Bedrock API key, and InvokeModel embeddings.
 //! - [`eventstream`]: reads the binary `application/vnd.amazon.eventstream` body under
 //!   the same idle and total deadlines as [`sse`].
+//! - [`frames`]: what streams share whatever their framing: the next event's deadline,
+//!   opening a stream eagerly.
 //! - [`gemini`]: Google's Gemini API.
 //! - [`openai`]: the OpenAI-compatible family (OpenAI, Azure OpenAI, Mistral, xAI,
 //!   DeepSeek, Groq, Together, Fireworks, vLLM, llama.cpp's server, Ollama, ...).
@@ -23,6 +25,7 @@
 pub mod anthropic;
 pub mod bedrock;
 pub mod eventstream;
+pub mod frames;
 pub mod gemini;
 pub mod http_error;
 pub mod openai;

@@ -12,6 +12,7 @@ use switchyard_types::{ErrorKind, ProviderError};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
+use crate::frames::{FrameSource, StreamDeadlines, open_frames};
 use crate::http_error;
 
 type EventResult = Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>;
@@ -20,9 +21,7 @@ type EventResult = Result<eventsource_stream::Event, EventStreamError<reqwest::E
 pub struct SseReader {
     events: BoxStream<'static, EventResult>,
     provider: Arc<str>,
-    idle: Duration,
-    deadline: Instant,
-    total: Duration,
+    deadlines: StreamDeadlines,
 }
 
 impl SseReader {
@@ -36,27 +35,24 @@ impl SseReader {
         SseReader {
             events: response.bytes_stream().eventsource().boxed(),
             provider,
-            idle,
-            deadline,
-            total,
+            deadlines: StreamDeadlines {
+                idle,
+                deadline,
+                total,
+            },
         }
     }
 
     /// Changes the longest allowed silence between events.
     pub fn set_idle(&mut self, idle: Duration) {
-        self.idle = idle;
+        self.deadlines.idle = idle;
     }
 
     /// The next event's data, `None` at the end of the body. Comment lines and events
     /// with empty data (keep-alives) are skipped.
     pub async fn next_data(&mut self) -> Option<Result<String, ProviderError>> {
         loop {
-            let idle_deadline = Instant::now() + self.idle;
-            let (wait_until, what, limit) = if idle_deadline < self.deadline {
-                (idle_deadline, "stream event", self.idle)
-            } else {
-                (self.deadline, "end of stream", self.total)
-            };
+            let (wait_until, what, limit) = self.deadlines.next_wait();
             let next = match tokio::time::timeout_at(wait_until, self.events.next()).await {
                 Ok(next) => next,
                 Err(_) => return Some(Err(http_error::timeout(&self.provider, what, limit))),
@@ -77,44 +73,6 @@ impl SseReader {
             };
         }
     }
-}
-
-/// An upstream stream being decoded: the next canonical frame, `None` once complete.
-trait FrameSource: Send + 'static {
-    fn next_frame(
-        &mut self,
-    ) -> impl std::future::Future<
-        Output = Option<Result<switchyard_types::StreamFrame, ProviderError>>,
-    > + Send;
-    fn reader(&mut self) -> &mut SseReader;
-}
-
-/// Waits for the first frame, then hands back the whole stream: a failure before the
-/// first event is still the call's error, so the router can fall back. The first frame
-/// may take the longer first-byte deadline; from then on the `idle` gap applies.
-async fn open_frames<S: FrameSource>(
-    mut source: S,
-    provider: &str,
-    idle: Duration,
-) -> Result<switchyard_types::EventStream, ProviderError> {
-    let first = match source.next_frame().await {
-        Some(Ok(frame)) => frame,
-        Some(Err(error)) => return Err(error),
-        None => {
-            return Err(ProviderError::new(
-                ErrorKind::Upstream,
-                format!("upstream `{provider}` sent an empty stream"),
-            ));
-        }
-    };
-    source.reader().set_idle(idle);
-    let rest = futures::stream::unfold(source, |mut source| async move {
-        let frame = source.next_frame().await?;
-        Some((frame, source))
-    });
-    Ok(futures::stream::once(async move { Ok(first) })
-        .chain(rest)
-        .boxed())
 }
 
 /// What one `data:` payload meant, as an adapter's [`EventProtocol`] reads it.
@@ -200,13 +158,13 @@ impl<P: EventProtocol> FrameSource for SseStream<P> {
         }
     }
 
-    fn reader(&mut self) -> &mut SseReader {
-        &mut self.reader
+    fn set_idle(&mut self, idle: Duration) {
+        self.reader.set_idle(idle);
     }
 }
 
 /// Opens an SSE response read through `protocol`: resolves once the first frame
-/// arrived (see [`open_frames`]).
+/// arrived, so a failure before that can still fall back.
 pub async fn open_sse<P: EventProtocol>(
     reader: SseReader,
     protocol: P,

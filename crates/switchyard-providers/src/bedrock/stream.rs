@@ -16,7 +16,8 @@ use switchyard_types::{ErrorKind, EventStream, ProviderError, StreamFrame};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::error::from_stream_error;
-use crate::eventstream::{EventStreamReader, FrameSource, open_frames};
+use crate::eventstream::EventStreamReader;
+use crate::frames::{FrameSource, open_frames};
 
 struct StreamState {
     reader: EventStreamReader,
@@ -103,7 +104,7 @@ impl FrameSource for StreamState {
         StreamState::next_frame(self).await
     }
 
-    fn reader(&mut self) -> &mut EventStreamReader {
-        &mut self.reader
+    fn set_idle(&mut self, idle: Duration) {
+        self.reader.set_idle(idle);
     }
 }
