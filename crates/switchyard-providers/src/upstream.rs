@@ -17,6 +17,30 @@ use crate::openai::Timeouts;
 /// Reads a protocol's error body; `None` when nothing readable is there.
 pub type ErrorReader = fn(&[u8]) -> Option<UpstreamErrorDetail>;
 
+/// Classifies a non-success response from its status, headers and body, for
+/// protocols whose error code travels in a header (Bedrock's `x-amzn-ErrorType`).
+pub type StatusClassifier = fn(
+    provider: &str,
+    status: u16,
+    headers: &http::HeaderMap,
+    body: &[u8],
+    secrets: &[&str],
+) -> ProviderError;
+
+/// The request field (LiteLLM's spelling) by which a caller lets parameters the
+/// upstream cannot honour be left out; a Switchyard control, never sent upstream.
+pub const DROP_UNSUPPORTED_PARAMS: &str = "drop_unsupported_params";
+
+/// Whether the request, or else the deployment, allows dropping unsupported
+/// parameters.
+pub fn drops_unsupported(extra: &switchyard_types::Extra, deployment_allows: bool) -> bool {
+    deployment_allows
+        || extra
+            .get(DROP_UNSUPPORTED_PARAMS)
+            .and_then(|value| value.as_bool())
+            .unwrap_or(false)
+}
+
 #[derive(Debug)]
 pub struct Upstream {
     /// The provider's configured name, as messages and metrics name it.
@@ -30,6 +54,8 @@ pub struct Upstream {
     /// Scrubbed from every message built from upstream text.
     secrets: Vec<SecretString>,
     read_error: ErrorReader,
+    /// Replaces `read_error` + the status mapping for non-success responses.
+    classify: Option<StatusClassifier>,
 }
 
 impl Upstream {
@@ -62,11 +88,48 @@ impl Upstream {
             permits: max_concurrency.map(|limit| Arc::new(Semaphore::new(limit))),
             secrets,
             read_error,
+            classify: None,
         })
+    }
+
+    /// Classifies non-success responses with `classify` instead of the error reader
+    /// and the status alone.
+    pub fn classify_statuses_with(mut self, classify: StatusClassifier) -> Self {
+        self.classify = Some(classify);
+        self
     }
 
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// `POST`s `body` with `headers`; see [`Upstream::send`].
+    pub async fn post(
+        &self,
+        url: &reqwest::Url,
+        headers: http::HeaderMap,
+        body: Vec<u8>,
+        deadline: Instant,
+    ) -> Result<reqwest::Response, ProviderError> {
+        let request = self.client.post(url.clone()).headers(headers).body(body);
+        self.send(request, deadline).await
+    }
+
+    /// `GET`s `url` and decodes the JSON body as `T`.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &reqwest::Url,
+        headers: http::HeaderMap,
+    ) -> Result<T, ProviderError> {
+        let deadline = self.deadline();
+        let request = self.client.get(url.clone()).headers(headers);
+        let response = self.send(request, deadline).await?;
+        self.read_body(
+            response,
+            deadline,
+            switchyard_protocols::decode::from_json::<T>,
+        )
+        .await
     }
 
     pub fn secrets(&self) -> Vec<&str> {
@@ -155,6 +218,9 @@ impl Upstream {
             .ok()
             .and_then(Result::ok)
             .unwrap_or_default();
+        if let Some(classify) = self.classify {
+            return classify(&self.provider, status, &headers, &body, &self.secrets());
+        }
         let detail = (self.read_error)(&body).unwrap_or_default();
         http_error::from_status(&self.provider, status, &headers, detail, &self.secrets())
     }

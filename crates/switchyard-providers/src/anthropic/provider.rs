@@ -15,7 +15,10 @@ use super::config::{API_VERSION, AnthropicConfig};
 use super::stream::open_event_stream;
 use crate::http_error::UpstreamErrorDetail;
 use crate::sse::SseReader;
-use crate::upstream::{Upstream, base_headers, encode_error, secret_header, to_body};
+use crate::upstream::{
+    DROP_UNSUPPORTED_PARAMS, Upstream, base_headers, drops_unsupported, encode_error,
+    secret_header, to_body,
+};
 
 #[derive(Debug)]
 pub struct AnthropicProvider {
@@ -106,20 +109,18 @@ impl AnthropicProvider {
     /// The request body. `drop_unsupported_params: true` in the request (LiteLLM's
     /// spelling) or in the deployment lets parameters without an equivalent go.
     fn encode(&self, request: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
-        let asked_to_drop = request
-            .extra
-            .get("drop_unsupported_params")
-            .and_then(|value| value.as_bool())
-            .unwrap_or(false);
         let options = EncodeOptions {
             default_max_tokens: self.config.default_max_tokens,
-            drop_unsupported: asked_to_drop || self.config.drop_unsupported_params,
+            drop_unsupported: drops_unsupported(
+                &request.extra,
+                self.config.drop_unsupported_params,
+            ),
         };
         let mut wire =
             anthropic::from_canonical_request(request, &self.config.upstream_model, options)
                 .map_err(encode_error)?;
         // A Switchyard control, not a field for the upstream.
-        wire.extra.remove("drop_unsupported_params");
+        wire.extra.remove(DROP_UNSUPPORTED_PARAMS);
         to_body(&wire)
     }
 
@@ -129,13 +130,9 @@ impl AnthropicProvider {
         cx: &CallContext,
         deadline: Instant,
     ) -> Result<reqwest::Response, ProviderError> {
-        let request = self
-            .upstream
-            .client()
-            .post(self.messages_url.clone())
-            .headers(self.headers(cx))
-            .body(body);
-        self.upstream.send(request, deadline).await
+        self.upstream
+            .post(&self.messages_url, self.headers(cx), body, deadline)
+            .await
     }
 }
 
@@ -191,18 +188,9 @@ impl Provider for AnthropicProvider {
         struct ModelInfo {
             id: String,
         }
-        let deadline = self.upstream.deadline();
-        let request = self
+        let list: ModelList = self
             .upstream
-            .client()
-            .get(self.models_url.clone())
-            .headers(self.headers(cx));
-        let response = self.upstream.send(request, deadline).await?;
-        let list = self
-            .upstream
-            .read_body(response, deadline, |body| {
-                switchyard_protocols::decode::from_json::<ModelList>(body)
-            })
+            .get_json(&self.models_url, self.headers(cx))
             .await?;
         Ok(list
             .data

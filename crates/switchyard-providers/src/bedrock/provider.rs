@@ -16,7 +16,7 @@ use super::config::{BedrockConfig, BedrockCredentials, default_base_url};
 use super::error::{from_response, read_error_body, request_id};
 use super::stream::open_event_stream;
 use crate::eventstream::EventStreamReader;
-use crate::upstream::{Upstream, base_headers, encode_error, to_body};
+use crate::upstream::{Upstream, base_headers, drops_unsupported, encode_error, to_body};
 
 #[derive(Debug)]
 pub struct BedrockProvider {
@@ -64,7 +64,8 @@ impl BedrockProvider {
             config.max_concurrency,
             secrets.clone(),
             read_error_body,
-        )?;
+        )?
+        .classify_statuses_with(from_response);
         let base = config
             .base_url
             .clone()
@@ -120,22 +121,19 @@ impl BedrockProvider {
     /// The request body; `drop_unsupported_params` in the request or the deployment
     /// lets parameters without an equivalent go.
     fn encode(&self, request: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
-        let asked_to_drop = request
-            .extra
-            .get("drop_unsupported_params")
-            .and_then(|value| value.as_bool())
-            .unwrap_or(false);
         let options = EncodeOptions {
-            drop_unsupported: asked_to_drop || self.config.drop_unsupported_params,
+            drop_unsupported: drops_unsupported(
+                &request.extra,
+                self.config.drop_unsupported_params,
+            ),
         };
         let wire = bedrock::from_canonical_request(request, &self.config.upstream_model, options)
             .map_err(encode_error)?;
         to_body(&wire)
     }
 
-    /// Sends a signed `POST` and waits for the response headers within the first-byte
-    /// deadline; a non-success status becomes a classified error, read with its
-    /// `x-amzn-ErrorType` header (which [`Upstream::send`] would not see).
+    /// Sends a signed `POST`; a non-success status is classified with its
+    /// `x-amzn-ErrorType` header (see `error::from_response`).
     pub(super) async fn post(
         &self,
         url: &reqwest::Url,
@@ -150,36 +148,7 @@ impl BedrockProvider {
             http::HeaderValue::from_static(CONTENT_TYPE),
         );
         self.auth.authorize(url.as_str(), &body, &mut headers)?;
-        let request = self
-            .upstream
-            .client()
-            .post(url.clone())
-            .headers(headers)
-            .body(body);
-        let first_byte = self.upstream.timeouts.first_byte;
-        let headers_by = (Instant::now() + first_byte).min(deadline);
-        let response = self
-            .upstream
-            .within(headers_by, "response", first_byte, request.send())
-            .await?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        // The body of an error is small; never wait past the deadline for it.
-        let body = tokio::time::timeout_at(deadline, response.bytes())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default();
-        Err(from_response(
-            &self.upstream.provider,
-            status,
-            &headers,
-            &body,
-            &self.upstream.secrets(),
-        ))
+        self.upstream.post(url, headers, body, deadline).await
     }
 
     fn chat_only(&self) -> Result<(), ProviderError> {

@@ -15,7 +15,9 @@ use super::config::GeminiConfig;
 use super::stream::open_event_stream;
 use crate::http_error::UpstreamErrorDetail;
 use crate::sse::SseReader;
-use crate::upstream::{Upstream, base_headers, encode_error, secret_header, to_body};
+use crate::upstream::{
+    Upstream, base_headers, drops_unsupported, encode_error, secret_header, to_body,
+};
 
 #[derive(Debug)]
 pub struct GeminiProvider {
@@ -116,13 +118,11 @@ impl GeminiProvider {
     /// The request body; `drop_unsupported_params` in the request or the deployment
     /// lets parameters without an equivalent go.
     fn encode(&self, request: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
-        let asked_to_drop = request
-            .extra
-            .get("drop_unsupported_params")
-            .and_then(|value| value.as_bool())
-            .unwrap_or(false);
         let options = EncodeOptions {
-            drop_unsupported: asked_to_drop || self.config.drop_unsupported_params,
+            drop_unsupported: drops_unsupported(
+                &request.extra,
+                self.config.drop_unsupported_params,
+            ),
         };
         let wire = gemini::from_canonical_request(request, &self.config.upstream_model, options)
             .map_err(encode_error)?;
@@ -136,13 +136,9 @@ impl GeminiProvider {
         cx: &CallContext,
         deadline: Instant,
     ) -> Result<reqwest::Response, ProviderError> {
-        let request = self
-            .upstream
-            .client()
-            .post(url.clone())
-            .headers(self.headers(cx))
-            .body(body);
-        self.upstream.send(request, deadline).await
+        self.upstream
+            .post(url, self.headers(cx), body, deadline)
+            .await
     }
 
     fn chat_only(&self) -> Result<(), ProviderError> {
@@ -241,18 +237,9 @@ impl Provider for GeminiProvider {
             /// `models/gemini-2.5-flash`.
             name: String,
         }
-        let deadline = self.upstream.deadline();
-        let request = self
+        let list: ModelList = self
             .upstream
-            .client()
-            .get(self.models_url.clone())
-            .headers(self.headers(cx));
-        let response = self.upstream.send(request, deadline).await?;
-        let list = self
-            .upstream
-            .read_body(response, deadline, |body| {
-                switchyard_protocols::decode::from_json::<ModelList>(body)
-            })
+            .get_json(&self.models_url, self.headers(cx))
             .await?;
         Ok(list
             .models

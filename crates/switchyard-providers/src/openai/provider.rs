@@ -21,7 +21,10 @@ use super::config::{Dialect, OpenAiCompatConfig};
 use super::stream::open_event_stream;
 use crate::http_error::UpstreamErrorDetail;
 use crate::sse::SseReader;
-use crate::upstream::{Upstream, base_headers, encode_error, secret_header, to_body};
+use crate::upstream::{
+    DROP_UNSUPPORTED_PARAMS, Upstream, base_headers, drops_unsupported, encode_error,
+    secret_header, to_body,
+};
 
 #[derive(Debug)]
 struct Urls {
@@ -175,25 +178,17 @@ impl OpenAiCompatProvider {
         cx: &CallContext,
         deadline: Instant,
     ) -> Result<reqwest::Response, ProviderError> {
-        let request = self
-            .upstream
-            .client()
-            .post(url.clone())
-            .headers(self.headers(cx))
-            .body(body);
-        self.upstream.send(request, deadline).await
+        self.upstream
+            .post(url, self.headers(cx), body, deadline)
+            .await
     }
 
     fn encode_chat(&self, request: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
         let mut wire = openai::from_canonical_request(request, &self.config.upstream_model)
             .map_err(encode_error)?;
         // A Switchyard control, not a field for the upstream.
-        let asked_to_drop = wire
-            .extra
-            .remove("drop_unsupported_params")
-            .and_then(|value| value.as_bool())
-            .unwrap_or(false);
-        let drop_unsupported = asked_to_drop || self.config.drop_unsupported_params;
+        let drop_unsupported = drops_unsupported(&wire.extra, self.config.drop_unsupported_params);
+        wire.extra.remove(DROP_UNSUPPORTED_PARAMS);
         match self.config.dialect {
             Dialect::Mistral => super::mistral::fit(&mut wire, drop_unsupported)?,
             Dialect::Hosted(host) => super::hosts::fit(host, &mut wire, drop_unsupported)?,
@@ -328,18 +323,9 @@ impl Provider for OpenAiCompatProvider {
                 created: None,
             }]);
         }
-        let deadline = self.upstream.deadline();
-        let request = self
+        let list: openai::ModelList = self
             .upstream
-            .client()
-            .get(self.urls.models.clone())
-            .headers(self.headers(cx));
-        let response = self.upstream.send(request, deadline).await?;
-        let list = self
-            .upstream
-            .read_body(response, deadline, |body| {
-                switchyard_protocols::decode::from_json::<openai::ModelList>(body)
-            })
+            .get_json(&self.urls.models, self.headers(cx))
             .await?;
         Ok(list
             .data

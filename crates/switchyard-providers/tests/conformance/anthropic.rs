@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchyard_providers::anthropic::{AnthropicConfig, AnthropicProvider};
-use switchyard_providers::openai::Timeouts;
 use switchyard_testkit::{AnthropicScript, MockAnthropic};
 use switchyard_types::{DeploymentId, FinishReason, Provider};
 
@@ -130,11 +129,7 @@ impl Target for AnthropicTarget {
                 api_key: Some("sk-ant-conformance".to_owned().into()),
                 upstream_model: "claude-conformance".into(),
                 headers: Vec::new(),
-                timeouts: Timeouts {
-                    first_byte: Duration::from_secs(5),
-                    idle: Duration::from_secs(5),
-                    ..Timeouts::default()
-                },
+                timeouts: crate::timeouts(),
                 max_concurrency: None,
                 default_max_tokens: 1024,
                 drop_unsupported_params: false,

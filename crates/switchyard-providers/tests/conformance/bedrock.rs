@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchyard_providers::bedrock::{BedrockConfig, BedrockCredentials, BedrockProvider};
-use switchyard_providers::openai::Timeouts;
 use switchyard_testkit::mock::bedrock::{MOCK_ACCESS_KEY_ID, MOCK_SECRET_ACCESS_KEY};
 use switchyard_testkit::{BedrockScript, MockBedrock};
 use switchyard_types::{DeploymentId, FinishReason, Provider};
@@ -172,11 +171,7 @@ impl Target for BedrockTarget {
                 },
                 upstream_model: MODEL.into(),
                 headers: Vec::new(),
-                timeouts: Timeouts {
-                    first_byte: Duration::from_secs(5),
-                    idle: Duration::from_secs(5),
-                    ..Timeouts::default()
-                },
+                timeouts: crate::timeouts(),
                 max_concurrency: None,
                 embeddings: false,
                 drop_unsupported_params: false,

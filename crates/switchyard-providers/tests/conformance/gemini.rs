@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchyard_providers::gemini::{GeminiConfig, GeminiProvider};
-use switchyard_providers::openai::Timeouts;
 use switchyard_testkit::{GeminiScript, MockGemini};
 use switchyard_types::{DeploymentId, FinishReason, Provider};
 
@@ -93,11 +92,7 @@ impl Target for GeminiTarget {
                 api_key: Some("gm-conformance".to_owned().into()),
                 upstream_model: "gemini-conformance".into(),
                 headers: Vec::new(),
-                timeouts: Timeouts {
-                    first_byte: Duration::from_secs(5),
-                    idle: Duration::from_secs(5),
-                    ..Timeouts::default()
-                },
+                timeouts: crate::timeouts(),
                 max_concurrency: None,
                 embeddings: false,
                 drop_unsupported_params: false,

@@ -288,6 +288,15 @@ mod bedrock_suite {
     every_scenario!(crate::bedrock::BedrockTarget);
 }
 
+/// Deadlines short enough that a hanging adapter fails the test rather than the run.
+pub fn timeouts() -> switchyard_providers::openai::Timeouts {
+    switchyard_providers::openai::Timeouts {
+        first_byte: std::time::Duration::from_secs(5),
+        idle: std::time::Duration::from_secs(5),
+        ..Default::default()
+    }
+}
+
 /// A text cut in two at its middle character, to stream it in two pieces.
 pub fn halves(text: &str) -> (&str, &str) {
     let middle = text

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use switchyard_providers::openai::{Dialect, OpenAiCompatConfig, OpenAiCompatProvider, Timeouts};
+use switchyard_providers::openai::{Dialect, OpenAiCompatConfig, OpenAiCompatProvider};
 use switchyard_testkit::{MockOpenAi, RecordedRequest, Route, Script, StreamEnd};
 use switchyard_types::{DeploymentId, FinishReason, Provider};
 
@@ -298,11 +298,7 @@ impl<H: Host> Target for OpenAiTarget<H> {
                 api_key: Some("sk-conformance".to_owned().into()),
                 upstream_model: "mock-gpt".into(),
                 headers: Vec::new(),
-                timeouts: Timeouts {
-                    first_byte: Duration::from_secs(5),
-                    idle: Duration::from_secs(5),
-                    ..Timeouts::default()
-                },
+                timeouts: crate::timeouts(),
                 max_concurrency: None,
                 embeddings: false,
                 dialect: H::dialect(),

@@ -20,10 +20,8 @@ use super::{Config, ConfigErrors};
 
 /// One vendor platform reachable with a key from the environment.
 struct Vendor {
-    /// The catalog's provider name, also the provider's name in the config.
+    /// The catalog's provider name, also the provider's name and `type` in the config.
     provider: &'static str,
-    /// The config's provider `type`.
-    kind: &'static str,
     /// The variable holding the key, as the vendor's own SDKs read it.
     key: &'static str,
     /// Other variables that must be set as well, each becoming a provider field.
@@ -35,88 +33,44 @@ struct Vendor {
     base_url_var: Option<&'static str>,
 }
 
+impl Vendor {
+    /// A vendor reached with one key variable at the provider type's default URL.
+    const fn keyed(provider: &'static str, key: &'static str) -> Vendor {
+        Vendor {
+            provider,
+            key,
+            fields: &[],
+            base_url: None,
+            base_url_var: None,
+        }
+    }
+}
+
 const VENDORS: [Vendor; 10] = [
     Vendor {
-        provider: "openai",
-        kind: "openai",
-        key: "OPENAI_API_KEY",
-        fields: &[],
         base_url: Some("https://api.openai.com/v1"),
         base_url_var: Some("OPENAI_BASE_URL"),
+        ..Vendor::keyed("openai", "OPENAI_API_KEY")
     },
     Vendor {
-        provider: "anthropic",
-        kind: "anthropic",
-        key: "ANTHROPIC_API_KEY",
-        fields: &[],
-        base_url: None,
         base_url_var: Some("ANTHROPIC_BASE_URL"),
+        ..Vendor::keyed("anthropic", "ANTHROPIC_API_KEY")
     },
     Vendor {
-        provider: "gemini",
-        kind: "gemini",
-        key: "GEMINI_API_KEY",
-        fields: &[],
-        base_url: None,
         base_url_var: Some("GOOGLE_GEMINI_BASE_URL"),
+        ..Vendor::keyed("gemini", "GEMINI_API_KEY")
     },
-    Vendor {
-        provider: "mistral",
-        kind: "mistral",
-        key: "MISTRAL_API_KEY",
-        fields: &[],
-        base_url: None,
-        base_url_var: None,
-    },
-    Vendor {
-        provider: "xai",
-        kind: "xai",
-        key: "XAI_API_KEY",
-        fields: &[],
-        base_url: None,
-        base_url_var: None,
-    },
-    Vendor {
-        provider: "deepseek",
-        kind: "deepseek",
-        key: "DEEPSEEK_API_KEY",
-        fields: &[],
-        base_url: None,
-        base_url_var: None,
-    },
-    Vendor {
-        provider: "groq",
-        kind: "groq",
-        key: "GROQ_API_KEY",
-        fields: &[],
-        base_url: None,
-        base_url_var: None,
-    },
-    Vendor {
-        provider: "together",
-        kind: "together",
-        key: "TOGETHER_API_KEY",
-        fields: &[],
-        base_url: None,
-        base_url_var: None,
-    },
-    Vendor {
-        provider: "fireworks",
-        kind: "fireworks",
-        key: "FIREWORKS_API_KEY",
-        fields: &[],
-        base_url: None,
-        base_url_var: None,
-    },
+    Vendor::keyed("mistral", "MISTRAL_API_KEY"),
+    Vendor::keyed("xai", "XAI_API_KEY"),
+    Vendor::keyed("deepseek", "DEEPSEEK_API_KEY"),
+    Vendor::keyed("groq", "GROQ_API_KEY"),
+    Vendor::keyed("together", "TOGETHER_API_KEY"),
+    Vendor::keyed("fireworks", "FIREWORKS_API_KEY"),
     // Azure deployments are named by their owner; these assume each is named after
     // its model, Azure's own default.
     Vendor {
-        provider: "azure",
-        kind: "azure",
-        key: "AZURE_OPENAI_API_KEY",
         fields: &[("base_url", "AZURE_OPENAI_ENDPOINT")],
-        base_url: None,
-        base_url_var: None,
+        ..Vendor::keyed("azure", "AZURE_OPENAI_API_KEY")
     },
 ];
 
@@ -156,7 +110,7 @@ pub fn vendors_from_env(
 
 fn provider_table(vendor: &Vendor, value: &impl Fn(&str) -> Option<String>) -> Table {
     let mut provider = Table::new();
-    provider.insert("type".into(), vendor.kind.into());
+    provider.insert("type".into(), vendor.provider.into());
     provider.insert("api_key".into(), format!("env:{}", vendor.key).into());
     let base_url = vendor
         .base_url_var

@@ -8,7 +8,7 @@
 //! message or, with `stream: true`, as the documented event sequence.
 
 use std::collections::VecDeque;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
@@ -18,7 +18,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::HangUps;
@@ -95,18 +94,12 @@ impl Drop for MockAnthropic {
 
 impl MockAnthropic {
     pub async fn start() -> MockAnthropic {
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-            .await
-            .expect("a free loopback port");
-        let addr = listener.local_addr().expect("bound address");
         let state = Arc::new(Mutex::new(MockState::default()));
         let hang_ups = HangUps::default();
         let router = Router::new()
             .fallback(handle)
             .with_state((state.clone(), hang_ups.clone()));
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let (addr, task) = super::serve_on_loopback(router).await;
         MockAnthropic {
             addr,
             state,

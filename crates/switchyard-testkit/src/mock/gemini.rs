@@ -9,7 +9,7 @@
 //! Streams are framed as Google frames them: `data: <json>` and a CRLF blank line.
 
 use std::collections::VecDeque;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
@@ -19,7 +19,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::HangUps;
@@ -88,18 +87,12 @@ impl Drop for MockGemini {
 
 impl MockGemini {
     pub async fn start() -> MockGemini {
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-            .await
-            .expect("a free loopback port");
-        let addr = listener.local_addr().expect("bound address");
         let shared = Shared {
             state: Arc::default(),
             hang_ups: HangUps::default(),
         };
         let router = Router::new().fallback(handle).with_state(shared.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let (addr, task) = super::serve_on_loopback(router).await;
         MockGemini { addr, shared, task }
     }
 
@@ -136,24 +129,7 @@ async fn handle(State(shared): State<Shared>, request: Request) -> Response {
     let bytes = axum::body::to_bytes(body, 64 << 20)
         .await
         .unwrap_or_default();
-    let recorded = RecordedRequest {
-        method: parts.method.as_str().to_owned(),
-        path: parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned()),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    };
+    let recorded = RecordedRequest::from_parts(&parts, &bytes);
     lock(&shared.state).requests.push(recorded.clone());
     if recorded.header("x-goog-api-key").is_none() {
         return json_response(

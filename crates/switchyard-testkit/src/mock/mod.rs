@@ -20,6 +20,21 @@ pub mod hub;
 pub mod openai;
 pub mod script;
 
+/// Serves `router` on a free loopback port in a background task; aborting the task
+/// stops the server.
+pub(crate) async fn serve_on_loopback(
+    router: axum::Router,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("a free loopback port");
+    let addr = listener.local_addr().expect("bound address");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (addr, task)
+}
+
 pub use anthropic::{AnthropicRequest, AnthropicScript, MockAnthropic};
 pub use bedrock::{BedrockScript, MockBedrock};
 pub use gemini::{GeminiScript, MockGemini};

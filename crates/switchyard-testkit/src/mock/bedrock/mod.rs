@@ -24,7 +24,7 @@ pub mod eventstream;
 pub mod sigv4;
 
 use std::collections::{HashMap, VecDeque};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
@@ -34,7 +34,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use self::eventstream::{event_frame, exception_frame};
@@ -118,10 +117,6 @@ impl Drop for MockBedrock {
 impl MockBedrock {
     /// Serves on a free loopback port, knowing the secret of [`MOCK_ACCESS_KEY_ID`].
     pub async fn start() -> MockBedrock {
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-            .await
-            .expect("a free loopback port");
-        let addr = listener.local_addr().expect("bound address");
         let mut state = MockState::default();
         state.secrets.insert(
             MOCK_ACCESS_KEY_ID.to_owned(),
@@ -132,9 +127,7 @@ impl MockBedrock {
             hang_ups: HangUps::default(),
         };
         let router = Router::new().fallback(handle).with_state(shared.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let (addr, task) = crate::mock::serve_on_loopback(router).await;
         MockBedrock { addr, shared, task }
     }
 
@@ -173,24 +166,7 @@ async fn handle(State(shared): State<Shared>, request: Request) -> Response {
     let bytes = axum::body::to_bytes(body, 64 << 20)
         .await
         .unwrap_or_default();
-    let recorded = RecordedRequest {
-        method: parts.method.as_str().to_owned(),
-        path: parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned()),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    };
+    let recorded = RecordedRequest::from_parts(&parts, &bytes);
     lock(&shared.state).requests.push(recorded.clone());
     let raw_path = parts.uri.path();
     let signed = sigv4::SignedRequest {

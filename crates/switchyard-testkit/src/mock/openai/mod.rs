@@ -243,6 +243,28 @@ impl std::fmt::Debug for MockOpenAi {
 // === impl RecordedRequest ===
 
 impl RecordedRequest {
+    /// The request as it arrived: names lower-cased, the body parsed as JSON.
+    pub(crate) fn from_parts(parts: &axum::http::request::Parts, body: &[u8]) -> Self {
+        RecordedRequest {
+            method: parts.method.as_str().to_owned(),
+            path: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned()),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.as_str().to_ascii_lowercase(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: serde_json::from_slice(body).unwrap_or(Value::Null),
+        }
+    }
+
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -346,24 +368,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         return control(&shared, &parts.method, control_path, &bytes);
     }
 
-    let recorded = RecordedRequest {
-        method: parts.method.as_str().to_owned(),
-        path: parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| path.clone(), |pq| pq.as_str().to_owned()),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    };
+    let recorded = RecordedRequest::from_parts(&parts, &bytes);
     let body = recorded.body.clone();
     let script = {
         let mut state = shared.lock();
