@@ -38,6 +38,10 @@ pub struct CatalogModel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimensions: Option<u32>,
     pub price: Price,
+    /// Bedrock serves the model on demand only through a cross-region inference
+    /// profile; [`CatalogModel::invocation_id`] gives the id to call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference_profile: Option<InferenceProfile>,
     /// The page the row was checked against.
     pub source: String,
 }
@@ -58,6 +62,17 @@ pub enum Modality {
     Video,
     Pdf,
     Embedding,
+}
+
+/// Which Bedrock inference profile a model is called through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InferenceProfile {
+    /// The profile of the caller's geography (`us.`, `eu.`, `apac.`…), which keeps
+    /// requests inside it.
+    Geography,
+    /// `global.`: any commercial region may serve the request.
+    Global,
 }
 
 /// US dollars per million tokens.
@@ -85,6 +100,22 @@ impl CatalogModel {
         self.input.contains(&Modality::Image)
     }
 
+    /// The id to call the model by from `region`: its own id, or the inference
+    /// profile's (`us.meta.llama4-scout-17b-instruct-v1:0`) where the platform serves
+    /// it only through one. A region outside every known geography keeps the plain id,
+    /// and the platform's answer will say why.
+    pub fn invocation_id(&self, region: Option<&str>) -> String {
+        let prefix = match self.inference_profile {
+            None => None,
+            Some(InferenceProfile::Global) => Some("global"),
+            Some(InferenceProfile::Geography) => region.and_then(geography),
+        };
+        match prefix {
+            Some(prefix) => format!("{prefix}.{}", self.id),
+            None => self.id.clone(),
+        }
+    }
+
     /// The row's rules, beyond what its types say.
     pub(crate) fn check(&self) -> Result<(), String> {
         if self.id.trim().is_empty() || self.name.trim().is_empty() {
@@ -98,6 +129,9 @@ impl CatalogModel {
         }
         if self.context == 0 {
             return Err("context must be positive".into());
+        }
+        if self.inference_profile.is_some() && self.provider != "bedrock" {
+            return Err("inference_profile belongs to Bedrock rows".into());
         }
         let prices = [
             Some(self.price.input),
@@ -139,4 +173,18 @@ impl CatalogModel {
         }
         Ok(())
     }
+}
+
+/// The inference-profile geography of an AWS region, by its name's prefix.
+fn geography(region: &str) -> Option<&'static str> {
+    const GEOGRAPHIES: [(&str, &str); 4] = [
+        ("us-gov-", "us-gov"),
+        ("us-", "us"),
+        ("eu-", "eu"),
+        ("ap-", "apac"),
+    ];
+    GEOGRAPHIES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map(|(_, geography)| *geography)
 }

@@ -234,6 +234,13 @@ fn broken_rows_are_refused_with_their_name() {
         ),
         (
             SAMPLE.replace(
+                "tools = true",
+                "tools = true\ninference_profile = \"global\"",
+            ),
+            "inference_profile belongs to Bedrock",
+        ),
+        (
+            SAMPLE.replace(
                 "id = \"embed\"\nprovider = \"openai\"",
                 "id = \"large\"\nprovider = \"mistral\"",
             ),
@@ -288,4 +295,31 @@ fn filters_parse_from_text_and_name_what_is_wrong() {
         assert_eq!(error.param, param);
         assert!(error.message.contains(text), "{}", error.message);
     }
+}
+
+#[test]
+fn inference_profiles_prefix_the_id_by_geography() {
+    let catalog = Catalog::parse(&SAMPLE.replace(
+        "price = { input = 0.72, output = 0.72 }",
+        "price = { input = 0.72, output = 0.72 }\ninference_profile = \"geography\"",
+    ))
+    .expect("valid");
+    let llama = catalog.find("bedrock", "llama").expect("present");
+    for (region, id) in [
+        (Some("us-east-1"), "us.llama"),
+        (Some("eu-central-1"), "eu.llama"),
+        (Some("ap-northeast-1"), "apac.llama"),
+        (Some("us-gov-west-1"), "us-gov.llama"),
+        (Some("me-central-1"), "llama"),
+        (None, "llama"),
+    ] {
+        assert_eq!(llama.invocation_id(region), id, "{region:?}");
+    }
+    let global = CatalogModel {
+        inference_profile: Some(InferenceProfile::Global),
+        ..llama.clone()
+    };
+    assert_eq!(global.invocation_id(Some("eu-west-1")), "global.llama");
+    let mistral = catalog.find("mistral", "large").expect("present");
+    assert_eq!(mistral.invocation_id(Some("us-east-1")), "large");
 }

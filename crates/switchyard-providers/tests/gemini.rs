@@ -140,3 +140,42 @@ async fn a_missing_or_invalid_key_is_an_error_that_never_shows_the_key() {
     assert_eq!(error.status, Some(400));
     assert!(!error.message.contains(KEY), "{}", error.message);
 }
+
+#[tokio::test]
+async fn an_error_body_written_raw_into_the_stream_reaches_the_caller() {
+    use futures::StreamExt;
+    let mock = MockGemini::start().await;
+    let first = switchyard_testkit::mock::gemini::echo("gemini-2.5-flash", "Hel");
+    let mut first = first;
+    // Not the last chunk: no finish reason yet.
+    first["candidates"][0]
+        .as_object_mut()
+        .expect("candidate")
+        .remove("finishReason");
+    mock.push(GeminiScript::StreamThenRaw {
+        events: vec![first],
+        raw: "[{\n  \"error\": {\n    \"code\": 503,\n    \"message\": \"The model is overloaded. Please try again later.\",\n    \"status\": \"UNAVAILABLE\"\n  }\n}\n]".into(),
+    });
+    let request = ChatRequest {
+        messages: vec![Message::text(Role::User, "hi")],
+        stream: true,
+        ..ChatRequest::default()
+    };
+    let mut stream = provider(&mock, "gemini-2.5-flash", false, Some(KEY))
+        .chat_stream(request, &CallContext::default())
+        .await
+        .expect("the first event arrived");
+    let mut failure = None;
+    while let Some(frame) = stream.next().await {
+        if let Err(error) = frame {
+            failure = Some(error);
+        }
+    }
+    let error = failure.expect("the stream fails");
+    assert_eq!(error.kind, ErrorKind::Overloaded, "{}", error.message);
+    assert!(
+        error.message.contains("The model is overloaded"),
+        "{}",
+        error.message
+    );
+}

@@ -213,6 +213,21 @@ pub struct ErrorBody {
     pub error: Status,
 }
 
+impl ErrorBody {
+    /// Reads an error body, bare or wrapped in an array as the streaming endpoint
+    /// writes it when it fails without `alt=sse` framing.
+    pub fn parse(text: &str) -> Option<ErrorBody> {
+        // Matched on the JSON's shape: serde would also read a struct from an array.
+        let body = match serde_json::from_str::<Value>(text.trim()).ok()? {
+            Value::Array(items) if items.len() == 1 => items.into_iter().next()?,
+            object @ Value::Object(_) => object,
+            _ => return None,
+        };
+        body.get("error")?.as_object()?;
+        serde_json::from_value(body).ok()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Status {
     #[serde(default)]
@@ -255,4 +270,22 @@ pub struct BatchEmbedContentsResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContentEmbedding {
     pub values: Vec<f32>,
+}
+
+#[cfg(test)]
+mod error_body_tests {
+    use super::ErrorBody;
+
+    #[test]
+    fn reads_bare_and_listed_error_bodies() {
+        let bare = r#"{"error": {"code": 503, "message": "overloaded", "status": "UNAVAILABLE"}}"#;
+        let listed = format!("[{bare}\n]");
+        for text in [bare, listed.as_str()] {
+            let body = ErrorBody::parse(text).expect("an error body");
+            assert_eq!(body.error.status, "UNAVAILABLE", "{text}");
+            assert_eq!(body.error.message, "overloaded");
+        }
+        assert!(ErrorBody::parse(r#"{"candidates": []}"#).is_none());
+        assert!(ErrorBody::parse("[]").is_none());
+    }
 }

@@ -2,11 +2,13 @@
 //!
 //! Gemini sends no end-of-stream event: the stream is complete when the body ends
 //! after every candidate reported a finish reason. An `{"error": …}` event, or a body
-//! that ends earlier, is a failure.
+//! that ends earlier, is a failure; so is an error body written raw between the
+//! events, which Gemini does on internal errors.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use switchyard_protocols::gemini::wire::{ErrorBody, Status};
 use switchyard_protocols::gemini::{Decoded, EventDecoder};
 use switchyard_types::{EventStream, ProviderError, StreamFrame};
 use tokio::sync::OwnedSemaphorePermit;
@@ -25,12 +27,13 @@ impl EventProtocol for Events {
                 .map_err(|e| e.to_string())?
             {
                 Decoded::Frame(frame) => Step::Frame(frame),
-                Decoded::Error(status) => Step::Failed(
-                    error_kind(&status.status),
-                    format!("{}: {}", status.status, status.message),
-                ),
+                Decoded::Error(status) => failed(status),
             },
         )
+    }
+
+    fn stray(&mut self, text: &str) -> Option<Step> {
+        ErrorBody::parse(text).map(|body| failed(body.error))
     }
 
     fn at_end(&mut self) -> Result<StreamFrame, String> {
@@ -38,6 +41,13 @@ impl EventProtocol for Events {
             .end()
             .map_err(|_| "ended the stream before a finish reason".to_owned())
     }
+}
+
+fn failed(status: Status) -> Step {
+    Step::Failed(
+        error_kind(&status.status),
+        format!("{}: {}", status.status, status.message),
+    )
 }
 
 /// Waits for the first frame, then hands back the whole stream.

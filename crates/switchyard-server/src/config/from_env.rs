@@ -175,7 +175,11 @@ fn config_text(catalog: &Catalog, platforms: &[Platform]) -> String {
             .filter(hosted_here)
         {
             let name = format!("{}/{}", platform.name, model.id);
-            deployments.insert(name.clone(), deployment(platform.name, model).into());
+            let region = platform.region.as_deref();
+            deployments.insert(
+                name.clone(),
+                deployment(platform.name, model, region).into(),
+            );
             models
                 .entry(model.id.as_str())
                 .or_default()
@@ -199,10 +203,10 @@ fn config_text(catalog: &Catalog, platforms: &[Platform]) -> String {
     root.to_string()
 }
 
-fn deployment(provider: &str, model: &CatalogModel) -> Table {
+fn deployment(provider: &str, model: &CatalogModel, region: Option<&str>) -> Table {
     let mut deployment = Table::new();
     deployment.insert("provider".into(), provider.into());
-    deployment.insert("model".into(), model.id.clone().into());
+    deployment.insert("model".into(), model.invocation_id(region).into());
     if model.kind == ModelKind::Embedding {
         deployment.insert("embeddings".into(), true.into());
     }

@@ -34,6 +34,9 @@ pub enum GeminiScript {
     Stream { events: Vec<Value> },
     /// Like `Stream`, but the body then stays open until the client hangs up.
     StreamThenStall { events: Vec<Value> },
+    /// Like `Stream`, then `raw` written as is, outside any `data:` field, as Gemini
+    /// writes an error body when it fails mid-stream.
+    StreamThenRaw { events: Vec<Value>, raw: String },
 }
 
 impl GeminiScript {
@@ -181,6 +184,13 @@ async fn handle(State(shared): State<Shared>, request: Request) -> Response {
                 .map(Ok::<_, std::io::Error>)
                 .collect::<Vec<_>>(),
         ))),
+        Some(GeminiScript::StreamThenRaw { events, raw }) => {
+            let mut chunks: Vec<Bytes> = events.iter().map(frame).collect();
+            chunks.push(Bytes::from(raw));
+            sse(Body::from_stream(futures::stream::iter(
+                chunks.into_iter().map(Ok::<_, std::io::Error>),
+            )))
+        }
         Some(GeminiScript::StreamThenStall { events }) => sse(shared
             .hang_ups
             .body_then_stall(events.iter().map(frame).collect())),

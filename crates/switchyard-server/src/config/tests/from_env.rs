@@ -136,7 +136,9 @@ fn aws_credentials_and_a_region_bring_bedrocks_models_in_that_region() {
         };
         assert_eq!(settings.region, "eu-central-1");
         let row = catalog
-            .find("bedrock", &settings.upstream_model)
+            .models
+            .iter()
+            .find(|row| row.invocation_id(Some("eu-central-1")) == settings.upstream_model)
             .expect("a catalog row");
         assert!(
             row.regions.is_empty() || row.regions.iter().any(|r| r == "eu-central-1"),
@@ -150,9 +152,36 @@ fn aws_credentials_and_a_region_bring_bedrocks_models_in_that_region() {
         ("AWS_REGION", "us-east-1"),
     ]);
     assert!(vendors.is_empty(), "a key id alone is not a credential");
-    let (_, vendors) = from(&[
+    let (config, vendors) = from(&[
         ("AWS_BEARER_TOKEN_BEDROCK", "key"),
         ("AWS_DEFAULT_REGION", "us-east-1"),
     ]);
     assert_eq!(vendors, ["bedrock"]);
+    // Models Bedrock serves only through an inference profile keep their public name
+    // and are called by the profile's id.
+    let upstream = |public: &str| {
+        let model = config
+            .models
+            .iter()
+            .find(|m| m.name == public)
+            .expect(public);
+        let deployment = config
+            .deployments
+            .iter()
+            .find(|d| d.name == model.deployments[0])
+            .expect("deployment");
+        let DeploymentKind::Bedrock(settings) = &deployment.kind else {
+            panic!("{} is on Bedrock", deployment.name)
+        };
+        settings.upstream_model.clone()
+    };
+    assert_eq!(
+        upstream("meta.llama4-scout-17b-instruct-v1:0"),
+        "us.meta.llama4-scout-17b-instruct-v1:0"
+    );
+    assert_eq!(
+        upstream("anthropic.claude-sonnet-5"),
+        "global.anthropic.claude-sonnet-5"
+    );
+    assert_eq!(upstream("amazon.nova-micro-v1:0"), "amazon.nova-micro-v1:0");
 }

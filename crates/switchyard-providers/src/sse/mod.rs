@@ -1,12 +1,14 @@
 //! Reads server-sent events from an upstream response under two deadlines: the idle gap
 //! between events and the call's total deadline.
 
-use std::sync::Arc;
+mod stray;
+
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use eventsource_stream::{EventStreamError, Eventsource};
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use switchyard_types::StreamFrame;
 use switchyard_types::{ErrorKind, ProviderError};
 use tokio::sync::OwnedSemaphorePermit;
@@ -14,6 +16,7 @@ use tokio::time::Instant;
 
 use crate::frames::{FrameSource, StreamDeadlines, open_frames};
 use crate::http_error;
+use stray::StrayText;
 
 type EventResult = Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>;
 
@@ -22,6 +25,7 @@ pub struct SseReader {
     events: BoxStream<'static, EventResult>,
     provider: Arc<str>,
     deadlines: StreamDeadlines,
+    stray: Arc<Mutex<StrayText>>,
 }
 
 impl SseReader {
@@ -32,9 +36,17 @@ impl SseReader {
         deadline: Instant,
         total: Duration,
     ) -> Self {
+        let stray = Arc::new(Mutex::new(StrayText::default()));
+        let tap = stray.clone();
+        let bytes = response.bytes_stream().inspect_ok(move |chunk| {
+            tap.lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .feed(chunk)
+        });
         SseReader {
-            events: response.bytes_stream().eventsource().boxed(),
+            events: bytes.eventsource().boxed(),
             provider,
+            stray,
             deadlines: StreamDeadlines {
                 idle,
                 deadline,
@@ -46,6 +58,14 @@ impl SseReader {
     /// Changes the longest allowed silence between events.
     pub fn set_idle(&mut self, idle: Duration) {
         self.deadlines.idle = idle;
+    }
+
+    /// Text the body carried outside any SSE field so far (see [`stray`]).
+    pub fn stray_text(&self) -> String {
+        self.stray
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .text()
     }
 
     /// The next event's data, `None` at the end of the body. Comment lines and events
@@ -93,6 +113,11 @@ pub trait EventProtocol: Send + 'static {
     /// The body ended before [`Step::Done`]: the last events if the answer is
     /// complete all the same, else why it is not.
     fn at_end(&mut self) -> Result<StreamFrame, String>;
+    /// Reads text the body carried outside any event (a raw error body some
+    /// upstreams write into a stream); `None` when it is not a failure report.
+    fn stray(&mut self, _text: &str) -> Option<Step> {
+        None
+    }
 }
 
 /// An SSE response read through an adapter's [`EventProtocol`].
@@ -111,7 +136,49 @@ impl<P: EventProtocol> SseStream<P> {
         self.done = true;
         Some(Err(error))
     }
+
+    fn failed_mid_stream(
+        &mut self,
+        kind: ErrorKind,
+        message: &str,
+    ) -> Option<Result<StreamFrame, ProviderError>> {
+        let message = crate::scrub::scrub(
+            &format!("upstream `{}` failed mid-stream: {message}", self.provider),
+            &[],
+        );
+        self.fail(ProviderError::new(kind, message))
+    }
+
+    /// The body ended without the protocol's end marker. A failure report written
+    /// outside the events explains why; else the protocol judges what arrived.
+    fn at_end(&mut self) -> Option<Result<StreamFrame, ProviderError>> {
+        self.done = true;
+        let stray = self.reader.stray_text();
+        if !stray.is_empty()
+            && let Some(Step::Failed(kind, message)) = self.protocol.stray(&stray)
+        {
+            return self.failed_mid_stream(kind, &message);
+        }
+        match self.protocol.at_end() {
+            Ok(frame) if frame.is_empty() => None,
+            Ok(frame) => Some(Ok(frame)),
+            Err(why) => {
+                let mut message = format!("upstream `{}` {why}", self.provider);
+                if !stray.is_empty() {
+                    let excerpt: String = stray.chars().take(STRAY_EXCERPT).collect();
+                    message.push_str(&format!(" (it also sent, outside any event: {excerpt})"));
+                }
+                self.fail(ProviderError::new(
+                    ErrorKind::Upstream,
+                    crate::scrub::scrub(&message, &[]),
+                ))
+            }
+        }
+    }
 }
+
+/// How much unrecognised stray text an error message quotes.
+const STRAY_EXCERPT: usize = 300;
 
 impl<P: EventProtocol> FrameSource for SseStream<P> {
     async fn next_frame(&mut self) -> Option<Result<StreamFrame, ProviderError>> {
@@ -122,28 +189,14 @@ impl<P: EventProtocol> FrameSource for SseStream<P> {
             let data = match self.reader.next_data().await {
                 Some(Ok(data)) => data,
                 Some(Err(error)) => return self.fail(error),
-                None => {
-                    self.done = true;
-                    return match self.protocol.at_end() {
-                        Ok(frame) if frame.is_empty() => None,
-                        Ok(frame) => Some(Ok(frame)),
-                        Err(why) => self.fail(ProviderError::new(
-                            ErrorKind::Upstream,
-                            format!("upstream `{}` {why}", self.provider),
-                        )),
-                    };
-                }
+                None => return self.at_end(),
             };
             match self.protocol.step(&data) {
                 Ok(Step::Frame(frame)) if frame.is_empty() => {}
                 Ok(Step::Frame(frame)) => return Some(Ok(frame)),
                 Ok(Step::Done) => self.done = true,
                 Ok(Step::Failed(kind, message)) => {
-                    let message = crate::scrub::scrub(
-                        &format!("upstream `{}` failed mid-stream: {message}", self.provider),
-                        &[],
-                    );
-                    return self.fail(ProviderError::new(kind, message));
+                    return self.failed_mid_stream(kind, &message);
                 }
                 Err(why) => {
                     return self.fail(ProviderError::new(
