@@ -7,6 +7,7 @@
 //! - [`config`]: `switchyard.toml` → validated [`config::Config`], every error at once.
 //! - [`state`]: [`AppState`], built from a config: catalog, settings, metrics.
 //! - [`routes`]: one handler module per resource.
+//! - [`ingress`]: one chat pipeline, spoken in each client protocol's dialect.
 //! - [`error`]: [`error::ApiError`] and its stable code table, encoded per protocol.
 //! - [`accounting`]: each model request's log line and metrics, recorded once.
 //! - [`auth`], [`body`], [`context`], [`metrics`]: edge concerns.
@@ -20,6 +21,7 @@ pub mod body;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod ingress;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;

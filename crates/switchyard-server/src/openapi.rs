@@ -19,19 +19,21 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth;
-use crate::routes::{catalog, chat, embeddings, models, ops};
+use crate::ingress::anthropic::render_errors;
+use crate::routes::{catalog, chat, embeddings, messages, models, ops};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Switchyard",
-        description = "One endpoint, many models: an OpenAI-compatible AI gateway."
+        description = "One endpoint, many models: an AI gateway that speaks the OpenAI and Anthropic APIs."
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, messages::AnthropicError)),
     tags(
         (name = "chat", description = "Chat completions"),
+        (name = "messages", description = "Anthropic's Messages API"),
         (name = "embeddings", description = "Vector embeddings"),
         (name = "models", description = "The public model names"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
@@ -87,6 +89,11 @@ const MODEL_ERRORS: [(&str, &str); 9] = [
 
 /// OpenAI's error body for each of `statuses`, with the headers an error carries.
 fn error_responses(statuses: &[&str]) -> BTreeMap<String, RefOr<Response>> {
+    error_responses_as(statuses, ErrorBody::name().as_ref())
+}
+
+/// The error body named `schema` for each of `statuses`.
+fn error_responses_as(statuses: &[&str], schema: &str) -> BTreeMap<String, RefOr<Response>> {
     MODEL_ERRORS
         .into_iter()
         .filter(|(status, _)| statuses.contains(status))
@@ -97,7 +104,7 @@ fn error_responses(statuses: &[&str]) -> BTreeMap<String, RefOr<Response>> {
                 .content(
                     "application/json",
                     ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name(ErrorBody::name())))
+                        .schema(Some(Ref::from_schema_name(schema)))
                         .build(),
                 );
             if matches!(status, "429" | "503") {
@@ -131,6 +138,20 @@ impl IntoResponses for ModelCallErrors {
         error_responses(&[
             "400", "401", "404", "413", "429", "500", "502", "503", "504",
         ])
+    }
+}
+
+/// The errors of a model call in Anthropic's protocol, with Anthropic's error body.
+pub struct AnthropicCallErrors;
+
+impl IntoResponses for AnthropicCallErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_responses_as(
+            &[
+                "400", "401", "404", "413", "429", "500", "502", "503", "504",
+            ],
+            messages::AnthropicError::name().as_ref(),
+        )
     }
 }
 
@@ -175,8 +196,17 @@ pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
             state.clone(),
             auth::require_master_key,
         ));
+    // Anthropic's routes answer errors in Anthropic's shape, those of auth included.
+    let anthropic_api = OpenApiRouter::new()
+        .routes(routes!(messages::create))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_master_key,
+        ))
+        .layer(axum::middleware::map_response(render_errors));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(model_api)
+        .merge(anthropic_api)
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

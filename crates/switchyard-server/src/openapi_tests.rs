@@ -77,6 +77,7 @@ fn documents_exactly_the_routes_the_app_serves() {
     let expected: BTreeSet<(String, String)> = [
         ("post", "/v1/chat/completions"),
         ("post", "/v1/embeddings"),
+        ("post", "/v1/messages"),
         ("get", "/v1/models"),
         ("get", "/v1/models/{id}"),
         ("get", "/v1/catalog"),
@@ -201,10 +202,16 @@ fn model_routes_document_auth_and_error_bodies() {
                 "{method} {path}: no {status}"
             );
         }
+        // Anthropic's routes answer in Anthropic's error shape, every other in OpenAI's.
+        let error_schema = if path.starts_with("/v1/messages") {
+            "#/components/schemas/AnthropicError"
+        } else {
+            "#/components/schemas/ErrorBody"
+        };
         for (status, response) in responses.iter().filter(|(status, _)| *status != "200") {
             assert_eq!(
                 response["content"]["application/json"]["schema"]["$ref"],
-                "#/components/schemas/ErrorBody",
+                error_schema,
                 "{method} {path} {status}"
             );
             assert!(response["headers"]["x-request-id"].is_object());

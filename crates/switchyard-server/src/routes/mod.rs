@@ -3,12 +3,14 @@
 //! - [`catalog`]: `GET /v1/catalog`, the built-in catalog of hosted models.
 //! - [`chat`]: `POST /v1/chat/completions`, JSON and SSE.
 //! - [`embeddings`]: `POST /v1/embeddings`.
+//! - [`messages`]: `POST /v1/messages`, Anthropic's Messages API.
 //! - [`models`]: `GET /v1/models`, `GET /v1/models/{id}`.
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, and the fallbacks for unknown routes.
 
 pub mod catalog;
 pub mod chat;
 pub mod embeddings;
+pub mod messages;
 pub mod models;
 pub mod ops;
 

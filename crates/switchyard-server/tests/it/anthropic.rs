@@ -11,15 +11,15 @@ use switchyard_testkit::{AnthropicScript, MockAnthropic, MockOpenAi};
 
 use crate::harness::{sse_data, user};
 
-struct Served {
-    url: String,
-    client: reqwest::Client,
-    anthropic: MockAnthropic,
-    openai: MockOpenAi,
+pub struct Served {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub anthropic: MockAnthropic,
+    pub openai: MockOpenAi,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-async fn serve() -> Served {
+pub async fn serve() -> Served {
     let anthropic = MockAnthropic::start().await;
     let openai = MockOpenAi::start().await;
     let text = format!(
@@ -47,6 +47,9 @@ deployments = ["sonnet"]
 
 [models.claude-ha]
 deployments = ["sonnet", "gpt"]
+
+[models.gpt]
+deployments = ["gpt"]
 "#,
         anthropic.base_url(),
         openai.base_url()
@@ -79,6 +82,15 @@ deployments = ["sonnet", "gpt"]
 }
 
 impl Served {
+    pub async fn messages(&self, body: Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}/v1/messages", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("a response")
+    }
+
     async fn chat(&self, body: Value) -> reqwest::Response {
         self.client
             .post(format!("{}/v1/chat/completions", self.url))

@@ -6,5 +6,6 @@ mod catalog;
 mod chat;
 mod errors;
 mod harness;
+mod messages;
 mod ops;
 mod stream;

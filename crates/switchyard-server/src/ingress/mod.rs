@@ -1,0 +1,223 @@
+//! One chat pipeline for every client protocol.
+//!
+//! A [`ChatDialect`] says how one protocol (OpenAI Chat Completions, Anthropic
+//! Messages, …) decodes a request into the canonical model and encodes the answer,
+//! the stream and its errors back. [`serve_chat`] does the rest the same way for all
+//! of them: resolve the public model, route with fallback, meter, stream.
+//!
+//! - [`openai`]: `POST /v1/chat/completions`.
+//! - [`anthropic`]: `POST /v1/messages`, and its error bodies.
+
+pub mod anthropic;
+pub mod openai;
+
+use std::convert::Infallible;
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::{Stream, StreamExt};
+use switchyard_router::{RouteError, execute};
+use switchyard_types::{ChatRequest, ChatResponse, EventStream, StreamFrame, usage_in};
+
+use crate::accounting::Accounting;
+use crate::body::JsonBody;
+use crate::context::RequestContext;
+use crate::error::{ApiError, Code};
+use crate::routes::served_by_headers;
+use crate::state::AppState;
+
+/// How one client protocol speaks chat.
+pub trait ChatDialect {
+    /// The route's label in metrics and logs.
+    const ROUTE: &'static str;
+    type Stream: StreamDialect;
+
+    /// The caller's body as a canonical request.
+    fn decode(body: &[u8]) -> Result<ChatRequest, ApiError>;
+    /// A complete answer as this protocol's response.
+    fn answer(response: &ChatResponse) -> Response;
+    /// The encoder of a streamed answer to `request`, which named `model`.
+    fn stream(request: &ChatRequest, model: &str) -> Self::Stream;
+    /// What keeps an idle stream open, if the protocol has something for it.
+    fn keep_alive() -> Option<KeepAlive> {
+        None
+    }
+}
+
+/// Encodes one streamed answer as this protocol's server-sent events.
+pub trait StreamDialect: Send + 'static {
+    fn frame(&mut self, frame: StreamFrame) -> Vec<Event>;
+    /// The events that close a complete answer (`[DONE]`, `message_stop`).
+    fn end(&mut self) -> Vec<Event>;
+    /// The event that reports a failure after the stream began; the stream ends there.
+    fn error(&mut self, error: &ApiError) -> Vec<Event>;
+}
+
+/// Serves one chat request in dialect `D`, from body to response.
+pub async fn serve_chat<D: ChatDialect>(
+    state: AppState,
+    cx: RequestContext,
+    body: Result<JsonBody, ApiError>,
+) -> Response {
+    let mut accounting =
+        Accounting::start(state.metrics().clone(), D::ROUTE, cx.request_id.clone());
+    let JsonBody(body) = match body {
+        Ok(body) => body,
+        Err(error) => return fail(accounting, error),
+    };
+    let request = match D::decode(&body) {
+        Ok(request) => request,
+        Err(error) => return fail(accounting, error),
+    };
+    accounting.set_stream(request.stream);
+    let route = match state.catalog().get(&request.model) {
+        Ok(route) => route,
+        Err(unknown) => return fail(accounting, unknown.into()),
+    };
+    accounting.set_model(&route.name);
+    if !route.serves_chat() {
+        let error = ApiError::new(
+            Code::Unsupported,
+            format!("the model `{}` does not serve chat", route.name),
+        )
+        .with_param("model");
+        return fail(accounting, error);
+    }
+    let call = cx.call_context();
+    let candidates = route
+        .deployments
+        .iter()
+        .filter(|deployment| deployment.info().capabilities.chat)
+        .cloned()
+        .collect::<Vec<_>>();
+
+    if request.stream {
+        let encoder = D::stream(&request, &route.name);
+        let outcome = execute(&candidates, |deployment| {
+            let (request, call) = (request.clone(), call.clone());
+            async move { deployment.chat_stream(request, &call).await }
+        })
+        .await;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(error) => return route_failure(accounting, &route.name, error),
+        };
+        accounting.record_outcome(&outcome);
+        accounting.mark_first_event();
+        let events = sse_events(outcome.value, encoder, accounting);
+        let sse = Sse::new(events);
+        let mut response = match D::keep_alive() {
+            Some(keep_alive) => sse.keep_alive(keep_alive).into_response(),
+            None => sse.into_response(),
+        };
+        served_by_headers(
+            &mut response,
+            &route.name,
+            &outcome.deployment,
+            outcome.attempts,
+        );
+        return response;
+    }
+
+    let outcome = execute(&candidates, |deployment| {
+        let (request, call) = (request.clone(), call.clone());
+        async move { deployment.chat(request, &call).await }
+    })
+    .await;
+    match outcome {
+        Ok(outcome) => {
+            accounting.record_outcome(&outcome);
+            if let Some(usage) = &outcome.value.usage {
+                accounting.set_usage(usage.clone());
+            }
+            let mut response = D::answer(&outcome.value);
+            served_by_headers(
+                &mut response,
+                &route.name,
+                &outcome.deployment,
+                outcome.attempts,
+            );
+            accounting.finish_ok(response.status().as_u16());
+            response
+        }
+        Err(error) => route_failure(accounting, &route.name, error),
+    }
+}
+
+/// An error from the deployments themselves: the response still names the last one
+/// tried and how many were.
+fn route_failure(mut accounting: Accounting, model: &str, error: RouteError) -> Response {
+    accounting.record_route_error(&error);
+    let tried = error
+        .deployment
+        .clone()
+        .map(|deployment| (deployment, error.attempts));
+    let mut response = fail(accounting, error.into());
+    if let Some((deployment, attempts)) = tried {
+        served_by_headers(&mut response, model, &deployment, attempts);
+    }
+    response
+}
+
+/// The error response, in OpenAI's shape; a dialect with another shape re-renders it
+/// in a layer (see [`anthropic::render_errors`]), which also catches the errors raised
+/// before a handler runs.
+fn fail(accounting: Accounting, error: ApiError) -> Response {
+    accounting.finish_error(&error);
+    error.into_response()
+}
+
+struct SseState<E> {
+    events: EventStream,
+    encoder: E,
+    accounting: Option<Accounting>,
+}
+
+/// Encodes canonical frames in the dialect. An upstream failure after the stream has
+/// started cannot change the status any more: it is sent as the dialect's error event,
+/// and the stream ends there. Accounting finishes with the last event.
+fn sse_events<E: StreamDialect>(
+    events: EventStream,
+    encoder: E,
+    accounting: Accounting,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let state = SseState {
+        events,
+        encoder,
+        accounting: Some(accounting),
+    };
+    futures::stream::unfold(state, |mut state| async move {
+        // `accounting` is taken when the stream ends; after that there is nothing to send.
+        state.accounting.as_ref()?;
+        loop {
+            let events = match state.events.next().await {
+                Some(Ok(frame)) => {
+                    if let (Some(usage), Some(accounting)) =
+                        (usage_in(&frame), state.accounting.as_mut())
+                    {
+                        accounting.set_usage(usage.clone());
+                    }
+                    state.encoder.frame(frame)
+                }
+                Some(Err(error)) => {
+                    let error = ApiError::from(error);
+                    if let Some(accounting) = state.accounting.take() {
+                        accounting.finish_error(&error);
+                    }
+                    state.encoder.error(&error)
+                }
+                None => {
+                    if let Some(accounting) = state.accounting.take() {
+                        accounting.finish_ok(200);
+                    }
+                    state.encoder.end()
+                }
+            };
+            if !events.is_empty() {
+                return Some((futures::stream::iter(events.into_iter().map(Ok)), state));
+            }
+            state.accounting.as_ref()?;
+        }
+    })
+    .flatten()
+}
