@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: format, lints, unit and integration
 # tests, doc tests, then the end-to-end tests that drive the built binary with the
-# official OpenAI Python SDK.
+# official OpenAI and Anthropic Python SDKs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -25,6 +25,6 @@ fi
 step "doc tests"
 cargo test --workspace --locked --doc
 
-step "end-to-end tests (official openai SDK against the built binary)"
+step "end-to-end tests (official openai and anthropic SDKs against the built binary)"
 cargo build --locked -p switchyard -p switchyard-testkit --bins
 SWITCHYARD_BIN_DIR="$CARGO_TARGET_DIR/debug" bash tests/e2e/run.sh

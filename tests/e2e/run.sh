@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end tests: the official OpenAI Python SDK against the built `switchyard`
+# End-to-end tests: the official OpenAI and Anthropic Python SDKs against the built `switchyard`
 # binary, in front of the testkit's mock upstream binary.
 #
 #   cargo build -p switchyard -p switchyard-testkit --bins && bash tests/e2e/run.sh [PYTEST ARGS]

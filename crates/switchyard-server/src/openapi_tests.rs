@@ -210,8 +210,7 @@ fn model_routes_document_auth_and_error_bodies() {
         };
         for (status, response) in responses.iter().filter(|(status, _)| *status != "200") {
             assert_eq!(
-                response["content"]["application/json"]["schema"]["$ref"],
-                error_schema,
+                response["content"]["application/json"]["schema"]["$ref"], error_schema,
                 "{method} {path} {status}"
             );
             assert!(response["headers"]["x-request-id"].is_object());

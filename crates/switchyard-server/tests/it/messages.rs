@@ -172,7 +172,7 @@ async fn tool_use_across_turns_reaches_an_openai_model_as_tool_messages() {
     );
     assert_eq!(
         sent["messages"][3],
-        json!({"role": "user", "content": [{"type": "text", "text": "Warm?"}]})
+        json!({"role": "user", "content": "Warm?"})
     );
 }
 

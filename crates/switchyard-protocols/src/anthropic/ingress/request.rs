@@ -9,7 +9,8 @@
 
 use serde_json::Value;
 use switchyard_types::{
-    ChatRequest, Extra, Message, ResponseFormat, Role, Sampling, StopSequences, Tool, ToolChoice,
+    ChatRequest, ContentBlock, Extra, Message, ResponseFormat, Role, Sampling, StopSequences, Tool,
+    ToolChoice,
 };
 
 use crate::DecodeError;
@@ -150,11 +151,18 @@ fn push_message(
     // A turn of nothing but tool results needs no second message; an empty turn
     // stays, for the upstream to judge.
     if !only_results {
+        // Plain text reads best as a string to servers that take no parts; tool calls
+        // and reasoning travel beside the content, not in it.
+        let content_is_text = content.iter().all(|block| match block {
+            ContentBlock::Text { extra, .. } => extra.is_empty(),
+            ContentBlock::ToolCall { .. } | ContentBlock::Reasoning { .. } => true,
+            _ => false,
+        });
         messages.push(Message {
             role,
             content,
             name: None,
-            content_is_text: false,
+            content_is_text,
             extra: Extra::new(),
         });
     }
