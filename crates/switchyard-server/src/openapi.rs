@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 
 use crate::auth;
 use crate::ingress::anthropic::render_errors;
-use crate::routes::{catalog, chat, embeddings, messages, models, ops};
+use crate::routes::{azure, catalog, chat, embeddings, messages, models, ops};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -34,6 +34,7 @@ use crate::state::AppState;
     tags(
         (name = "chat", description = "Chat completions"),
         (name = "messages", description = "Anthropic's Messages API"),
+        (name = "azure", description = "Azure OpenAI's routes, for `AzureOpenAI` clients"),
         (name = "embeddings", description = "Vector embeddings"),
         (name = "models", description = "The public model names"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
@@ -192,6 +193,11 @@ pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(models::list))
         .routes(routes!(models::retrieve))
         .routes(routes!(catalog::list))
+        .routes(routes!(azure::deployment_chat))
+        .routes(routes!(azure::deployment_embeddings))
+        .routes(routes!(azure::v1_chat))
+        .routes(routes!(azure::v1_embeddings))
+        .routes(routes!(azure::v1_models))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_master_key,

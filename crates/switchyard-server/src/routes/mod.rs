@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource.
 //!
+//! - [`azure`]: Azure OpenAI's deployment and `/openai/v1` routes.
 //! - [`catalog`]: `GET /v1/catalog`, the built-in catalog of hosted models.
 //! - [`chat`]: `POST /v1/chat/completions`, JSON and SSE.
 //! - [`embeddings`]: `POST /v1/embeddings`.
@@ -7,6 +8,7 @@
 //! - [`models`]: `GET /v1/models`, `GET /v1/models/{id}`.
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, and the fallbacks for unknown routes.
 
+pub mod azure;
 pub mod catalog;
 pub mod chat;
 pub mod embeddings;

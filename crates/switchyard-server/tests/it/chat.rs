@@ -210,3 +210,48 @@ async fn does_not_fall_back_when_the_request_itself_is_wrong() {
     );
     assert!(server.backup.requests().is_empty());
 }
+
+/// Azure OpenAI's routes: the deployment in the path is the public model; the body's
+/// `model`, if any, does not matter; the `api-key` header carries the master key.
+#[tokio::test]
+async fn azure_deployment_routes_take_the_model_from_the_path() {
+    let server = TestServer::start_with_auth().await;
+    let response = server
+        .post("/openai/deployments/gpt/chat/completions?api-version=2024-10-21")
+        .header("api-key", crate::harness::MASTER_KEY)
+        .json(&serde_json::json!({"messages": user("from azure")}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "x-switchyard-model"), Some("gpt"));
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["choices"][0]["message"]["content"], "echo: from azure");
+
+    let response = server
+        .post("/openai/deployments/org%2Fembed/embeddings?api-version=2024-10-21")
+        .header("api-key", crate::harness::MASTER_KEY)
+        .json(&serde_json::json!({"input": "x", "model": "ignored"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+
+    let response = server
+        .post("/openai/deployments/gpt/chat/completions?api-version=2024-10-21")
+        .json(&serde_json::json!({"messages": user("no key")}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 401);
+
+    let response = server
+        .post("/openai/deployments/gpt/chat/completions")
+        .header("api-key", crate::harness::MASTER_KEY)
+        .body("[not an object]")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 400);
+}

@@ -1,0 +1,149 @@
+//! Azure OpenAI's routes, so `AzureOpenAI` clients work unchanged:
+//!
+//! - `/openai/deployments/{deployment}/chat/completions?api-version=…` and
+//!   `…/embeddings`, where the deployment in the path names the public model;
+//! - `/openai/v1/chat/completions`, `/openai/v1/embeddings` and `/openai/v1/models`,
+//!   Azure's version-less paths, which take the model in the body as OpenAI does.
+//!
+//! Azure's request and error bodies are OpenAI's, and its `api-key` header is one of
+//! the key headers every route accepts; `api-version` is accepted whatever its value,
+//! since Switchyard speaks one version of the protocol.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde_json::Value;
+use switchyard_protocols::openai::{ChatCompletionRequest, EmbeddingRequest, ModelList};
+
+use super::{embeddings, models};
+use crate::body::JsonBody;
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use crate::ingress::{openai::ChatCompletions, serve_chat};
+use crate::state::AppState;
+
+/// The body with `model` set to the deployment named in the path, which is how Azure
+/// chooses the model. A body that is not a JSON object is left for the decoder to
+/// refuse with its usual message.
+fn with_model(body: Result<JsonBody, ApiError>, deployment: &str) -> Result<JsonBody, ApiError> {
+    let JsonBody(bytes) = body?;
+    let Ok(Value::Object(mut fields)) = serde_json::from_slice::<Value>(&bytes) else {
+        return Ok(JsonBody(bytes));
+    };
+    fields.insert("model".into(), Value::String(deployment.to_owned()));
+    let bytes = serde_json::to_vec(&fields)
+        .map(Bytes::from)
+        .unwrap_or(bytes);
+    Ok(JsonBody(bytes))
+}
+
+/// Creates a chat completion for an Azure deployment, as Azure OpenAI's route.
+#[utoipa::path(
+    post,
+    path = "/openai/deployments/{deployment}/chat/completions",
+    operation_id = "azureCreateChatCompletion",
+    tag = "azure",
+    params(
+        ("deployment" = String, Path, description = "The public model name, as Azure's deployment name"),
+        ("api-version" = Option<String>, Query, description = "Accepted and ignored"),
+    ),
+    request_body = ChatCompletionRequest,
+    responses(
+        (status = 200, description = "As `POST /v1/chat/completions`"),
+        crate::openapi::ModelCallErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
+pub async fn deployment_chat(
+    State(state): State<AppState>,
+    Path(deployment): Path<String>,
+    cx: RequestContext,
+    body: Result<JsonBody, ApiError>,
+) -> Response {
+    serve_chat::<ChatCompletions>(state, cx, with_model(body, &deployment)).await
+}
+
+/// Creates embeddings for an Azure deployment, as Azure OpenAI's route.
+#[utoipa::path(
+    post,
+    path = "/openai/deployments/{deployment}/embeddings",
+    operation_id = "azureCreateEmbedding",
+    tag = "azure",
+    params(
+        ("deployment" = String, Path, description = "The public model name, as Azure's deployment name"),
+        ("api-version" = Option<String>, Query, description = "Accepted and ignored"),
+    ),
+    request_body = EmbeddingRequest,
+    responses(
+        (status = 200, description = "As `POST /v1/embeddings`"),
+        crate::openapi::ModelCallErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
+pub async fn deployment_embeddings(
+    state: State<AppState>,
+    Path(deployment): Path<String>,
+    cx: RequestContext,
+    body: Result<JsonBody, ApiError>,
+) -> Response {
+    embeddings::embeddings(state, cx, with_model(body, &deployment)).await
+}
+
+/// Azure's version-less chat route: `POST /v1/chat/completions` under `/openai`.
+#[utoipa::path(
+    post,
+    path = "/openai/v1/chat/completions",
+    operation_id = "azureV1CreateChatCompletion",
+    tag = "azure",
+    request_body = ChatCompletionRequest,
+    responses(
+        (status = 200, description = "As `POST /v1/chat/completions`"),
+        crate::openapi::ModelCallErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
+pub async fn v1_chat(
+    State(state): State<AppState>,
+    cx: RequestContext,
+    body: Result<JsonBody, ApiError>,
+) -> Response {
+    serve_chat::<ChatCompletions>(state, cx, body).await
+}
+
+/// Azure's version-less embeddings route.
+#[utoipa::path(
+    post,
+    path = "/openai/v1/embeddings",
+    operation_id = "azureV1CreateEmbedding",
+    tag = "azure",
+    request_body = EmbeddingRequest,
+    responses(
+        (status = 200, description = "As `POST /v1/embeddings`"),
+        crate::openapi::ModelCallErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
+pub async fn v1_embeddings(
+    state: State<AppState>,
+    cx: RequestContext,
+    body: Result<JsonBody, ApiError>,
+) -> Response {
+    embeddings::embeddings(state, cx, body).await
+}
+
+/// Azure's version-less model list.
+#[utoipa::path(
+    get,
+    path = "/openai/v1/models",
+    operation_id = "azureV1ListModels",
+    tag = "azure",
+    responses(
+        (status = 200, description = "The public model names", body = ModelList),
+        crate::openapi::ListModelsErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
+pub async fn v1_models(state: State<AppState>) -> Json<ModelList> {
+    models::list(state).await
+}
