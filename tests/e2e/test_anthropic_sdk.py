@@ -165,3 +165,22 @@ def test_a_local_model_answers_the_anthropic_sdk(local_claude):
         final = stream.get_final_message()
     assert text and final.content[0].text == text
     assert final.usage.input_tokens > 0 and final.usage.output_tokens > 0
+
+
+def test_count_tokens_is_exact_on_a_local_model(local_claude, local_url):
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    count = local_claude.messages.count_tokens(model="smollm2", messages=messages)
+    answer = local_claude.messages.create(model="smollm2", max_tokens=1, messages=messages)
+    # The count is what the model then reads: its tokenizer and chat template.
+    assert count.input_tokens == answer.usage.input_tokens
+    raw = local_claude.messages.with_raw_response.count_tokens(model="smollm2",
+                                                                messages=messages)
+    assert raw.headers["x-switchyard-token-count"] == "exact"
+
+
+def test_count_tokens_is_an_estimate_for_an_upstream_that_cannot_count(claude, mock):
+    raw = claude.messages.with_raw_response.count_tokens(
+        model=MODEL, messages=[{"role": "user", "content": "Hello, world!"}])
+    assert raw.headers["x-switchyard-token-count"] == "estimate"
+    assert raw.parse().input_tokens == 11
+    assert mock.requests() == []

@@ -92,6 +92,14 @@ impl Provider for OnDemandProvider {
         self.provider().await?.embed(request, cx).await
     }
 
+    async fn count_tokens(
+        &self,
+        request: ChatRequest,
+        cx: &CallContext,
+    ) -> Result<u64, ProviderError> {
+        self.provider().await?.count_tokens(request, cx).await
+    }
+
     async fn list_models(&self, _: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError> {
         // Listing must not load the model.
         Ok(vec![UpstreamModel {

@@ -63,8 +63,11 @@ impl LocalTextProvider {
         &self.model
     }
 
-    /// Turns a request into one job per choice; each job reports on its own channel.
-    fn start(&self, request: &ChatRequest) -> Result<Started, ProviderError> {
+    /// The request's output shape and its prompt tokens, tool instructions included.
+    fn prompt(
+        &self,
+        request: &ChatRequest,
+    ) -> Result<(OutputShape, Vec<LlamaToken>), ProviderError> {
         check_supported(request)?;
         let shape = output_shape(request)?;
         let prompt = match &shape {
@@ -77,6 +80,12 @@ impl LocalTextProvider {
                 .chat_prompt(&with_system_note(request, instructions))?,
             _ => self.model.chat_prompt(request)?,
         };
+        Ok((shape, prompt))
+    }
+
+    /// Turns a request into one job per choice; each job reports on its own channel.
+    fn start(&self, request: &ChatRequest) -> Result<Started, ProviderError> {
+        let (shape, prompt) = self.prompt(request)?;
         let limit = self.model.context_limit();
         if prompt.len() >= limit {
             return Err(ProviderError::new(
@@ -509,6 +518,15 @@ impl Provider for LocalTextProvider {
     ) -> Result<EventStream, ProviderError> {
         let started = self.start(&request)?;
         Ok(frames(started, self.model.name().to_owned()))
+    }
+
+    async fn count_tokens(
+        &self,
+        request: ChatRequest,
+        _: &CallContext,
+    ) -> Result<u64, ProviderError> {
+        let (_, prompt) = self.prompt(&request)?;
+        Ok(prompt.len() as u64)
     }
 
     async fn list_models(&self, _: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError> {

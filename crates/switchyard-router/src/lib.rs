@@ -4,12 +4,14 @@
 //!   with close-name suggestions for unknown names.
 //! - [`execute`]: tries a route's candidates in order, falling back when the error's
 //!   data says another deployment may succeed.
+//! - [`tokens`]: a request's input tokens, estimated where no deployment counts them.
 //!
 //! The router holds `Arc<dyn Provider>` and never names an adapter. Strategies,
 //! policies, retries and circuit breakers build on this shape.
 
 pub mod catalog;
 pub mod execute;
+pub mod tokens;
 
 pub use catalog::{Catalog, Route, UnknownModel};
 pub use execute::{Attempted, Outcome, RouteError, execute};

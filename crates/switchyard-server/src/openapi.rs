@@ -30,7 +30,7 @@ use crate::state::AppState;
         description = "One endpoint, many models: an AI gateway that speaks the OpenAI and Anthropic APIs."
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(ErrorBody, messages::AnthropicError)),
+    components(schemas(ErrorBody, messages::AnthropicError, messages::TokenCount)),
     tags(
         (name = "chat", description = "Chat completions"),
         (name = "messages", description = "Anthropic's Messages API"),
@@ -205,6 +205,7 @@ pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
     // Anthropic's routes answer errors in Anthropic's shape, those of auth included.
     let anthropic_api = OpenApiRouter::new()
         .routes(routes!(messages::create))
+        .routes(routes!(messages::count_tokens))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_master_key,

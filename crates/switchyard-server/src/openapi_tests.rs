@@ -78,6 +78,7 @@ fn documents_exactly_the_routes_the_app_serves() {
         ("post", "/v1/chat/completions"),
         ("post", "/v1/embeddings"),
         ("post", "/v1/messages"),
+        ("post", "/v1/messages/count_tokens"),
         ("post", "/openai/deployments/{deployment}/chat/completions"),
         ("post", "/openai/deployments/{deployment}/embeddings"),
         ("post", "/openai/v1/chat/completions"),

@@ -110,5 +110,15 @@ pub trait Provider: Send + Sync + fmt::Debug {
         Err(ProviderError::unsupported("embeddings"))
     }
 
+    /// How many input tokens `req` takes on this deployment, counted the way its model
+    /// counts them (its tokenizer and chat template, or the vendor's counting endpoint).
+    async fn count_tokens(
+        &self,
+        _req: ChatRequest,
+        _cx: &CallContext,
+    ) -> Result<u64, ProviderError> {
+        Err(ProviderError::unsupported("token counting"))
+    }
+
     async fn list_models(&self, cx: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError>;
 }

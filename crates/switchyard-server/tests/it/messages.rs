@@ -288,3 +288,42 @@ async fn an_upstream_failing_mid_stream_ends_in_an_error_event() {
     assert_eq!(data["error"]["type"], "api_error");
     assert!(!events.iter().any(|(name, _)| name == "message_stop"));
 }
+
+#[tokio::test]
+async fn count_tokens_estimates_for_an_upstream_that_cannot_count() {
+    let served = serve().await;
+    let count = |text: &str| {
+        let body = json!({"model": "gpt", "messages": [{"role": "user", "content": text}]});
+        served
+            .client
+            .post(format!("{}/v1/messages/count_tokens", served.url))
+            .json(&body)
+            .send()
+    };
+    let short = count("Hello, world!").await.expect("answers");
+    assert_eq!(short.status(), 200);
+    assert_eq!(short.headers()["x-switchyard-token-count"], "estimate");
+    let short: Value = short.json().await.expect("JSON");
+    // o200k: 4 tokens of text, 1 of role, 3 per message, 3 priming.
+    assert_eq!(short, json!({"input_tokens": 11}));
+    let long: Value = count("Hello, world! ".repeat(20).as_str())
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(long["input_tokens"].as_u64() > short["input_tokens"].as_u64());
+    assert!(
+        served.openai.requests().is_empty(),
+        "counting sends nothing upstream"
+    );
+
+    let unknown = served
+        .client
+        .post(format!("{}/v1/messages/count_tokens", served.url))
+        .json(&json!({"model": "nope", "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .expect("answers");
+    anthropic_error(unknown, 404, "not_found_error").await;
+}

@@ -11,7 +11,7 @@ pub mod request;
 pub mod response;
 pub mod stream;
 
-pub use request::decode_request;
+pub use request::{decode_count_request, decode_request};
 pub use response::encode_response;
 pub use stream::{StreamEncoder, event_name};
 

@@ -23,6 +23,20 @@ pub fn decode_request(body: &[u8]) -> Result<ChatRequest, DecodeError> {
     to_canonical_request(from_json::<MessagesRequest>(body)?)
 }
 
+/// Decodes a `POST /v1/messages/count_tokens` body: a Messages request without
+/// `max_tokens`, which counting does not need.
+pub fn decode_count_request(body: &[u8]) -> Result<ChatRequest, DecodeError> {
+    let mut value: Value = from_json(body)?;
+    match &mut value {
+        Value::Object(fields) => {
+            fields.entry("max_tokens").or_insert(Value::from(1));
+            fields.remove("stream");
+        }
+        _ => return Err(DecodeError::new("the body must be a JSON object")),
+    }
+    to_canonical_request(from_json(&serde_json::to_vec(&value).unwrap_or_default())?)
+}
+
 pub fn to_canonical_request(wire: MessagesRequest) -> Result<ChatRequest, DecodeError> {
     if wire.model.is_empty() {
         return Err(DecodeError::at("model", "must not be empty"));
