@@ -305,3 +305,16 @@ fn a_stream_reports_usage_once_at_the_end_and_refuses_a_truncated_one() {
         .expect("decodes");
     assert!(matches!(error, Decoded::Error(status) if status.status == "UNAVAILABLE"));
 }
+
+#[test]
+fn reads_bare_and_listed_error_bodies() {
+    let bare = r#"{"error": {"code": 503, "message": "overloaded", "status": "UNAVAILABLE"}}"#;
+    let listed = format!("[{bare}\n]");
+    for text in [bare, listed.as_str()] {
+        let body = wire::ErrorBody::parse(text).expect("an error body");
+        assert_eq!(body.error.status, "UNAVAILABLE", "{text}");
+        assert_eq!(body.error.message, "overloaded");
+    }
+    assert!(wire::ErrorBody::parse(r#"{"candidates": []}"#).is_none());
+    assert!(wire::ErrorBody::parse("[]").is_none());
+}

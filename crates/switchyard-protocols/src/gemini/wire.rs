@@ -271,21 +271,3 @@ pub struct BatchEmbedContentsResponse {
 pub struct ContentEmbedding {
     pub values: Vec<f32>,
 }
-
-#[cfg(test)]
-mod error_body_tests {
-    use super::ErrorBody;
-
-    #[test]
-    fn reads_bare_and_listed_error_bodies() {
-        let bare = r#"{"error": {"code": 503, "message": "overloaded", "status": "UNAVAILABLE"}}"#;
-        let listed = format!("[{bare}\n]");
-        for text in [bare, listed.as_str()] {
-            let body = ErrorBody::parse(text).expect("an error body");
-            assert_eq!(body.error.status, "UNAVAILABLE", "{text}");
-            assert_eq!(body.error.message, "overloaded");
-        }
-        assert!(ErrorBody::parse(r#"{"candidates": []}"#).is_none());
-        assert!(ErrorBody::parse("[]").is_none());
-    }
-}

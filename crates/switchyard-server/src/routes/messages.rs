@@ -130,9 +130,9 @@ pub async fn count_tokens(
                 }
                 return Ok(response);
             }
-            // A request the model cannot take (too long, unsupported content) is the
-            // caller's to fix; a deployment that cannot count leaves it to the next.
-            Err(error) if error.kind == ErrorKind::Unsupported => {}
+            // A prompt longer than the model's context is the caller's to fix; any
+            // other failure (no counting, content the model refuses) leaves the count
+            // to the next deployment, or to the estimate.
             Err(error) if error.kind == ErrorKind::ContextLengthExceeded => {
                 return Err(error.into());
             }

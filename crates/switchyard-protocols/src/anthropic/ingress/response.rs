@@ -59,17 +59,12 @@ pub fn stop_reason(reason: &FinishReason, matched_stop_sequence: bool) -> &str {
         FinishReason::Length => "max_tokens",
         FinishReason::ToolCalls => "tool_use",
         FinishReason::ContentFilter => "refusal",
-        // Anthropic's own reasons (`pause_turn`) go back as they came.
-        FinishReason::Other(other) if ANTHROPIC_STOP_REASONS.contains(&other.as_str()) => other,
+        // The one Anthropic reason with no canonical name goes back as it came; another
+        // vendor's reason means the turn ended.
+        FinishReason::Other(other) if other == "pause_turn" => other,
         FinishReason::Other(_) => "end_turn",
     }
 }
-
-const ANTHROPIC_STOP_REASONS: [&str; 3] = [
-    "pause_turn",
-    "model_context_window_exceeded",
-    "stop_sequence",
-];
 
 /// Canonical usage counts cached prompt tokens inside `input_tokens`; Anthropic counts
 /// cache reads and writes apart from it.

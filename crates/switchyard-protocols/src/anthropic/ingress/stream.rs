@@ -102,21 +102,21 @@ impl StreamEncoder {
                 if text.is_empty() {
                     return;
                 }
-                let index = self.block(BlockKind::Text, events);
+                let index = self.block(BlockKind::Text, empty_text(), events);
                 events.push(delta(index, Delta::TextDelta { text }));
             }
             StreamEvent::ReasoningDelta { choice: 0, text } => {
                 if text.is_empty() {
                     return;
                 }
-                let index = self.block(BlockKind::Thinking, events);
+                let index = self.block(BlockKind::Thinking, empty_thinking(), events);
                 events.push(delta(index, Delta::ThinkingDelta { thinking: text }));
             }
             StreamEvent::ReasoningSignature {
                 choice: 0,
                 signature,
             } => {
-                let index = self.block(BlockKind::Thinking, events);
+                let index = self.block(BlockKind::Thinking, empty_thinking(), events);
                 events.push(delta(index, Delta::SignatureDelta { signature }));
             }
             StreamEvent::ToolCallDelta {
@@ -186,27 +186,19 @@ impl StreamEncoder {
         });
     }
 
-    /// The index of an open block of `kind`, opening one (and closing the previous)
-    /// when the content changes kind.
-    fn block(&mut self, kind: BlockKind, events: &mut Vec<wire::StreamEvent>) -> u32 {
+    /// The index of an open block of `kind`, opening one that starts as `empty` (and
+    /// closing the previous) when the content changes kind.
+    fn block(
+        &mut self,
+        kind: BlockKind,
+        empty: KnownBlock,
+        events: &mut Vec<wire::StreamEvent>,
+    ) -> u32 {
         self.ensure_started(None, events);
-        if let Some((index, open)) = self.open
-            && open == kind
-        {
-            return index;
+        match self.open {
+            Some((index, open)) if open == kind => index,
+            _ => self.open_block(kind, Block::Known(empty), events),
         }
-        let content_block = match kind {
-            BlockKind::Text => KnownBlock::Text {
-                text: String::new(),
-                extra: Default::default(),
-            },
-            BlockKind::Thinking => KnownBlock::Thinking {
-                thinking: String::new(),
-                signature: String::new(),
-            },
-            BlockKind::ToolCall(_) => unreachable!("tool calls open through start_tool_call"),
-        };
-        self.open_block(kind, Block::Known(content_block), events)
     }
 
     fn start_tool_call(
@@ -249,6 +241,20 @@ impl StreamEncoder {
         if let Some((index, _)) = self.open.take() {
             events.push(wire::StreamEvent::ContentBlockStop { index });
         }
+    }
+}
+
+fn empty_text() -> KnownBlock {
+    KnownBlock::Text {
+        text: String::new(),
+        extra: Default::default(),
+    }
+}
+
+fn empty_thinking() -> KnownBlock {
+    KnownBlock::Thinking {
+        thinking: String::new(),
+        signature: String::new(),
     }
 }
 
