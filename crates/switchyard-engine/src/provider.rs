@@ -8,8 +8,8 @@ use futures::StreamExt;
 use llama_cpp_2::token::LlamaToken;
 use switchyard_types::{
     CallContext, Capabilities, ChatRequest, ChatResponse, Choice, ContentBlock, DeploymentId,
-    DeploymentInfo, ErrorKind, EventStream, FinishReason, Message, Provider, ProviderError, Role,
-    StreamEvent, UpstreamModel, Usage,
+    DeploymentInfo, ErrorKind, EventStream, FinishReason, Message, Prompt, Provider, ProviderError,
+    Role, StreamEvent, UpstreamModel, Usage,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
@@ -55,6 +55,7 @@ impl LocalTextProvider {
                 vision: false,
                 json_schema: true,
                 embeddings: false,
+                completions: true,
             },
         }
     }
@@ -83,23 +84,93 @@ impl LocalTextProvider {
         Ok((shape, prompt))
     }
 
-    /// Turns a request into one job per choice; each job reports on its own channel.
+    /// What `request` asks the engine to run: a chat rendered by the template, or a
+    /// text completion's prompts as written.
+    fn plan(&self, request: &ChatRequest) -> Result<Plan, ProviderError> {
+        let Some(completion) = &request.completion else {
+            let (shape, prompt) = self.prompt(request)?;
+            return Ok(Plan {
+                shape,
+                prompts: vec![prompt],
+                echoes: None,
+                default_max_tokens: None,
+            });
+        };
+        check_completion_supported(request)?;
+        let prompts: Vec<Vec<LlamaToken>> = match &completion.prompt {
+            Prompt::Texts(texts) => texts.iter().map(|text| self.model.tokenize(text)).collect(),
+            Prompt::Tokens(lists) => lists
+                .iter()
+                .enumerate()
+                .map(|(index, ids)| self.token_prompt(ids, index))
+                .collect::<Result<_, _>>()?,
+        };
+        if let Some(index) = prompts.iter().position(Vec::is_empty) {
+            return Err(ProviderError::new(
+                ErrorKind::InvalidRequest,
+                "a prompt must have at least one token",
+            )
+            .with_param(Some(format!("prompt[{index}]"))));
+        }
+        let echoes = completion.echo.then(|| match &completion.prompt {
+            Prompt::Texts(texts) => texts.clone(),
+            Prompt::Tokens(_) => prompts
+                .iter()
+                .map(|prompt| self.model.detokenize(prompt))
+                .collect(),
+        });
+        Ok(Plan {
+            shape: output_shape(request)?,
+            prompts,
+            echoes,
+            default_max_tokens: Some(COMPLETION_MAX_TOKENS),
+        })
+    }
+
+    /// A prompt given as token ids, which must be this model's.
+    fn token_prompt(&self, ids: &[u32], index: usize) -> Result<Vec<LlamaToken>, ProviderError> {
+        let vocabulary = self.model.model().n_vocab();
+        ids.iter()
+            .map(|&id| {
+                i32::try_from(id)
+                    .ok()
+                    .filter(|id| *id < vocabulary)
+                    .map(LlamaToken)
+                    .ok_or_else(|| {
+                        ProviderError::new(
+                            ErrorKind::InvalidRequest,
+                            format!(
+                                "token id {id} is not in this model's vocabulary of {vocabulary}"
+                            ),
+                        )
+                        .with_param(Some(format!("prompt[{index}]")))
+                    })
+            })
+            .collect()
+    }
+
+    /// Turns a request into one job per answer (`n` per prompt); each job reports on
+    /// its own channel.
     fn start(&self, request: &ChatRequest) -> Result<Started, ProviderError> {
-        let (shape, prompt) = self.prompt(request)?;
+        let plan = self.plan(request)?;
         let limit = self.model.context_limit();
-        if prompt.len() >= limit {
+        let field = if request.completion.is_some() {
+            "prompt"
+        } else {
+            "messages"
+        };
+        if let Some(longest) = plan.prompts.iter().map(Vec::len).max()
+            && longest >= limit
+        {
             return Err(ProviderError::new(
                 ErrorKind::ContextLengthExceeded,
                 format!(
-                    "this model's context is {limit} tokens, but the messages take {} tokens",
-                    prompt.len()
+                    "this model's context is {limit} tokens, but the {field} take {longest} tokens"
                 ),
             )
-            .with_param(Some("messages".to_owned()))
+            .with_param(Some(field.to_owned()))
             .with_code(Some("context_length_exceeded".to_owned())));
         }
-        let room = (limit - prompt.len()) as u32;
-        let max_tokens = request.sampling.max_tokens.unwrap_or(room).min(room);
         let stop: Vec<String> = request
             .sampling
             .stop
@@ -111,47 +182,77 @@ impl LocalTextProvider {
             .logprobs
             .unwrap_or(false)
             .then(|| request.sampling.top_logprobs.unwrap_or(0));
+        let prompt_logprobs = logprobs.filter(|_| plan.echoes.is_some());
         let mut sampling = sampling_params(request, &self.model)?;
-        sampling.grammar = match shape {
+        sampling.grammar = match plan.shape {
             OutputShape::Text => None,
             OutputShape::Json { ref grammar }
             | OutputShape::ToolCall { ref grammar }
             | OutputShape::TextOrToolCalls { ref grammar, .. } => Some(grammar.clone()),
         };
-        if matches!(shape, OutputShape::TextOrToolCalls { .. }) {
+        if matches!(plan.shape, OutputShape::TextOrToolCalls { .. }) {
             sampling.grammar_trigger = Some(TOOL_CALL_OPEN.to_owned());
         }
-        let choices = request.sampling.n.unwrap_or(1).max(1);
-        let mut receivers = Vec::with_capacity(choices as usize);
-        for choice in 0..choices {
-            let (events, receiver) = unbounded_channel();
-            let mut sampling = sampling.clone();
-            // Alternatives from one seeded request must differ from each other and
-            // still be reproducible.
-            sampling.seed = sampling.seed.map(|seed| seed.wrapping_add(choice));
-            let sampler = sampling
-                .sampler(self.model.model())
-                .map_err(|message| ProviderError::new(ErrorKind::InvalidRequest, message))?;
-            self.model.generator().submit(Job {
-                prompt: prompt.clone(),
-                sampler,
-                max_tokens,
-                stop: stop.clone(),
-                logprobs,
-                events,
-            })?;
-            receivers.push(receiver);
+        let per_prompt = request.sampling.n.unwrap_or(1).max(1);
+        let mut receivers = Vec::with_capacity(plan.prompts.len() * per_prompt as usize);
+        let mut echoes = Vec::new();
+        for (index, prompt) in plan.prompts.iter().enumerate() {
+            let room = (limit - prompt.len()) as u32;
+            let max_tokens = request
+                .sampling
+                .max_tokens
+                .or(plan.default_max_tokens)
+                .unwrap_or(room)
+                .min(room);
+            for _ in 0..per_prompt {
+                let choice = receivers.len() as u32;
+                let (events, receiver) = unbounded_channel();
+                let mut sampling = sampling.clone();
+                // Alternatives from one seeded request must differ from each other and
+                // still be reproducible.
+                sampling.seed = sampling.seed.map(|seed| seed.wrapping_add(choice));
+                let sampler = sampling
+                    .sampler(self.model.model())
+                    .map_err(|message| ProviderError::new(ErrorKind::InvalidRequest, message))?;
+                self.model.generator().submit(Job {
+                    prompt: prompt.clone(),
+                    sampler,
+                    max_tokens,
+                    stop: stop.clone(),
+                    logprobs,
+                    prompt_logprobs,
+                    events,
+                })?;
+                receivers.push(receiver);
+                if let Some(texts) = &plan.echoes {
+                    echoes.push(texts[index].clone());
+                }
+            }
         }
         Ok(Started {
             receivers,
-            prompt_tokens: prompt.len() as u32,
-            answer: match shape {
+            prompt_tokens: plan.prompts.iter().map(Vec::len).sum::<usize>() as u32,
+            answer: match plan.shape {
                 OutputShape::ToolCall { .. } => AnswerForm::ToolCall,
                 OutputShape::TextOrToolCalls { .. } => AnswerForm::TextOrToolCalls,
                 OutputShape::Text | OutputShape::Json { .. } => AnswerForm::Text,
             },
+            echoes,
         })
     }
+}
+
+/// OpenAI's output limit for a text completion that sets none.
+const COMPLETION_MAX_TOKENS: u32 = 16;
+
+/// What one request runs: its prompts and how answers are shaped.
+struct Plan {
+    shape: OutputShape,
+    prompts: Vec<Vec<LlamaToken>>,
+    /// With `echo`: each prompt's text, which starts its answers.
+    echoes: Option<Vec<String>>,
+    /// The output limit when the request sets none; `None`: the rest of the context.
+    default_max_tokens: Option<u32>,
 }
 
 /// The jobs of one request, under way.
@@ -159,6 +260,8 @@ struct Started {
     receivers: Vec<UnboundedReceiver<GenEvent>>,
     prompt_tokens: u32,
     answer: AnswerForm,
+    /// Per choice, the prompt text its answer starts with (empty without `echo`).
+    echoes: Vec<String>,
 }
 
 /// How the generated text becomes the answer.
@@ -187,6 +290,38 @@ fn with_system_note(request: &ChatRequest, note: &str) -> ChatRequest {
             .insert(0, Message::text(Role::System, note.to_owned())),
     }
     noted
+}
+
+/// A text completion's options the engine cannot honour, refused by name.
+fn check_completion_supported(request: &ChatRequest) -> Result<(), ProviderError> {
+    let refuse = |param: &str, what: &str| {
+        Err(ProviderError::new(
+            ErrorKind::InvalidRequest,
+            format!("the local model does not support {what}"),
+        )
+        .with_param(Some(param.to_owned())))
+    };
+    if request
+        .extra
+        .get("suffix")
+        .is_some_and(|suffix| !suffix.is_null())
+    {
+        return refuse("suffix", "filling in the middle (`suffix`)");
+    }
+    let best_of = request
+        .extra
+        .get("best_of")
+        .and_then(|value| value.as_u64());
+    if best_of.is_some_and(|best_of| best_of != u64::from(request.sampling.n.unwrap_or(1))) {
+        return refuse("best_of", "ranking candidates (`best_of` other than `n`)");
+    }
+    if !request.tools.is_empty() {
+        return refuse(
+            "tools",
+            "tools in a text completion: send chat messages instead",
+        );
+    }
+    Ok(())
 }
 
 /// What the engine cannot do yet is refused by name, not silently ignored.
@@ -283,13 +418,20 @@ fn frames(started: Started, model: String) -> EventStream {
         receivers,
         prompt_tokens,
         answer,
+        echoes,
     } = started;
-    let start = vec![StreamEvent::Start {
+    let mut start = vec![StreamEvent::Start {
         id: completion_id(),
         model,
         created: unix_now(),
         extra: Default::default(),
     }];
+    for (choice, text) in echoes.into_iter().enumerate() {
+        start.push(StreamEvent::TextDelta {
+            choice: choice as u32,
+            text,
+        });
+    }
     let choices = receivers.len();
     let tagged = receivers.into_iter().enumerate().map(|(choice, receiver)| {
         tokio_stream::wrappers::UnboundedReceiverStream::new(receiver)
@@ -303,6 +445,9 @@ fn frames(started: Started, model: String) -> EventStream {
     let body = merged
         .filter_map(move |(choice, event)| {
             let frame = match event {
+                GenEvent::PromptLogprobs(tokens) => {
+                    Some(Ok(vec![StreamEvent::Logprobs { choice, tokens }]))
+                }
                 GenEvent::Text { text, .. } if answer == AnswerForm::ToolCall => {
                     held[choice as usize].push_str(&text);
                     None
@@ -525,8 +670,8 @@ impl Provider for LocalTextProvider {
         request: ChatRequest,
         _: &CallContext,
     ) -> Result<u64, ProviderError> {
-        let (_, prompt) = self.prompt(&request)?;
-        Ok(prompt.len() as u64)
+        let plan = self.plan(&request)?;
+        Ok(plan.prompts.iter().map(Vec::len).sum::<usize>() as u64)
     }
 
     async fn list_models(&self, _: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError> {
@@ -567,6 +712,7 @@ impl LocalEmbedProvider {
                 vision: false,
                 json_schema: false,
                 embeddings: true,
+                completions: false,
             },
         };
         LocalEmbedProvider {

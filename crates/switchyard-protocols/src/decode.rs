@@ -62,6 +62,18 @@ fn from_json_with_path<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeErr
     Ok(value)
 }
 
+/// Refuses a text completion (a raw prompt) on the way to a chat-only API, which would
+/// wrap it in a chat template and answer something else.
+pub fn chat_only(request: &switchyard_types::ChatRequest, api: &str) -> Result<(), DecodeError> {
+    match request.completion {
+        Some(_) => Err(DecodeError::at(
+            "prompt",
+            format!("{api} does not serve text completions; send this model chat messages instead"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A tool call's arguments as the JSON object vendors with structured tool input
 /// (Anthropic, Gemini, Bedrock) require; empty text is an empty object.
 pub fn tool_arguments(

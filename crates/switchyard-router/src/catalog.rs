@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use switchyard_types::Provider;
+use switchyard_types::{Capabilities, Provider};
 
 /// A public model name and the deployments that can serve it, in preference order.
 #[derive(Debug, Clone)]
@@ -21,11 +21,16 @@ impl Route {
             .any(|deployment| deployment.info().capabilities.embeddings)
     }
 
-    /// Whether any deployment serves chat.
-    pub fn serves_chat(&self) -> bool {
+    /// The deployments that can do what `capable` asks, in preference order.
+    pub fn deployments_that(
+        &self,
+        capable: impl Fn(&Capabilities) -> bool,
+    ) -> Vec<Arc<dyn Provider>> {
         self.deployments
             .iter()
-            .any(|deployment| deployment.info().capabilities.chat)
+            .filter(|deployment| capable(&deployment.info().capabilities))
+            .cloned()
+            .collect()
     }
 }
 

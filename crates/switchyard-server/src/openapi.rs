@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 
 use crate::auth;
 use crate::ingress::anthropic::render_errors;
-use crate::routes::{azure, catalog, chat, embeddings, messages, models, ops};
+use crate::routes::{azure, catalog, chat, completions, embeddings, messages, models, ops};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -33,6 +33,7 @@ use crate::state::AppState;
     components(schemas(ErrorBody, messages::AnthropicError, messages::TokenCount)),
     tags(
         (name = "chat", description = "Chat completions"),
+        (name = "completions", description = "Legacy text completions: a prompt continued as written"),
         (name = "messages", description = "Anthropic's Messages API"),
         (name = "azure", description = "Azure OpenAI's routes, for `AzureOpenAI` clients"),
         (name = "embeddings", description = "Vector embeddings"),
@@ -189,13 +190,16 @@ impl IntoResponses for RetrieveModelErrors {
 pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
     let model_api = OpenApiRouter::new()
         .routes(routes!(chat::chat_completions))
+        .routes(routes!(completions::create))
         .routes(routes!(embeddings::embeddings))
         .routes(routes!(models::list))
         .routes(routes!(models::retrieve))
         .routes(routes!(catalog::list))
         .routes(routes!(azure::deployment_chat))
+        .routes(routes!(azure::deployment_completions))
         .routes(routes!(azure::deployment_embeddings))
         .routes(routes!(azure::v1_chat))
+        .routes(routes!(azure::v1_completions))
         .routes(routes!(azure::v1_embeddings))
         .routes(routes!(azure::v1_models))
         .route_layer(axum::middleware::from_fn_with_state(

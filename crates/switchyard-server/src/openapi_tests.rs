@@ -76,12 +76,15 @@ fn documents_exactly_the_routes_the_app_serves() {
     let documented = operations(&document());
     let expected: BTreeSet<(String, String)> = [
         ("post", "/v1/chat/completions"),
+        ("post", "/v1/completions"),
         ("post", "/v1/embeddings"),
         ("post", "/v1/messages"),
         ("post", "/v1/messages/count_tokens"),
         ("post", "/openai/deployments/{deployment}/chat/completions"),
+        ("post", "/openai/deployments/{deployment}/completions"),
         ("post", "/openai/deployments/{deployment}/embeddings"),
         ("post", "/openai/v1/chat/completions"),
+        ("post", "/openai/v1/completions"),
         ("post", "/openai/v1/embeddings"),
         ("get", "/openai/v1/models"),
         ("get", "/v1/models"),

@@ -25,7 +25,41 @@ pub struct ChatRequest {
     pub user: Option<String>,
     /// Caller-supplied key/value tags (`metadata`).
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Set for a text completion (OpenAI's legacy `/v1/completions`): the model
+    /// continues the prompt as written, with no chat template, and `messages` is empty.
+    pub completion: Option<TextCompletion>,
     pub extra: Extra,
+}
+
+/// A raw prompt to continue, and how the answer should present it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextCompletion {
+    pub prompt: Prompt,
+    /// Whether each answer starts with its prompt, and its logprobs with the prompt's
+    /// tokens'.
+    pub echo: bool,
+}
+
+/// The prompts of a text completion: each gets `n` answers, numbered prompt by prompt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Prompt {
+    Texts(Vec<String>),
+    /// Token ids of the upstream model's own tokenizer.
+    Tokens(Vec<Vec<u32>>),
+}
+
+impl Prompt {
+    /// How many prompts there are.
+    pub fn len(&self) -> usize {
+        match self {
+            Prompt::Texts(texts) => texts.len(),
+            Prompt::Tokens(tokens) => tokens.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Sampling and length controls. Every field is optional: `None` means the upstream's default.

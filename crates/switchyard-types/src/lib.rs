@@ -25,8 +25,8 @@ pub mod response;
 pub mod stream;
 
 pub use chat::{
-    ChatRequest, ContentBlock, ImageDetail, ImageSource, MaxTokensField, Message, ResponseFormat,
-    Role, Sampling, StopSequences, Tool, ToolChoice,
+    ChatRequest, ContentBlock, ImageDetail, ImageSource, MaxTokensField, Message, Prompt,
+    ResponseFormat, Role, Sampling, StopSequences, TextCompletion, Tool, ToolChoice,
 };
 pub use embed::{EmbedInput, EmbedRequest, EmbedResponse};
 pub use error::{ErrorKind, ProviderError, RetryAdvice, SourceSide};

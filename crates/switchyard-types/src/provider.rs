@@ -42,6 +42,8 @@ pub struct Capabilities {
     pub vision: bool,
     pub json_schema: bool,
     pub embeddings: bool,
+    /// Text completions: a raw prompt continued without a chat template.
+    pub completions: bool,
 }
 
 impl Default for Capabilities {
@@ -53,6 +55,7 @@ impl Default for Capabilities {
             vision: true,
             json_schema: true,
             embeddings: false,
+            completions: false,
         }
     }
 }

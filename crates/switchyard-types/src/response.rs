@@ -72,7 +72,9 @@ impl FinishReason {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenLogprob {
     pub token: String,
-    pub logprob: f64,
+    /// `None` only for the first token of an echoed prompt, which nothing before it
+    /// predicts.
+    pub logprob: Option<f64>,
     pub bytes: Option<Vec<u8>>,
     pub top_logprobs: Vec<TopLogprob>,
 }

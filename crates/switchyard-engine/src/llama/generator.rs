@@ -17,7 +17,7 @@ use llama_cpp_2::token::LlamaToken;
 use switchyard_types::{ErrorKind, FinishReason, ProviderError, RetryAdvice, TokenLogprob};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::logprobs::token_logprob;
+use super::logprobs::{token_logprob, unscored};
 use super::sampling::TokenSampler;
 use super::text::{Release, StopMatcher, Utf8Joiner};
 
@@ -46,12 +46,19 @@ pub struct Job {
     pub stop: Vec<String>,
     /// `Some(k)`: report each token's logprob and its `k` most likely alternatives.
     pub logprobs: Option<u32>,
+    /// `Some(k)`: report the logprob of every prompt token given the ones before it,
+    /// with `k` alternatives (an echoed prompt's scores). The prompt is then computed
+    /// afresh, not taken from a cached prefix, which has no logits.
+    pub prompt_logprobs: Option<u32>,
     pub events: UnboundedSender<GenEvent>,
 }
 
 /// What a job reports, in order: tokens, then one `Done` or `Failed`.
 #[derive(Debug)]
 pub enum GenEvent {
+    /// Scores of prompt tokens, in order, as they are computed; the first prompt token
+    /// has no logprob.
+    PromptLogprobs(Vec<TokenLogprob>),
     Text {
         text: String,
         logprob: Option<TokenLogprob>,
@@ -274,6 +281,9 @@ struct Sequence {
     stops: StopMatcher,
     /// Where this sequence's logits are in the current batch.
     logits_at: Option<i32>,
+    /// With `prompt_logprobs`: the prompt positions in the current batch, and where
+    /// their logits are.
+    scored: Vec<(usize, i32)>,
 }
 
 struct Actor<'model> {
@@ -367,8 +377,12 @@ impl Actor<'_> {
             let Some(job) = self.waiting.pop_front() else {
                 return;
             };
-            // The last prompt token is always fed again: its logits start the answer.
-            let limit = job.prompt.len().saturating_sub(1);
+            // The last prompt token is always fed again: its logits start the answer. A
+            // scored prompt is computed whole: cached cells have no logits.
+            let limit = match job.prompt_logprobs {
+                Some(_) => 0,
+                None => job.prompt.len().saturating_sub(1),
+            };
             let keep = if best > own && source != target {
                 self.share_prefix(source, target, best.min(limit))
             } else {
@@ -389,6 +403,7 @@ impl Actor<'_> {
                 joiner: Utf8Joiner::default(),
                 stops,
                 logits_at: None,
+                scored: Vec::new(),
             });
         }
     }
@@ -476,15 +491,22 @@ impl Actor<'_> {
                 continue;
             };
             let prompt = &sequence.job.prompt;
+            let scoring = sequence.job.prompt_logprobs.is_some();
             while sequence.next_prompt < prompt.len() && used < budget {
                 let token = prompt[sequence.next_prompt];
                 let last = sequence.next_prompt + 1 == prompt.len();
                 let position = slot.cached.len() as i32;
-                if batch.add(token, position, &[slot.seq], last).is_err() {
+                if batch
+                    .add(token, position, &[slot.seq], last || scoring)
+                    .is_err()
+                {
                     break;
                 }
                 if last {
                     sequence.logits_at = Some(used as i32);
+                }
+                if scoring {
+                    sequence.scored.push((sequence.next_prompt, used as i32));
                 }
                 slot.cached.push(token);
                 sequence.next_prompt += 1;
@@ -497,8 +519,35 @@ impl Actor<'_> {
         used > 0
     }
 
+    /// Reports the scores of the prompt tokens computed in this batch: the logits at
+    /// one position are the model's prediction of the token at the next.
+    fn score_prompts(&mut self) {
+        for slot in &mut self.slots {
+            let Some(sequence) = slot.active.as_mut() else {
+                continue;
+            };
+            let (Some(top), false) = (sequence.job.prompt_logprobs, sequence.scored.is_empty())
+            else {
+                continue;
+            };
+            let prompt = &sequence.job.prompt;
+            let mut scores = Vec::with_capacity(sequence.scored.len());
+            for (position, at) in sequence.scored.drain(..) {
+                if position == 0 {
+                    scores.push(unscored(self.model, prompt[0]));
+                }
+                if let Some(&next) = prompt.get(position + 1) {
+                    let logits = self.context.get_logits_ith(at);
+                    scores.push(token_logprob(self.model, logits, next, top));
+                }
+            }
+            let _ = sequence.job.events.send(GenEvent::PromptLogprobs(scores));
+        }
+    }
+
     /// Samples the next token of every sequence that has logits in this batch.
     fn sample(&mut self) {
+        self.score_prompts();
         let vocab = self.model.vocab();
         for index in 0..self.slots.len() {
             let slot = &mut self.slots[index];
@@ -508,33 +557,41 @@ impl Actor<'_> {
             let Some(at) = sequence.logits_at.take() else {
                 continue;
             };
-            let token = sequence.job.sampler.sample(&self.context, at);
-            let logprob = sequence
-                .job
-                .logprobs
-                .map(|top| token_logprob(self.model, self.context.get_logits_ith(at), token, top));
-            sequence.generated += 1;
             let prompt_tokens = sequence.job.prompt.len() as u32;
-            let end_of_generation = vocab.is_eog(token) || self.extra_stop_tokens.contains(&token);
             let mut finish = None;
-            if end_of_generation {
-                finish = Some(FinishReason::Stop);
+            // `max_tokens: 0` asks for the prompt's scores alone.
+            let token = if sequence.job.max_tokens == 0 {
+                finish = Some(FinishReason::Length);
+                None
             } else {
-                let piece = vocab.token_to_piece(token, false, None);
-                let text = sequence.joiner.push(&piece);
-                let (text, stopped) = match sequence.stops.push(&text) {
-                    Release::Text(text) => (text, false),
-                    Release::Stopped(text) => (text, true),
-                };
-                let _ = sequence.job.events.send(GenEvent::Text { text, logprob });
-                if stopped {
+                Some(sequence.job.sampler.sample(&self.context, at))
+            };
+            if let Some(token) = token {
+                let logprob = sequence.job.logprobs.map(|top| {
+                    token_logprob(self.model, self.context.get_logits_ith(at), token, top)
+                });
+                sequence.generated += 1;
+                let end_of_generation =
+                    vocab.is_eog(token) || self.extra_stop_tokens.contains(&token);
+                if end_of_generation {
                     finish = Some(FinishReason::Stop);
-                } else if sequence.generated >= sequence.job.max_tokens
-                    || slot.cached.len() + 1 >= self.sequence_limit
-                {
-                    finish = Some(FinishReason::Length);
                 } else {
-                    sequence.pending = Some(token);
+                    let piece = vocab.token_to_piece(token, false, None);
+                    let text = sequence.joiner.push(&piece);
+                    let (text, stopped) = match sequence.stops.push(&text) {
+                        Release::Text(text) => (text, false),
+                        Release::Stopped(text) => (text, true),
+                    };
+                    let _ = sequence.job.events.send(GenEvent::Text { text, logprob });
+                    if stopped {
+                        finish = Some(FinishReason::Stop);
+                    } else if sequence.generated >= sequence.job.max_tokens
+                        || slot.cached.len() + 1 >= self.sequence_limit
+                    {
+                        finish = Some(FinishReason::Length);
+                    } else {
+                        sequence.pending = Some(token);
+                    }
                 }
             }
             if let Some(finish) = finish {

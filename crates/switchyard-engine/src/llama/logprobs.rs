@@ -5,6 +5,24 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 use switchyard_types::{TokenLogprob, TopLogprob};
 
+/// A token nothing before it predicts: an echoed prompt's first.
+pub fn unscored(model: &LlamaModel, token: LlamaToken) -> TokenLogprob {
+    let (text, bytes) = piece(model, token);
+    TokenLogprob {
+        token: text,
+        logprob: None,
+        bytes: Some(bytes),
+        top_logprobs: Vec::new(),
+    }
+}
+
+/// A token's text as the model writes it, and its bytes (a piece may end inside a
+/// character, so the text alone can lose them).
+fn piece(model: &LlamaModel, token: LlamaToken) -> (String, Vec<u8>) {
+    let bytes = model.vocab().token_to_piece(token, false, None);
+    (String::from_utf8_lossy(&bytes).into_owned(), bytes)
+}
+
 /// The logprob of `token` and the `top` most likely tokens at this step.
 pub fn token_logprob(
     model: &LlamaModel,
@@ -29,15 +47,11 @@ pub fn token_logprob(
     } else {
         best.clear();
     }
-    let vocab = model.vocab();
-    let piece = |token: LlamaToken| {
-        let bytes = vocab.token_to_piece(token, false, None);
-        (String::from_utf8_lossy(&bytes).into_owned(), bytes)
-    };
+    let piece = |token: LlamaToken| piece(model, token);
     let (text, bytes) = piece(token);
     TokenLogprob {
         token: text,
-        logprob: logprob_of(token.0 as usize),
+        logprob: Some(logprob_of(token.0 as usize)),
         bytes: Some(bytes),
         top_logprobs: best
             .into_iter()

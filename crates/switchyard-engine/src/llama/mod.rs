@@ -168,6 +168,16 @@ impl TextModel {
         Ok(self.tokenize(&text))
     }
 
+    /// The text of `tokens`, as the model writes them.
+    pub fn detokenize(&self, tokens: &[LlamaToken]) -> String {
+        let vocab = self.model.vocab();
+        let bytes: Vec<u8> = tokens
+            .iter()
+            .flat_map(|&token| vocab.token_to_piece(token, false, None))
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
     /// Tokens of `text`, with the BOS token prepended when the model wants one and the
     /// text does not already start with it (templates often write it themselves).
     pub fn tokenize(&self, text: &str) -> Vec<LlamaToken> {

@@ -44,6 +44,7 @@ pub fn from_canonical_request(
     upstream_model: &str,
     options: EncodeOptions,
 ) -> Result<MessagesRequest, DecodeError> {
+    crate::decode::chat_only(request, "Anthropic's Messages API")?;
     check_unsupported(request, options)?;
     let mut system: Vec<Block> = Vec::new();
     let mut messages: Vec<InputMessage> = Vec::new();

@@ -67,6 +67,7 @@ pub fn from_canonical_request(
     upstream_model: &str,
     options: EncodeOptions,
 ) -> Result<ConverseRequest, DecodeError> {
+    crate::decode::chat_only(request, "Bedrock's Converse API")?;
     check_unsupported(request, upstream_model, options)?;
     let mut system = Vec::new();
     let mut messages: Vec<wire::Message> = Vec::new();

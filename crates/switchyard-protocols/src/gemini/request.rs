@@ -49,6 +49,7 @@ pub fn from_canonical_request(
     upstream_model: &str,
     options: EncodeOptions,
 ) -> Result<GenerateContentRequest, DecodeError> {
+    crate::decode::chat_only(request, "Gemini's generateContent API")?;
     check_unsupported(request, options)?;
     let names = tool_call_names(&request.messages);
     let mut system = Vec::new();

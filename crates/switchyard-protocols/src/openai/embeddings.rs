@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use switchyard_types::{EmbedInput, EmbedRequest, EmbedResponse, Usage};
 use utoipa::ToSchema;
 
+use super::texts::{TextsOrTokens, texts_or_tokens};
 use crate::DecodeError;
 use crate::decode::from_json;
 
@@ -75,7 +76,10 @@ pub fn decode_embedding_request(
     if wire.dimensions == Some(0) {
         return Err(DecodeError::at("dimensions", "must be at least 1"));
     }
-    let input = input_to_canonical(wire.input)?;
+    let input = match texts_or_tokens(wire.input, "input")? {
+        TextsOrTokens::Texts(texts) => EmbedInput::Texts(texts),
+        TextsOrTokens::Tokens(tokens) => EmbedInput::Tokens(tokens),
+    };
     if input.is_empty() {
         return Err(DecodeError::at("input", "must not be empty"));
     }
@@ -98,59 +102,6 @@ pub fn decode_embedding_request(
         },
         wire.encoding_format.unwrap_or_default(),
     ))
-}
-
-/// `input` is a string, an array of strings, an array of token ids, or an array of
-/// arrays of token ids.
-fn input_to_canonical(input: Value) -> Result<EmbedInput, DecodeError> {
-    const EXPECTED: &str = "must be a string, an array of strings, an array of token ids, or an array of token-id arrays";
-    match input {
-        Value::String(text) => Ok(EmbedInput::Texts(vec![text])),
-        Value::Array(items) if items.is_empty() => Ok(EmbedInput::Texts(Vec::new())),
-        Value::Array(items) => match &items[0] {
-            Value::String(_) => items
-                .into_iter()
-                .enumerate()
-                .map(|(index, item)| match item {
-                    Value::String(text) => Ok(text),
-                    _ => Err(DecodeError::at(
-                        format!("input[{index}]"),
-                        "must be a string",
-                    )),
-                })
-                .collect::<Result<_, _>>()
-                .map(EmbedInput::Texts),
-            Value::Number(_) => token_ids(&items, "input").map(|ids| EmbedInput::Tokens(vec![ids])),
-            Value::Array(_) => items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| match item {
-                    Value::Array(ids) => token_ids(ids, &format!("input[{index}]")),
-                    _ => Err(DecodeError::at(
-                        format!("input[{index}]"),
-                        "must be an array of token ids",
-                    )),
-                })
-                .collect::<Result<_, _>>()
-                .map(EmbedInput::Tokens),
-            _ => Err(DecodeError::at("input", EXPECTED)),
-        },
-        _ => Err(DecodeError::at("input", EXPECTED)),
-    }
-}
-
-fn token_ids(items: &[Value], at: &str) -> Result<Vec<u32>, DecodeError> {
-    items
-        .iter()
-        .enumerate()
-        .map(|(index, item)| {
-            item.as_u64()
-                .and_then(|id| u32::try_from(id).ok())
-                .ok_or_else(|| {
-                    DecodeError::at(format!("{at}[{index}]"), "must be a non-negative token id")
-                })
-        })
-        .collect()
 }
 
 /// Encodes a canonical request for an upstream. Vectors are always asked for as floats:

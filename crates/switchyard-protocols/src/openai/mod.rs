@@ -9,14 +9,17 @@
 //! - [`request`]: request ⇄ canonical [`switchyard_types::ChatRequest`].
 //! - [`response`]: response ⇄ canonical [`switchyard_types::ChatResponse`].
 //! - [`stream`]: chunks ⇄ canonical [`switchyard_types::StreamEvent`]s, both stateful.
+//! - [`completions`]: the legacy text completions protocol.
 //! - [`embeddings`], [`models`], [`error`]: the smaller objects.
 
+pub mod completions;
 pub mod embeddings;
 pub mod error;
 pub mod models;
 pub mod request;
 pub mod response;
 pub mod stream;
+mod texts;
 pub mod wire;
 
 pub use embeddings::{EmbeddingRequest, EmbeddingResponse};

@@ -73,22 +73,7 @@ pub fn to_canonical_request(wire: ChatCompletionRequest) -> Result<ChatRequest, 
     }
     let stream = wire.stream.unwrap_or(false);
     let mut extra = wire.extra;
-    let stream_include_usage = match wire.stream_options {
-        Some(StreamOptions {
-            include_usage,
-            extra: options_extra,
-        }) => {
-            if !options_extra.is_empty() {
-                // Keep options we don't model (e.g. `include_obfuscation`) for the hop.
-                extra.insert(
-                    "stream_options".to_owned(),
-                    serde_json::Value::Object(options_extra),
-                );
-            }
-            include_usage
-        }
-        None => false,
-    };
+    let stream_include_usage = take_stream_options(wire.stream_options, &mut extra);
     Ok(ChatRequest {
         model: wire.model,
         messages,
@@ -113,11 +98,50 @@ pub fn to_canonical_request(wire: ChatCompletionRequest) -> Result<ChatRequest, 
         stream_include_usage,
         user: wire.user,
         metadata: wire.metadata,
+        completion: None,
         extra,
     })
 }
 
-fn check_range(field: &str, value: Option<f64>, min: f64, max: f64) -> Result<(), DecodeError> {
+/// Whether the caller asked for usage in its stream; the options Switchyard does not
+/// model (e.g. `include_obfuscation`) are kept in `extra` for a same-protocol hop.
+pub(crate) fn take_stream_options(options: Option<StreamOptions>, extra: &mut Extra) -> bool {
+    let Some(StreamOptions {
+        include_usage,
+        extra: options_extra,
+    }) = options
+    else {
+        return false;
+    };
+    if !options_extra.is_empty() {
+        extra.insert(
+            "stream_options".to_owned(),
+            serde_json::Value::Object(options_extra),
+        );
+    }
+    include_usage
+}
+
+/// The `stream_options` to send upstream, taking the kept ones out of `extra`. Usage is
+/// always asked for: Switchyard meters every streamed token, whether or not the caller
+/// wants to see the count.
+pub(crate) fn upstream_stream_options(stream: bool, extra: &mut Extra) -> Option<StreamOptions> {
+    let kept = extra.remove("stream_options");
+    stream.then(|| StreamOptions {
+        include_usage: true,
+        extra: match kept {
+            Some(serde_json::Value::Object(map)) => map,
+            _ => Extra::new(),
+        },
+    })
+}
+
+pub(crate) fn check_range(
+    field: &str,
+    value: Option<f64>,
+    min: f64,
+    max: f64,
+) -> Result<(), DecodeError> {
     match value {
         Some(value) if !(min..=max).contains(&value) => Err(DecodeError::at(
             field,
@@ -399,6 +423,7 @@ pub fn from_canonical_request(
     request: &ChatRequest,
     upstream_model: &str,
 ) -> Result<ChatCompletionRequest, DecodeError> {
+    crate::decode::chat_only(request, "Chat Completions")?;
     let messages = request
         .messages
         .iter()
@@ -483,21 +508,7 @@ pub fn from_canonical_request(
         MaxTokensField::MaxCompletionTokens => (None, sampling.max_tokens),
     };
     let mut extra = request.extra.clone();
-    let stream_options = if request.stream {
-        let options_extra = match extra.remove("stream_options") {
-            Some(serde_json::Value::Object(map)) => map,
-            _ => Extra::new(),
-        };
-        // Always ask for usage: Switchyard meters every streamed token, whether or not
-        // the caller wants to see the count.
-        Some(StreamOptions {
-            include_usage: true,
-            extra: options_extra,
-        })
-    } else {
-        extra.remove("stream_options");
-        None
-    };
+    let stream_options = upstream_stream_options(request.stream, &mut extra);
     Ok(ChatCompletionRequest {
         model: upstream_model.to_owned(),
         messages,

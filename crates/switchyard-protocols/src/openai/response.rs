@@ -90,10 +90,13 @@ fn choice_to_canonical(choice: ResponseChoice) -> Choice {
     }
 }
 
+/// The logprob OpenAI reports for a token too unlikely to rank.
+const UNLIKELY_LOGPROB: f64 = -9999.0;
+
 pub(crate) fn logprob_to_canonical(token: WireTokenLogprob) -> TokenLogprob {
     TokenLogprob {
         token: token.token,
-        logprob: token.logprob,
+        logprob: Some(token.logprob),
         bytes: token.bytes,
         top_logprobs: token
             .top_logprobs
@@ -110,7 +113,9 @@ pub(crate) fn logprob_to_canonical(token: WireTokenLogprob) -> TokenLogprob {
 pub(crate) fn logprob_from_canonical(token: &TokenLogprob) -> WireTokenLogprob {
     WireTokenLogprob {
         token: token.token.clone(),
-        logprob: token.logprob,
+        // Only an echoed prompt's first token has none, and chat never echoes; OpenAI's
+        // own stand-in for "vanishingly unlikely" keeps the field a number.
+        logprob: token.logprob.unwrap_or(UNLIKELY_LOGPROB),
         bytes: token.bytes.clone(),
         top_logprobs: token
             .top_logprobs

@@ -81,6 +81,7 @@ impl AnthropicProvider {
                 vision: true,
                 json_schema: true,
                 embeddings: false,
+                completions: false,
             },
         };
         Ok(AnthropicProvider {

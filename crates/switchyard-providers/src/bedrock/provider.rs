@@ -103,6 +103,7 @@ impl BedrockProvider {
                 vision: chat,
                 json_schema: chat,
                 embeddings: config.embeddings,
+                completions: false,
             },
         };
         Ok(BedrockProvider {

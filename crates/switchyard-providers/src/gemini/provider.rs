@@ -89,6 +89,7 @@ impl GeminiProvider {
                 vision: !config.embeddings,
                 json_schema: !config.embeddings,
                 embeddings: config.embeddings,
+                completions: false,
             },
         };
         Ok(GeminiProvider {

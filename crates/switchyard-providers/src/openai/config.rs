@@ -56,6 +56,20 @@ pub enum Dialect {
     Hosted(super::hosts::Host),
 }
 
+impl Dialect {
+    /// Whether the host serves legacy text completions (`/completions`) beside chat.
+    /// OpenAI and Azure OpenAI do for their instruct models, and vLLM, llama.cpp,
+    /// Ollama and the like for any model; Mistral and Azure AI Foundry's model
+    /// inference do not.
+    pub fn serves_completions(&self) -> bool {
+        match self {
+            Dialect::OpenAi | Dialect::Azure { .. } => true,
+            Dialect::Mistral | Dialect::AzureFoundry { .. } => false,
+            Dialect::Hosted(host) => host.serves_completions(),
+        }
+    }
+}
+
 /// Every network wait has a deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {

@@ -95,6 +95,13 @@ impl Host {
         }
     }
 
+    /// Whether the host serves legacy text completions at `{base_url}/completions`
+    /// (xAI's legacy endpoint, Together's and Fireworks' for base models). DeepSeek's
+    /// completions are fill-in-the-middle under another root; Groq has none.
+    pub fn serves_completions(self) -> bool {
+        matches!(self, Host::Xai | Host::Together | Host::Fireworks)
+    }
+
     fn quirks(self) -> Quirks {
         match self {
             Host::Xai => Quirks {

@@ -5,6 +5,10 @@ use std::sync::Arc;
 use futures::StreamExt;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use secrecy::ExposeSecret;
+use switchyard_protocols::decode::from_json;
+use switchyard_protocols::openai::completions::{
+    CompletionResponse, decode_completion_response, from_canonical_completion_request,
+};
 use switchyard_protocols::openai::{
     self, ErrorBody,
     embeddings::{decode_embedding_response, from_canonical_embed_request},
@@ -18,7 +22,7 @@ use switchyard_types::{
 use tokio::time::Instant;
 
 use super::config::{Dialect, OpenAiCompatConfig};
-use super::stream::open_event_stream;
+use super::stream::{Decoder, open_event_stream};
 use crate::http_error::UpstreamErrorDetail;
 use crate::sse::SseReader;
 use crate::upstream::{
@@ -29,6 +33,8 @@ use crate::upstream::{
 #[derive(Debug)]
 struct Urls {
     chat: reqwest::Url,
+    /// Legacy text completions, where the host serves them.
+    completions: Option<reqwest::Url>,
     embeddings: reqwest::Url,
     models: reqwest::Url,
 }
@@ -44,6 +50,11 @@ impl Urls {
         match &config.dialect {
             Dialect::OpenAi | Dialect::Mistral | Dialect::Hosted(_) => Ok(Urls {
                 chat: parse(format!("{base}/chat/completions"))?,
+                completions: config
+                    .dialect
+                    .serves_completions()
+                    .then(|| parse(format!("{base}/completions")))
+                    .transpose()?,
                 embeddings: parse(format!("{base}/embeddings"))?,
                 models: parse(format!("{base}/models"))?,
             }),
@@ -56,12 +67,14 @@ impl Urls {
                 };
                 Ok(Urls {
                     chat: versioned("/models/chat/completions")?,
+                    completions: None,
                     embeddings: versioned("/models/embeddings")?,
                     models: versioned("/models/info")?,
                 })
             }
             Dialect::Azure { api_version } if api_version == "v1" => Ok(Urls {
                 chat: parse(format!("{base}/openai/v1/chat/completions"))?,
+                completions: Some(parse(format!("{base}/openai/v1/completions"))?),
                 embeddings: parse(format!("{base}/openai/v1/embeddings"))?,
                 models: parse(format!("{base}/openai/v1/models"))?,
             }),
@@ -83,6 +96,7 @@ impl Urls {
                     .append_pair("api-version", api_version);
                 Ok(Urls {
                     chat: in_deployment(&["chat", "completions"])?,
+                    completions: Some(in_deployment(&["completions"])?),
                     embeddings: in_deployment(&["embeddings"])?,
                     models,
                 })
@@ -111,8 +125,10 @@ fn read_error(body: &[u8]) -> Option<UpstreamErrorDetail> {
 
 impl OpenAiCompatProvider {
     pub fn new(id: DeploymentId, config: OpenAiCompatConfig) -> Result<Self, ProviderError> {
+        let urls = Urls::new(&config)?;
         let capabilities = Capabilities {
             embeddings: config.embeddings,
+            completions: urls.completions.is_some(),
             ..Capabilities::default()
         };
         let upstream = Upstream::new(
@@ -131,7 +147,7 @@ impl OpenAiCompatProvider {
         };
         Ok(OpenAiCompatProvider {
             info,
-            urls: Urls::new(&config)?,
+            urls,
             config,
             upstream,
         })
@@ -181,6 +197,21 @@ impl OpenAiCompatProvider {
         self.upstream
             .post(url, self.headers(cx), body, deadline)
             .await
+    }
+
+    /// The endpoint and body for `request`: chat, or a text completion where the host
+    /// serves them.
+    fn encode(&self, request: &ChatRequest) -> Result<(&reqwest::Url, Vec<u8>), ProviderError> {
+        if request.completion.is_none() {
+            return Ok((&self.urls.chat, self.encode_chat(request)?));
+        }
+        let Some(url) = &self.urls.completions else {
+            return Err(ProviderError::unsupported("text completions"));
+        };
+        let mut wire = from_canonical_completion_request(request, &self.config.upstream_model)
+            .map_err(encode_error)?;
+        wire.extra.remove(DROP_UNSUPPORTED_PARAMS);
+        Ok((url, to_body(&wire)?))
     }
 
     fn encode_chat(&self, request: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
@@ -241,13 +272,14 @@ impl Provider for OpenAiCompatProvider {
     ) -> Result<ChatResponse, ProviderError> {
         let deadline = self.upstream.deadline();
         request.stream = false;
-        let body = self.encode_chat(&request)?;
+        let (url, body) = self.encode(&request)?;
         let _permit = self.upstream.permit().await?;
-        let response = self.post(&self.urls.chat, body, cx, deadline).await?;
-        let mut answer = self
-            .upstream
-            .read_body(response, deadline, decode_chat_response)
-            .await?;
+        let response = self.post(url, body, cx, deadline).await?;
+        let decode = match request.completion {
+            Some(_) => decode_completion_response,
+            None => decode_chat_response,
+        };
+        let mut answer = self.upstream.read_body(response, deadline, decode).await?;
         if let (Dialect::Hosted(host), Some(usage)) = (&self.config.dialect, &mut answer.usage) {
             super::hosts::fit_usage(*host, usage);
         }
@@ -261,20 +293,35 @@ impl Provider for OpenAiCompatProvider {
     ) -> Result<EventStream, ProviderError> {
         let deadline = self.upstream.deadline();
         request.stream = true;
-        let body = self.encode_chat(&request)?;
+        let (url, body) = self.encode(&request)?;
         let permit = self.upstream.permit().await?;
-        let response = self.post(&self.urls.chat, body, cx, deadline).await?;
+        let response = self.post(url, body, cx, deadline).await?;
+        let decoder = Decoder::for_request(&request);
         if is_json(response.headers()) {
             // Some servers ignore `stream: true` and send the whole completion at once;
             // it is replayed as frames, so the caller still gets a stream.
-            let answer = self
-                .upstream
-                .read_body(response, deadline, |body| {
-                    switchyard_protocols::decode::from_json::<openai::ChatCompletionResponse>(body)
-                })
-                .await?;
+            let frames = match decoder {
+                Decoder::Chat(_) => {
+                    let answer = self
+                        .upstream
+                        .read_body(response, deadline, |body| {
+                            from_json::<openai::ChatCompletionResponse>(body)
+                        })
+                        .await?;
+                    openai::frames_from_response(answer)
+                }
+                // An answer is shaped like one chunk.
+                Decoder::Completion(mut decoder) => {
+                    let answer = self
+                        .upstream
+                        .read_body(response, deadline, |body| {
+                            from_json::<CompletionResponse>(body)
+                        })
+                        .await?;
+                    vec![decoder.decode(answer)]
+                }
+            };
             drop(permit);
-            let frames = openai::frames_from_response(answer);
             return Ok(
                 self.fit_stream_usage(futures::stream::iter(frames.into_iter().map(Ok)).boxed())
             );
@@ -288,7 +335,7 @@ impl Provider for OpenAiCompatProvider {
             deadline,
             timeouts.total,
         );
-        let stream = open_event_stream(reader, provider, timeouts.idle, permit).await?;
+        let stream = open_event_stream(reader, decoder, provider, timeouts.idle, permit).await?;
         Ok(self.fit_stream_usage(stream))
     }
 

@@ -7,6 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use switchyard_protocols::DecodeError;
+use switchyard_protocols::openai::completions::CompletionChunkDecoder;
 use switchyard_protocols::openai::{ChunkDecoder, ErrorBody};
 use switchyard_types::{ErrorKind, EventStream, ProviderError, StreamEvent, StreamFrame};
 use tokio::sync::OwnedSemaphorePermit;
@@ -14,8 +16,30 @@ use tokio::sync::OwnedSemaphorePermit;
 use crate::sse::{EventProtocol, SseReader, Step, open_sse};
 
 struct Chunks {
-    decoder: ChunkDecoder,
+    decoder: Decoder,
     saw_finish: bool,
+}
+
+/// What the chunks are: chat deltas or pieces of a text completion.
+pub(super) enum Decoder {
+    Chat(ChunkDecoder),
+    Completion(CompletionChunkDecoder),
+}
+
+impl Decoder {
+    pub(super) fn for_request(request: &switchyard_types::ChatRequest) -> Self {
+        match request.completion {
+            Some(_) => Decoder::Completion(CompletionChunkDecoder::new()),
+            None => Decoder::Chat(ChunkDecoder::new()),
+        }
+    }
+
+    fn decode_data(&mut self, data: &[u8]) -> Result<StreamFrame, DecodeError> {
+        match self {
+            Decoder::Chat(decoder) => decoder.decode_data(data),
+            Decoder::Completion(decoder) => decoder.decode_data(data),
+        }
+    }
 }
 
 impl EventProtocol for Chunks {
@@ -49,12 +73,13 @@ impl EventProtocol for Chunks {
 /// Waits for the first frame, then hands back the whole stream.
 pub(super) async fn open_event_stream(
     reader: SseReader,
+    decoder: Decoder,
     provider: Arc<str>,
     idle: Duration,
     permit: Option<OwnedSemaphorePermit>,
 ) -> Result<EventStream, ProviderError> {
     let chunks = Chunks {
-        decoder: ChunkDecoder::new(),
+        decoder,
         saw_finish: false,
     };
     open_sse(reader, chunks, provider, idle, permit).await

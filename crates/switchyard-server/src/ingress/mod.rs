@@ -7,8 +7,10 @@
 //!
 //! - [`openai`]: `POST /v1/chat/completions`.
 //! - [`anthropic`]: `POST /v1/messages`, and its error bodies.
+//! - [`completions`]: `POST /v1/completions`, OpenAI's legacy text completions.
 
 pub mod anthropic;
+pub mod completions;
 pub mod openai;
 
 use std::convert::Infallible;
@@ -75,21 +77,23 @@ pub async fn serve_chat<D: ChatDialect>(
         Err(unknown) => return fail(accounting, unknown.into()),
     };
     accounting.set_model(&route.name);
-    if !route.serves_chat() {
+    let candidates = match request.completion {
+        Some(_) => route.deployments_that(|can| can.completions),
+        None => route.deployments_that(|can| can.chat),
+    };
+    if candidates.is_empty() {
+        let what = match request.completion {
+            Some(_) => "text completions",
+            None => "chat",
+        };
         let error = ApiError::new(
             Code::Unsupported,
-            format!("the model `{}` does not serve chat", route.name),
+            format!("the model `{}` does not serve {what}", route.name),
         )
         .with_param("model");
         return fail(accounting, error);
     }
     let call = cx.call_context();
-    let candidates = route
-        .deployments
-        .iter()
-        .filter(|deployment| deployment.info().capabilities.chat)
-        .cloned()
-        .collect::<Vec<_>>();
 
     if request.stream {
         let encoder = D::stream(&request, &route.name);

@@ -1,9 +1,11 @@
 //! Azure OpenAI's routes, so `AzureOpenAI` clients work unchanged:
 //!
-//! - `/openai/deployments/{deployment}/chat/completions?api-version=…` and
-//!   `…/embeddings`, where the deployment in the path names the public model;
-//! - `/openai/v1/chat/completions`, `/openai/v1/embeddings` and `/openai/v1/models`,
-//!   Azure's version-less paths, which take the model in the body as OpenAI does.
+//! - `/openai/deployments/{deployment}/chat/completions?api-version=…`,
+//!   `…/completions` and `…/embeddings`, where the deployment in the path names the
+//!   public model;
+//! - `/openai/v1/chat/completions`, `/openai/v1/completions`, `/openai/v1/embeddings`
+//!   and `/openai/v1/models`, Azure's version-less paths, which take the model in the
+//!   body as OpenAI does.
 //!
 //! Azure's request and error bodies are OpenAI's, and its `api-key` header is one of
 //! the key headers every route accepts; `api-version` is accepted whatever its value,
@@ -14,13 +16,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::Value;
+use switchyard_protocols::openai::completions::CompletionRequest;
 use switchyard_protocols::openai::{ChatCompletionRequest, EmbeddingRequest, ModelList};
 
 use super::{embeddings, models};
 use crate::body::JsonBody;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::ingress::{openai::ChatCompletions, serve_chat};
+use crate::ingress::{completions::Completions, openai::ChatCompletions, serve_chat};
 use crate::state::AppState;
 
 /// The body with `model` set to the deployment named in the path, which is how Azure
@@ -62,6 +65,32 @@ pub async fn deployment_chat(
     body: Result<JsonBody, ApiError>,
 ) -> Response {
     serve_chat::<ChatCompletions>(state, cx, with_model(body, &deployment)).await
+}
+
+/// Creates a text completion for an Azure deployment, as Azure OpenAI's route.
+#[utoipa::path(
+    post,
+    path = "/openai/deployments/{deployment}/completions",
+    operation_id = "azureCreateCompletion",
+    tag = "azure",
+    params(
+        ("deployment" = String, Path, description = "The public model name, as Azure's deployment name"),
+        ("api-version" = Option<String>, Query, description = "Accepted and ignored"),
+    ),
+    request_body = CompletionRequest,
+    responses(
+        (status = 200, description = "As `POST /v1/completions`"),
+        crate::openapi::ModelCallErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
+pub async fn deployment_completions(
+    State(state): State<AppState>,
+    Path(deployment): Path<String>,
+    cx: RequestContext,
+    body: Result<JsonBody, ApiError>,
+) -> Response {
+    serve_chat::<Completions>(state, cx, with_model(body, &deployment)).await
 }
 
 /// Creates embeddings for an Azure deployment, as Azure OpenAI's route.
@@ -109,6 +138,27 @@ pub async fn v1_chat(
     body: Result<JsonBody, ApiError>,
 ) -> Response {
     serve_chat::<ChatCompletions>(state, cx, body).await
+}
+
+/// Azure's version-less text completions route.
+#[utoipa::path(
+    post,
+    path = "/openai/v1/completions",
+    operation_id = "azureV1CreateCompletion",
+    tag = "azure",
+    request_body = CompletionRequest,
+    responses(
+        (status = 200, description = "As `POST /v1/completions`"),
+        crate::openapi::ModelCallErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
+pub async fn v1_completions(
+    State(state): State<AppState>,
+    cx: RequestContext,
+    body: Result<JsonBody, ApiError>,
+) -> Response {
+    serve_chat::<Completions>(state, cx, body).await
 }
 
 /// Azure's version-less embeddings route.

@@ -3,6 +3,7 @@
 //! - [`azure`]: Azure OpenAI's deployment and `/openai/v1` routes.
 //! - [`catalog`]: `GET /v1/catalog`, the built-in catalog of hosted models.
 //! - [`chat`]: `POST /v1/chat/completions`, JSON and SSE.
+//! - [`completions`]: `POST /v1/completions`, legacy text completions.
 //! - [`embeddings`]: `POST /v1/embeddings`.
 //! - [`messages`]: `POST /v1/messages`, Anthropic's Messages API.
 //! - [`models`]: `GET /v1/models`, `GET /v1/models/{id}`.
@@ -11,6 +12,7 @@
 pub mod azure;
 pub mod catalog;
 pub mod chat;
+pub mod completions;
 pub mod embeddings;
 pub mod messages;
 pub mod models;

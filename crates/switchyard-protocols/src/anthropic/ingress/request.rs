@@ -92,6 +92,7 @@ pub fn to_canonical_request(wire: MessagesRequest) -> Result<ChatRequest, Decode
         stream_include_usage: true,
         user: wire.metadata.and_then(|metadata| metadata.user_id),
         metadata: None,
+        completion: None,
         extra,
     })
 }

@@ -1,0 +1,53 @@
+//! OpenAI's legacy text completions as a [`ChatDialect`]: a prompt continued as
+//! written, served by deployments that can (the local engine, OpenAI-compatible hosts).
+
+use axum::Json;
+use axum::response::sse::Event;
+use axum::response::{IntoResponse, Response};
+use switchyard_protocols::openai::completions::{
+    CompletionChunkEncoder, decode_completion_request, from_canonical_completion_response,
+};
+use switchyard_types::{ChatRequest, ChatResponse, StreamFrame};
+
+use super::{ChatDialect, StreamDialect};
+use crate::error::ApiError;
+
+pub struct Completions;
+
+impl ChatDialect for Completions {
+    const ROUTE: &'static str = "completions";
+    type Stream = CompletionChunks;
+
+    fn decode(body: &[u8]) -> Result<ChatRequest, ApiError> {
+        Ok(decode_completion_request(body)?)
+    }
+
+    fn answer(response: &ChatResponse) -> Response {
+        Json(from_canonical_completion_response(response)).into_response()
+    }
+
+    fn stream(request: &ChatRequest, _model: &str) -> CompletionChunks {
+        CompletionChunks(CompletionChunkEncoder::new(request.stream_include_usage))
+    }
+}
+
+/// `data: <text_completion>` events, ending in `data: [DONE]`.
+pub struct CompletionChunks(CompletionChunkEncoder);
+
+impl StreamDialect for CompletionChunks {
+    fn frame(&mut self, frame: StreamFrame) -> Vec<Event> {
+        self.0
+            .encode(frame)
+            .map(|chunk| Event::default().data(serde_json::to_string(&chunk).unwrap_or_default()))
+            .into_iter()
+            .collect()
+    }
+
+    fn end(&mut self) -> Vec<Event> {
+        vec![Event::default().data("[DONE]")]
+    }
+
+    fn error(&mut self, error: &ApiError) -> Vec<Event> {
+        vec![Event::default().data(error.to_openai_json().to_string())]
+    }
+}
