@@ -238,6 +238,7 @@ class Mock:
         that they cannot leak into the next test."""
         probes = {
             "chat_completions": ("POST", "/v1/chat/completions", {"model": "drain", "messages": []}),
+            "completions": ("POST", "/v1/completions", {"model": "drain", "prompt": "x"}),
             "embeddings": ("POST", "/v1/embeddings", {"model": "drain", "input": "x"}),
             "models": ("GET", "/v1/models", None),
         }

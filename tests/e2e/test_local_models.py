@@ -177,3 +177,46 @@ def test_auto_tool_choice_streams_a_tagged_call_as_a_tool_call(local_client):
     assert names == ["get_weather"] and finish == "tool_calls"
     import json
     assert isinstance(json.loads(arguments)["city"], str)
+
+
+def test_gemma_continues_a_raw_prompt_as_a_text_completion(local_client):
+    completion = local_client.completions.create(
+        model="gemma3", prompt="The capital of France is", temperature=0, max_tokens=8,
+    )
+    choice = completion.choices[0]
+    assert completion.object == "text_completion"
+    assert choice.text and not choice.text.startswith("The capital")
+    assert choice.finish_reason in ("stop", "length")
+    assert completion.usage.completion_tokens <= 8
+
+
+def test_echo_with_logprobs_and_no_new_tokens_scores_a_prompt(local_client):
+    prompt = "The capital of France is Paris"
+    completion = local_client.completions.create(
+        model="gemma3", prompt=prompt, echo=True, logprobs=2, max_tokens=0,
+    )
+    choice = completion.choices[0]
+    assert choice.text == prompt
+    assert choice.finish_reason == "length"
+    logprobs = choice.logprobs
+    assert "".join(logprobs.tokens) == prompt
+    assert logprobs.token_logprobs[0] is None and logprobs.top_logprobs[0] is None
+    assert all(value <= 0 for value in logprobs.token_logprobs[1:])
+    assert all(len(top) <= 2 for top in logprobs.top_logprobs[1:])
+    offsets = [len("".join(logprobs.tokens[:i])) for i in range(len(logprobs.tokens))]
+    assert logprobs.text_offset == offsets
+    assert completion.usage.completion_tokens == 0
+    assert completion.usage.prompt_tokens == len(logprobs.tokens)
+
+
+def test_a_text_completion_streams(local_client):
+    stream = local_client.completions.create(
+        model="gemma3", prompt="One, two, three,", temperature=0, max_tokens=6, stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].text for c in chunks if c.choices)
+    assert text
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["length"] or finishes == ["stop"]
+    assert chunks[-1].usage.completion_tokens <= 6

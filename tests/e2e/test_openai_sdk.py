@@ -428,3 +428,42 @@ def test_closing_a_stream_cancels_the_upstream_request(client, mock):
     while mock.stats()["streams_cancelled"] == before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert mock.stats()["streams_cancelled"] == before + 1
+
+
+def test_legacy_completions_reach_the_upstreams_completions_endpoint(client, mock):
+    completion = client.completions.create(
+        model=MODEL, prompt="Once upon", max_tokens=5, echo=True, logprobs=1, user="u-1",
+    )
+    choice = completion.choices[0]
+    assert completion.object == "text_completion"
+    assert choice.text == "Once upon echo: Once upon"
+    assert choice.logprobs.tokens == ["Once", " upon", " echo:", " Once", " upon"]
+    assert choice.logprobs.token_logprobs[0] is None
+    assert choice.logprobs.text_offset == [0, 4, 9, 15, 20]
+    received = mock.requests()[-1]
+    assert received["path"] == "/v1/completions"
+    assert received["body"] == {"model": "mock-gpt", "prompt": "Once upon", "max_tokens": 5,
+                                "echo": True, "logprobs": 1, "user": "u-1"}
+
+
+def test_legacy_completions_stream(client, mock):
+    stream = client.completions.create(
+        model=MODEL, prompt=["a b", "c"], n=2, stream=True, stream_options={"include_usage": True},
+    )
+    texts = {}
+    for chunk in stream:
+        for choice in chunk.choices:
+            texts[choice.index] = texts.get(choice.index, "") + choice.text
+    assert texts == {0: " echo: a b", 1: " echo: a b", 2: " echo: c", 3: " echo: c"}
+    assert chunk.usage.prompt_tokens == 3
+
+
+def test_a_completion_upstream_failure_is_an_openai_error(client, mock):
+    mock.push("completions", {
+        "kind": "error", "status": 429, "retry_after": "1",
+        "body": {"error": {"message": "slow down", "type": "requests", "param": None,
+                           "code": "rate_limit_exceeded"}},
+    })
+    with pytest.raises(openai.RateLimitError) as error:
+        client.completions.create(model=MODEL, prompt="x")
+    assert error.value.code == "rate_limit_exceeded"

@@ -708,7 +708,10 @@ async fn echo_with_logprobs_and_no_tokens_scores_the_prompt() {
     // Scoring the prompt computes what generating after it computed.
     let last = scores.last().expect("a token");
     assert_eq!(last.token, next.token);
-    let (scored, generated) = (last.logprob.unwrap(), next.logprob.unwrap());
+    let (scored, generated) = (
+        last.logprob.expect("scored"),
+        next.logprob.expect("generated"),
+    );
     assert!((scored - generated).abs() < 1e-3, "{scored} vs {generated}");
 }
 

@@ -4,6 +4,7 @@
 mod anthropic;
 mod catalog;
 mod chat;
+mod completions;
 mod errors;
 mod harness;
 mod messages;

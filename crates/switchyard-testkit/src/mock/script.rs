@@ -24,6 +24,8 @@ use serde_json::Value;
 pub enum Route {
     /// `POST /v1/chat/completions`.
     ChatCompletions,
+    /// `POST /v1/completions`, legacy text completions.
+    Completions,
     /// `POST /v1/embeddings`.
     Embeddings,
     /// `GET /v1/models` and `GET /v1/models/{id}`.
@@ -32,12 +34,19 @@ pub enum Route {
 
 impl Route {
     /// Every route, in a stable order.
-    pub const ALL: [Route; 3] = [Route::ChatCompletions, Route::Embeddings, Route::Models];
+    pub const ALL: [Route; 4] = [
+        Route::ChatCompletions,
+        Route::Completions,
+        Route::Embeddings,
+        Route::Models,
+    ];
 
-    /// The name used in control URLs and JSON: `chat_completions`, `embeddings`, `models`.
+    /// The name used in control URLs and JSON: `chat_completions`, `completions`,
+    /// `embeddings`, `models`.
     pub fn as_str(self) -> &'static str {
         match self {
             Route::ChatCompletions => "chat_completions",
+            Route::Completions => "completions",
             Route::Embeddings => "embeddings",
             Route::Models => "models",
         }
@@ -47,6 +56,7 @@ impl Route {
     pub fn path(self) -> &'static str {
         match self {
             Route::ChatCompletions => "/v1/chat/completions",
+            Route::Completions => "/v1/completions",
             Route::Embeddings => "/v1/embeddings",
             Route::Models => "/v1/models",
         }
@@ -67,7 +77,7 @@ impl FromStr for Route {
             .into_iter()
             .find(|route| route.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown route {s:?}; expected chat_completions, embeddings or models")
+                format!("unknown route {s:?}; expected chat_completions, completions, embeddings or models")
             })
     }
 }

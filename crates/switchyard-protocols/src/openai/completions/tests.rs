@@ -9,25 +9,25 @@ fn decode(body: serde_json::Value) -> Result<switchyard_types::ChatRequest, crat
 
 #[test]
 fn every_prompt_shape_is_read() {
-    let one = decode(json!({"model": "m", "prompt": "Once upon"})).unwrap();
-    let completion = one.completion.unwrap();
+    let one = decode(json!({"model": "m", "prompt": "Once upon"})).expect("a valid request");
+    let completion = one.completion.expect("a text completion");
     assert_eq!(completion.prompt, Prompt::Texts(vec!["Once upon".into()]));
     assert!(!completion.echo);
     assert!(one.messages.is_empty());
 
-    let many = decode(json!({"model": "m", "prompt": ["a", "b"]})).unwrap();
+    let many = decode(json!({"model": "m", "prompt": ["a", "b"]})).expect("a valid request");
     assert_eq!(
-        many.completion.unwrap().prompt,
+        many.completion.expect("a text completion").prompt,
         Prompt::Texts(vec!["a".into(), "b".into()])
     );
-    let tokens = decode(json!({"model": "m", "prompt": [1, 2, 3]})).unwrap();
+    let tokens = decode(json!({"model": "m", "prompt": [1, 2, 3]})).expect("a valid request");
     assert_eq!(
-        tokens.completion.unwrap().prompt,
+        tokens.completion.expect("a text completion").prompt,
         Prompt::Tokens(vec![vec![1, 2, 3]])
     );
-    let lists = decode(json!({"model": "m", "prompt": [[1], [2, 3]]})).unwrap();
+    let lists = decode(json!({"model": "m", "prompt": [[1], [2, 3]]})).expect("a valid request");
     assert_eq!(
-        lists.completion.unwrap().prompt,
+        lists.completion.expect("a text completion").prompt,
         Prompt::Tokens(vec![vec![1], vec![2, 3]])
     );
 }
@@ -85,12 +85,12 @@ fn a_request_reaches_an_upstream_as_written() {
         "stream": true,
         "stream_options": {"include_usage": false, "include_obfuscation": false}
     });
-    let request = decode(body).unwrap();
+    let request = decode(body).expect("a valid request");
     assert!(request.stream);
     assert!(!request.stream_include_usage);
     assert_eq!(request.sampling.top_logprobs, Some(3));
-    let wire = from_canonical_completion_request(&request, "upstream").unwrap();
-    let sent = serde_json::to_value(&wire).unwrap();
+    let wire = from_canonical_completion_request(&request, "upstream").expect("encodes");
+    let sent = serde_json::to_value(&wire).expect("serializes");
     assert_eq!(
         sent,
         json!({
@@ -145,16 +145,17 @@ fn openai_answer() -> serde_json::Value {
 #[test]
 fn an_answer_decodes_and_encodes_back_unchanged() {
     let body = openai_answer();
-    let answer = decode_completion_response(body.to_string().as_bytes()).unwrap();
+    let answer = decode_completion_response(body.to_string().as_bytes()).expect("decodes");
     let choice = &answer.choices[0];
     assert_eq!(choice.message.text_content(), "Hi there");
     assert_eq!(choice.finish_reason, Some(FinishReason::Length));
-    let logprobs = choice.logprobs.as_ref().unwrap();
+    let logprobs = choice.logprobs.as_ref().expect("logprobs");
     assert_eq!(logprobs[0].logprob, None);
     assert_eq!(logprobs[1].logprob, Some(-0.5));
     assert_eq!(logprobs[1].top_logprobs[1].token, " you");
-    assert_eq!(answer.usage.as_ref().unwrap().total_tokens(), 2);
-    let back = serde_json::to_value(from_canonical_completion_response(&answer)).unwrap();
+    assert_eq!(answer.usage.as_ref().expect("usage").total_tokens(), 2);
+    let back =
+        serde_json::to_value(from_canonical_completion_response(&answer)).expect("serializes");
     assert_eq!(back, body);
 }
 
@@ -192,7 +193,7 @@ fn streamed_chunks_carry_offsets_across_the_stream() {
                 tokens: vec![token("hé", -0.1), token("llo", -0.2)],
             },
         ])
-        .unwrap();
+        .expect("a chunk");
     let second = encoder
         .encode(vec![
             StreamEvent::TextDelta {
@@ -213,8 +214,8 @@ fn streamed_chunks_carry_offsets_across_the_stream() {
                 ..Usage::default()
             }),
         ])
-        .unwrap();
-    let first = serde_json::to_value(first).unwrap();
+        .expect("a chunk");
+    let first = serde_json::to_value(first).expect("serializes");
     assert_eq!(first["object"], "text_completion");
     assert_eq!(first["id"], "cmpl-2");
     assert_eq!(first["choices"][0]["text"], "héllo");
@@ -223,7 +224,7 @@ fn streamed_chunks_carry_offsets_across_the_stream() {
         json!([0, 2])
     );
     assert_eq!(first["choices"][0]["finish_reason"], json!(null));
-    let second = serde_json::to_value(second).unwrap();
+    let second = serde_json::to_value(second).expect("serializes");
     assert_eq!(second["choices"][0]["logprobs"]["text_offset"], json!([5]));
     assert_eq!(second["choices"][0]["finish_reason"], "stop");
     assert_eq!(second["usage"]["total_tokens"], 5);
@@ -246,7 +247,7 @@ fn upstream_chunks_decode_to_frames() {
             .to_string()
             .as_bytes(),
         )
-        .unwrap();
+        .expect("a chunk");
     assert!(matches!(first[0], StreamEvent::Start { .. }));
     assert!(matches!(&first[1], StreamEvent::TextDelta { text, .. } if text == "Hi"));
     let last = decoder
@@ -257,7 +258,7 @@ fn upstream_chunks_decode_to_frames() {
             .to_string()
             .as_bytes(),
         )
-        .unwrap();
+        .expect("a chunk");
     assert_eq!(
         last[0],
         StreamEvent::Finish {

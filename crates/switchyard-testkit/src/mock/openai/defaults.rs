@@ -95,6 +95,131 @@ pub(super) fn default_chat(shared: &Arc<Shared>, body: &Value, seq: u64) -> Resp
     sse_response(shared.clone(), events, Duration::ZERO, Tail::Finish)
 }
 
+/// A text completion: each prompt continued with `" echo: <prompt>"`, `n` times, numbered
+/// prompt by prompt. Each word piece is a token whose logprob is -0.5 (the first token of
+/// an echoed prompt has none), its alternatives the token itself and `" else"`.
+pub(super) fn default_completion(shared: &Arc<Shared>, body: &Value, seq: u64) -> Response {
+    if let Some(error) = require_object(body) {
+        return error;
+    }
+    let Some(model) = body.get("model").and_then(Value::as_str) else {
+        return invalid_request("you must provide a model parameter", None, None);
+    };
+    let prompts: Vec<String> = match body.get("prompt") {
+        Some(Value::String(text)) => vec![text.clone()],
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_owned))
+            .collect(),
+        _ => {
+            return invalid_request(
+                "mock: `prompt` must be a string or a list of strings",
+                Some("prompt"),
+                None,
+            );
+        }
+    };
+    let n = body.get("n").and_then(Value::as_u64).unwrap_or(1);
+    let echo = body.get("echo").and_then(Value::as_bool) == Some(true);
+    let logprobs = body.get("logprobs").and_then(Value::as_u64).is_some();
+    let stream = body.get("stream").and_then(Value::as_bool) == Some(true);
+    let id = format!("cmpl-mock{seq:08}");
+    let prompt_tokens: u64 = prompts
+        .iter()
+        .map(|prompt| fixtures::word_count(prompt))
+        .sum();
+    let mut completion_tokens = 0;
+    // Per choice: its pieces, each with a logprob (`None` for an echoed prompt's first).
+    let mut choices: Vec<Vec<(&str, Option<f64>)>> = Vec::new();
+    let answers: Vec<String> = prompts
+        .iter()
+        .map(|prompt| format!(" echo: {prompt}"))
+        .collect();
+    for (prompt, answer) in prompts.iter().zip(&answers) {
+        for _ in 0..n {
+            let mut pieces = Vec::new();
+            if echo {
+                for (index, piece) in split_pieces(prompt).into_iter().enumerate() {
+                    pieces.push((piece, (index > 0).then_some(-0.5)));
+                }
+            }
+            let generated = split_pieces(answer);
+            completion_tokens += generated.len() as u64;
+            pieces.extend(generated.into_iter().map(|piece| (piece, Some(-0.5))));
+            choices.push(pieces);
+        }
+    }
+    let logprobs_of = |pieces: &[(&str, Option<f64>)], mut offset: usize| {
+        let mut text_offset = Vec::new();
+        for (piece, _) in pieces {
+            text_offset.push(offset);
+            offset += piece.chars().count();
+        }
+        json!({
+            "tokens": pieces.iter().map(|(piece, _)| *piece).collect::<Vec<_>>(),
+            "token_logprobs": pieces.iter().map(|(_, logprob)| *logprob).collect::<Vec<_>>(),
+            "top_logprobs": pieces.iter().map(|(piece, logprob)| logprob.map(|logprob| {
+                json!({ *piece: logprob, " else": -2.0 })
+            })).collect::<Vec<_>>(),
+            "text_offset": text_offset,
+        })
+    };
+    let object = |choices: Vec<Value>, usage: Option<Value>| {
+        let mut object = json!({
+            "id": id,
+            "object": "text_completion",
+            "created": 1_700_000_000,
+            "model": model,
+            "choices": choices,
+        });
+        if let Some(usage) = usage {
+            object["usage"] = usage;
+        }
+        object
+    };
+    let usage = fixtures::usage(prompt_tokens, completion_tokens);
+    if !stream {
+        let choices = choices
+            .iter()
+            .enumerate()
+            .map(|(index, pieces)| {
+                json!({
+                    "text": pieces.iter().map(|(piece, _)| *piece).collect::<String>(),
+                    "index": index,
+                    "logprobs": if logprobs { logprobs_of(pieces, 0) } else { Value::Null },
+                    "finish_reason": "stop",
+                })
+            })
+            .collect();
+        return json_response(StatusCode::OK, &object(choices, Some(usage)));
+    }
+    let mut events: VecDeque<Bytes> = VecDeque::new();
+    for (index, pieces) in choices.iter().enumerate() {
+        let mut offset = 0;
+        for piece in pieces {
+            let chunk = json!({
+                "text": piece.0,
+                "index": index,
+                "logprobs": if logprobs { logprobs_of(std::slice::from_ref(piece), offset) } else { Value::Null },
+                "finish_reason": null,
+            });
+            offset += piece.0.chars().count();
+            events.push_back(data_event(&object(vec![chunk], None)));
+        }
+        let last = json!({"text": "", "index": index, "logprobs": null, "finish_reason": "stop"});
+        events.push_back(data_event(&object(vec![last], None)));
+    }
+    let include_usage = body
+        .pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        == Some(true);
+    if include_usage {
+        events.push_back(data_event(&object(Vec::new(), Some(usage))));
+    }
+    events.push_back(Bytes::from_static(b"data: [DONE]\n\n"));
+    sse_response(shared.clone(), events, Duration::ZERO, Tail::Finish)
+}
+
 pub(super) fn default_embeddings(body: &Value) -> Response {
     if let Some(error) = require_object(body) {
         return error;

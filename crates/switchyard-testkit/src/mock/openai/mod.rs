@@ -7,14 +7,17 @@
 //!    not recorded).
 //! 2. If the route has a queued [`Script`], the oldest one is popped and carried out.
 //! 3. Otherwise a deterministic default answer is derived from the request: chat completions echo
-//!    the last user message (`"echo: <text>"`, streamed when `stream` is true), embeddings hash
-//!    each input into a normalised vector, and models lists [`MockOpenAi::set_models`].
+//!    the last user message (`"echo: <text>"`, streamed when `stream` is true), text completions
+//!    continue each prompt with `" echo: <prompt>"` (with `echo`, `logprobs` and streaming as
+//!    OpenAI shapes them), embeddings hash each input into a normalised vector, and models lists
+//!    [`MockOpenAi::set_models`].
 //!
 //! Every API response carries an `x-request-id` header unless a script sets one.
 //!
 //! # Control routes (for other processes)
 //!
-//! * `POST /__mock/scripts/{chat_completions|embeddings|models}` with a JSON [`Script`] queues it.
+//! * `POST /__mock/scripts/{chat_completions|completions|embeddings|models}` with a JSON
+//!   [`Script`] queues it.
 //! * `GET /__mock/requests` returns the recorded requests; `DELETE /__mock/requests` clears them.
 //! * `PUT /__mock/models` with a JSON array of ids replaces the model list.
 //! * `GET /__mock/stats` returns `{"streams_cancelled": n, "pending": {route: n}}`.
@@ -52,7 +55,7 @@ use crate::mock::script::{Route, Script, StreamEnd};
 
 mod defaults;
 
-use defaults::{default_chat, default_embeddings, default_models};
+use defaults::{default_chat, default_completion, default_embeddings, default_models};
 
 /// The largest request body the mock reads.
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -384,6 +387,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         None => invalid_url(&parts.method, &path),
         Some((_, _, Some(script))) => run_script(shared.clone(), script).await,
         Some((Route::ChatCompletions, _, None)) => default_chat(&shared, &body, seq),
+        Some((Route::Completions, _, None)) => default_completion(&shared, &body, seq),
         Some((Route::Embeddings, _, None)) => default_embeddings(&body),
         Some((Route::Models, model_id, None)) => {
             let models = shared.lock().models.clone();
@@ -408,6 +412,7 @@ fn match_route(method: &str, path: &str) -> Option<(Route, Option<String>)> {
     {
         return match (method, operation) {
             ("POST", "chat/completions") => Some((Route::ChatCompletions, None)),
+            ("POST", "completions") => Some((Route::Completions, None)),
             ("POST", "embeddings") => Some((Route::Embeddings, None)),
             _ => None,
         };
@@ -424,6 +429,7 @@ fn match_route(method: &str, path: &str) -> Option<(Route, Option<String>)> {
     };
     match (method, path) {
         ("POST", "/v1/chat/completions") => Some((Route::ChatCompletions, None)),
+        ("POST", "/v1/completions") => Some((Route::Completions, None)),
         ("POST", "/v1/embeddings") => Some((Route::Embeddings, None)),
         ("GET", "/v1/models") => Some((Route::Models, None)),
         ("GET", _) => path
