@@ -1,0 +1,221 @@
+//! [`SqliteStore`]: the embedded store, one SQLite file (or an in-memory database).
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use tokio::sync::OnceCell;
+
+use crate::StoreError;
+use crate::responses::{ResponseStore, StoredResponse};
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// How long a writer waits for another's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// Where the data lives, for messages.
+    location: String,
+    /// The file's directory, created on first use.
+    directory: Option<PathBuf>,
+    /// Set once the schema is up to date.
+    migrated: OnceCell<()>,
+}
+
+impl SqliteStore {
+    /// A store in the file at `path`, created if missing. Nothing is opened until the
+    /// first call or [`SqliteStore::check`], so building one never blocks or fails.
+    pub fn file(path: &Path) -> SqliteStore {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            // Readers do not wait for a writer, and a crash cannot tear a write.
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_lazy_with(options);
+        SqliteStore {
+            pool,
+            location: path.display().to_string(),
+            directory: path.parent().map(Path::to_path_buf),
+            migrated: OnceCell::new(),
+        }
+    }
+
+    /// A store that lives as long as the process: for tests and for a server told to
+    /// keep nothing on disk.
+    pub fn in_memory() -> SqliteStore {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")
+            .unwrap_or_else(|_| SqliteConnectOptions::new());
+        // Every connection to `:memory:` is a database of its own: one connection,
+        // kept for good.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_lazy_with(options);
+        SqliteStore {
+            pool,
+            location: "memory".to_owned(),
+            directory: None,
+            migrated: OnceCell::new(),
+        }
+    }
+
+    /// Opens the store and brings its schema up to date, so that a server can refuse to
+    /// start on a store it cannot use rather than fail its first request.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        self.ready().await.map(|_| ())
+    }
+
+    async fn ready(&self) -> Result<&SqlitePool, StoreError> {
+        self.migrated
+            .get_or_try_init(|| async {
+                if let Some(directory) = self
+                    .directory
+                    .as_ref()
+                    .filter(|dir| !dir.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(directory).map_err(|error| self.open_error(error))?;
+                }
+                MIGRATOR
+                    .run(&self.pool)
+                    .await
+                    .map_err(|error| self.open_error(error))
+            })
+            .await?;
+        Ok(&self.pool)
+    }
+
+    fn open_error(&self, error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+        StoreError::Open {
+            location: self.location.clone(),
+            source: Box::new(error),
+        }
+    }
+}
+
+fn parse_json(column: &str, text: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|error| StoreError::Corrupt(format!("responses.{column}: {error}")))
+}
+
+#[async_trait::async_trait]
+impl ResponseStore for SqliteStore {
+    async fn save_response(&self, response: &StoredResponse) -> Result<(), StoreError> {
+        let pool = self.ready().await?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO responses (id, created_at, response, input_items) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(&response.id)
+        .bind(response.created_at)
+        .bind(response.response.to_string())
+        .bind(Value::from(response.input_items.clone()).to_string())
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn response(&self, id: &str) -> Result<Option<StoredResponse>, StoreError> {
+        let pool = self.ready().await?;
+        let row =
+            sqlx::query("SELECT id, created_at, response, input_items FROM responses WHERE id = ?")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let input_items = match parse_json("input_items", row.try_get("input_items")?)? {
+            Value::Array(items) => items,
+            _ => {
+                return Err(StoreError::Corrupt(
+                    "responses.input_items is not a list".to_owned(),
+                ));
+            }
+        };
+        Ok(Some(StoredResponse {
+            id: row.try_get("id")?,
+            created_at: row.try_get("created_at")?,
+            response: parse_json("response", row.try_get("response")?)?,
+            input_items,
+        }))
+    }
+
+    async fn delete_response(&self, id: &str) -> Result<bool, StoreError> {
+        let pool = self.ready().await?;
+        let deleted = sqlx::query("DELETE FROM responses WHERE id = ?")
+            .bind(id)
+            .execute(pool)
+            .await?;
+        Ok(deleted.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn sample(id: &str) -> StoredResponse {
+        StoredResponse {
+            id: id.to_owned(),
+            created_at: 1_700_000_000,
+            response: json!({"id": id, "object": "response", "output": []}),
+            input_items: vec![json!({"type": "message", "role": "user", "content": "hi"})],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_saved_response_reads_back_and_deletes_once() {
+        let store = SqliteStore::in_memory();
+        store.save_response(&sample("resp_1")).await.expect("saves");
+        assert_eq!(
+            store.response("resp_1").await.expect("reads"),
+            Some(sample("resp_1"))
+        );
+        assert_eq!(store.response("resp_2").await.expect("reads"), None);
+        assert!(store.delete_response("resp_1").await.expect("deletes"));
+        assert!(!store.delete_response("resp_1").await.expect("deletes"));
+        assert_eq!(store.response("resp_1").await.expect("reads"), None);
+    }
+
+    #[tokio::test]
+    async fn a_file_store_survives_reopening_and_creates_its_directory() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("nested/switchyard.db");
+        {
+            let store = SqliteStore::file(&path);
+            store.check().await.expect("opens");
+            store
+                .save_response(&sample("resp_kept"))
+                .await
+                .expect("saves");
+        }
+        let reopened = SqliteStore::file(&path);
+        assert_eq!(
+            reopened.response("resp_kept").await.expect("reads"),
+            Some(sample("resp_kept"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_store_that_cannot_open_says_where() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"not a directory").expect("writes");
+        let store = SqliteStore::file(&blocker.join("switchyard.db"));
+        let error = store.check().await.expect_err("a file is in the way");
+        assert!(error.to_string().contains("file/switchyard.db"), "{error}");
+    }
+}
