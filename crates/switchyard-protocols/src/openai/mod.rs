@@ -10,6 +10,7 @@
 //! - [`response`]: response ⇄ canonical [`switchyard_types::ChatResponse`].
 //! - [`stream`]: chunks ⇄ canonical [`switchyard_types::StreamEvent`]s, both stateful.
 //! - [`completions`]: the legacy text completions protocol.
+//! - [`responses`]: the Responses API.
 //! - [`embeddings`], [`models`], [`error`]: the smaller objects.
 
 pub mod completions;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod models;
 pub mod request;
 pub mod response;
+pub mod responses;
 pub mod stream;
 mod texts;
 pub mod wire;

@@ -293,7 +293,7 @@ fn part_to_canonical(part: ContentPart, at: &str) -> Result<ContentBlock, Decode
 }
 
 /// Splits a `data:` URL into media type and base64 payload; other URLs are kept as-is.
-fn image_source_from_url(url: &str) -> Result<ImageSource, String> {
+pub(crate) fn image_source_from_url(url: &str) -> Result<ImageSource, String> {
     let Some(rest) = url.strip_prefix("data:") else {
         if url.starts_with("http://") || url.starts_with("https://") {
             return Ok(ImageSource::Url {
