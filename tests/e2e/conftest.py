@@ -117,6 +117,7 @@ CONFIG = """
 [server]
 master_keys = ["env:E2E_MASTER_KEY"]
 max_body_bytes = 65536
+store = "switchyard.db"
 
 [providers.mock]
 type = "openai"

@@ -48,12 +48,15 @@ error_codes! {
     Unsupported => (BAD_REQUEST, "invalid_request_error", "unsupported_parameter");
     InvalidApiKey => (UNAUTHORIZED, "invalid_request_error", "invalid_api_key");
     ModelNotFound => (NOT_FOUND, "invalid_request_error", "model_not_found");
+    ResponseNotFound => (NOT_FOUND, "invalid_request_error", "response_not_found");
+    PreviousResponseNotFound => (BAD_REQUEST, "invalid_request_error", "previous_response_not_found");
     RouteNotFound => (NOT_FOUND, "invalid_request_error", "unknown_url");
     MethodNotAllowed => (METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed");
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large");
     UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", "unsupported_media_type");
     RateLimited => (TOO_MANY_REQUESTS, "rate_limit_error", "rate_limit_exceeded");
     Internal => (INTERNAL_SERVER_ERROR, "server_error", "internal_error");
+    StoreFailed => (INTERNAL_SERVER_ERROR, "server_error", "store_error");
     Upstream => (BAD_GATEWAY, "server_error", "upstream_error");
     Overloaded => (SERVICE_UNAVAILABLE, "server_error", "overloaded");
     NotReady => (SERVICE_UNAVAILABLE, "server_error", "not_ready");
@@ -115,6 +118,13 @@ impl From<DecodeError> for ApiError {
             param: error.param,
             ..ApiError::new(code, error.message)
         }
+    }
+}
+
+impl From<switchyard_store::StoreError> for ApiError {
+    fn from(error: switchyard_store::StoreError) -> Self {
+        tracing::error!(error = %error, "The store failed.");
+        ApiError::new(Code::StoreFailed, "the store failed; see the server log")
     }
 }
 

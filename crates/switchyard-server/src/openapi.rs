@@ -20,7 +20,9 @@ use utoipa_axum::routes;
 
 use crate::auth;
 use crate::ingress::anthropic::render_errors;
-use crate::routes::{azure, catalog, chat, completions, embeddings, messages, models, ops};
+use crate::routes::{
+    azure, catalog, chat, completions, embeddings, messages, models, ops, responses,
+};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -34,6 +36,7 @@ use crate::state::AppState;
     tags(
         (name = "chat", description = "Chat completions"),
         (name = "completions", description = "Legacy text completions: a prompt continued as written"),
+        (name = "responses", description = "OpenAI's Responses API, with stored conversations"),
         (name = "messages", description = "Anthropic's Messages API"),
         (name = "azure", description = "Azure OpenAI's routes, for `AzureOpenAI` clients"),
         (name = "embeddings", description = "Vector embeddings"),
@@ -175,6 +178,15 @@ impl IntoResponses for CatalogErrors {
     }
 }
 
+/// The errors of reading or deleting a stored response.
+pub struct StoredResponseErrors;
+
+impl IntoResponses for StoredResponseErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_responses(&["400", "401", "404", "500"])
+    }
+}
+
 /// The errors of `GET /v1/models/{id}`, which reads only the catalog.
 pub struct RetrieveModelErrors;
 
@@ -191,6 +203,9 @@ pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
     let model_api = OpenApiRouter::new()
         .routes(routes!(chat::chat_completions))
         .routes(routes!(completions::create))
+        .routes(routes!(responses::create))
+        .routes(routes!(responses::retrieve, responses::delete))
+        .routes(routes!(responses::input_items))
         .routes(routes!(embeddings::embeddings))
         .routes(routes!(models::list))
         .routes(routes!(models::retrieve))

@@ -77,6 +77,10 @@ fn documents_exactly_the_routes_the_app_serves() {
     let expected: BTreeSet<(String, String)> = [
         ("post", "/v1/chat/completions"),
         ("post", "/v1/completions"),
+        ("post", "/v1/responses"),
+        ("get", "/v1/responses/{id}"),
+        ("delete", "/v1/responses/{id}"),
+        ("get", "/v1/responses/{id}/input_items"),
         ("post", "/v1/embeddings"),
         ("post", "/v1/messages"),
         ("post", "/v1/messages/count_tokens"),
@@ -124,7 +128,11 @@ fn routed_paths(app: &axum::Router) -> BTreeSet<String> {
 
 /// A concrete URI for a documented path; model ids may contain `/`.
 fn sample_uri(path: &str) -> String {
-    path.replace("{id}", "org/some-model")
+    if path.contains("/models/") {
+        path.replace("{id}", "org/some-model")
+    } else {
+        path.replace("{id}", "some-id")
+    }
 }
 
 /// Whether the app routes `method` on `path`: anything but the fallbacks' answers.

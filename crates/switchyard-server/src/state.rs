@@ -1,4 +1,4 @@
-//! [`AppState`]: what every handler shares — the catalog, settings and metrics.
+//! [`AppState`]: what every handler shares — the catalog, settings, metrics and store.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use secrecy::SecretString;
 use switchyard_router::{Catalog, Route};
+use switchyard_store::{ResponseStore, SqliteStore};
 use switchyard_types::{DeploymentId, Provider};
 
-use crate::config::{Config, DeploymentKind};
+use crate::config::{Config, DeploymentKind, StoreLocation};
 use crate::metrics::Metrics;
 
 /// Server settings handlers read on every request.
@@ -42,6 +43,8 @@ struct Inner {
     ready: AtomicBool,
     /// Unix seconds at start, reported as each model's `created`.
     started_at: u64,
+    /// Responses kept by the Responses API.
+    responses: Arc<dyn ResponseStore>,
 }
 
 /// A deployment in the config could not be turned into a provider.
@@ -54,7 +57,16 @@ pub struct BuildError {
 }
 
 impl AppState {
+    /// State with the store in memory; see [`AppState::with_store`].
     pub fn new(catalog: Catalog, settings: Settings) -> Self {
+        Self::with_store(catalog, settings, Arc::new(SqliteStore::in_memory()))
+    }
+
+    pub fn with_store(
+        catalog: Catalog,
+        settings: Settings,
+        responses: Arc<dyn ResponseStore>,
+    ) -> Self {
         let started_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
@@ -65,6 +77,7 @@ impl AppState {
                 metrics: Arc::new(Metrics::new()),
                 ready: AtomicBool::new(true),
                 started_at,
+                responses,
             }),
         }
     }
@@ -143,9 +156,14 @@ impl AppState {
             max_body_bytes: config.server.max_body_bytes,
             master_keys: config.server.master_keys.clone(),
         };
-        Ok(AppState::new(
+        let store = match &config.server.store {
+            Some(StoreLocation::File(path)) => SqliteStore::file(path),
+            Some(StoreLocation::Memory) | None => SqliteStore::in_memory(),
+        };
+        Ok(AppState::with_store(
             Catalog::new(routes.chain(extra_routes)),
             settings,
+            Arc::new(store),
         ))
     }
 
@@ -159,6 +177,10 @@ impl AppState {
 
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.inner.metrics
+    }
+
+    pub fn responses(&self) -> &Arc<dyn ResponseStore> {
+        &self.inner.responses
     }
 
     pub fn started_at(&self) -> u64 {

@@ -20,6 +20,10 @@ pub struct StoredResponse {
 
 #[async_trait::async_trait]
 pub trait ResponseStore: Send + Sync + std::fmt::Debug {
+    /// Opens the store and brings its schema up to date, so that a server can refuse to
+    /// start on a store it cannot use rather than fail its first request.
+    async fn check(&self) -> Result<(), StoreError>;
+
     /// Saves `response`, replacing one with the same id.
     async fn save_response(&self, response: &StoredResponse) -> Result<(), StoreError>;
 

@@ -31,7 +31,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// A store in the file at `path`, created if missing. Nothing is opened until the
-    /// first call or [`SqliteStore::check`], so building one never blocks or fails.
+    /// first call or [`ResponseStore::check`], so building one never blocks or fails.
     pub fn file(path: &Path) -> SqliteStore {
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -70,12 +70,6 @@ impl SqliteStore {
         }
     }
 
-    /// Opens the store and brings its schema up to date, so that a server can refuse to
-    /// start on a store it cannot use rather than fail its first request.
-    pub async fn check(&self) -> Result<(), StoreError> {
-        self.ready().await.map(|_| ())
-    }
-
     async fn ready(&self) -> Result<&SqlitePool, StoreError> {
         self.migrated
             .get_or_try_init(|| async {
@@ -110,6 +104,10 @@ fn parse_json(column: &str, text: &str) -> Result<Value, StoreError> {
 
 #[async_trait::async_trait]
 impl ResponseStore for SqliteStore {
+    async fn check(&self) -> Result<(), StoreError> {
+        self.ready().await.map(|_| ())
+    }
+
     async fn save_response(&self, response: &StoredResponse) -> Result<(), StoreError> {
         let pool = self.ready().await?;
         sqlx::query(

@@ -549,7 +549,7 @@ async fn control_routes_push_scripts_and_expose_requests() {
     );
 
     let bad = client()
-        .post(format!("{root}/__mock/scripts/completions"))
+        .post(format!("{root}/__mock/scripts/rerank"))
         .json(&script)
         .send()
         .await

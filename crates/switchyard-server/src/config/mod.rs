@@ -66,6 +66,18 @@ pub struct ServerConfig {
     pub log_format: LogFormat,
     /// How long in-flight requests may run on after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// Where durable state (stored responses) lives; `None` leaves it to the command
+    /// (`serve` keeps a file in its home directory, other uses keep it in memory).
+    pub store: Option<StoreLocation>,
+}
+
+/// Where the embedded store keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// Nothing on disk: gone when the process ends.
+    Memory,
+    /// A SQLite file, created with its directory if missing.
+    File(PathBuf),
 }
 
 impl Default for ServerConfig {
@@ -76,6 +88,7 @@ impl Default for ServerConfig {
             master_keys: Vec::new(),
             log_format: LogFormat::default(),
             shutdown_grace: Duration::from_secs(30),
+            store: None,
         }
     }
 }

@@ -54,6 +54,7 @@ pub(crate) struct RawServer {
     pub master_keys: Option<Spanned<Vec<Spanned<String>>>>,
     pub log_format: Option<Spanned<String>>,
     pub shutdown_grace: Option<Spanned<String>>,
+    pub store: Option<Spanned<String>>,
 }
 
 /// `[providers.<name>]`: one upstream account or server.

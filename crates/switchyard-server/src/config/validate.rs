@@ -29,6 +29,7 @@ mod family;
 mod provider;
 use super::{
     DeploymentConfig, DeploymentKind, LocalDeployment, LogFormat, ModelConfig, ServerConfig,
+    StoreLocation,
 };
 use family::{anthropic_only_fields, local_only_fields, local_settings, remote_only_fields};
 use provider::{Provider, provider};
@@ -156,6 +157,20 @@ fn server(raw: Option<&RawServer>, cx: &mut Context<'_, '_>) -> ServerConfig {
         && let Some(grace) = cx.duration(grace, "server.shutdown_grace", ZeroDuration::Allowed)
     {
         config.shutdown_grace = grace;
+    }
+    if let Some(store) = &raw.store {
+        config.store = match store.get_ref().as_str() {
+            "" => {
+                cx.error(
+                    store.span(),
+                    "server.store",
+                    "must be a file path or \"memory\"",
+                );
+                None
+            }
+            "memory" => Some(StoreLocation::Memory),
+            path => Some(StoreLocation::File(cx.relative_to_file(path))),
+        };
     }
     config
 }
@@ -520,6 +535,14 @@ impl Context<'_, '_> {
             self.error(name.span(), path, message);
         }
         declared
+    }
+
+    /// A path from the file, relative to the file's directory when it is relative.
+    fn relative_to_file(&self, path: &str) -> std::path::PathBuf {
+        match self.base_dir {
+            Some(base_dir) => base_dir.join(path),
+            None => std::path::PathBuf::from(path),
+        }
     }
 
     fn secret(&mut self, value: &Spanned<String>, path: &str) -> Option<SecretString> {

@@ -16,6 +16,7 @@ use switchyard_types::{ChatRequest, ChatResponse, StreamFrame};
 
 use super::{ChatDialect, StreamDialect};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// How often an idle stream gets a `ping`, as Anthropic's own streams do.
 const PING_EVERY: Duration = Duration::from_secs(15);
@@ -24,17 +25,18 @@ pub struct Messages;
 
 impl ChatDialect for Messages {
     const ROUTE: &'static str = "messages";
+    type Call = ();
     type Stream = MessageEvents;
 
-    fn decode(body: &[u8]) -> Result<ChatRequest, ApiError> {
-        Ok(decode_request(body)?)
+    async fn decode(_: &AppState, body: &[u8]) -> Result<(ChatRequest, ()), ApiError> {
+        Ok((decode_request(body)?, ()))
     }
 
-    fn answer(response: &ChatResponse) -> Response {
+    async fn answer(_: &AppState, _: (), response: &ChatResponse) -> Response {
         Json(encode_response(response)).into_response()
     }
 
-    fn stream(_request: &ChatRequest, model: &str) -> MessageEvents {
+    fn stream(_: &AppState, _: (), _request: &ChatRequest, model: &str) -> MessageEvents {
         MessageEvents(StreamEncoder::new(model))
     }
 
@@ -55,7 +57,7 @@ impl StreamDialect for MessageEvents {
         self.0.encode(frame).iter().map(sse_event).collect()
     }
 
-    fn end(&mut self) -> Vec<Event> {
+    async fn end(&mut self) -> Vec<Event> {
         self.0.finish().iter().map(sse_event).collect()
     }
 

@@ -11,22 +11,24 @@ use switchyard_types::{ChatRequest, ChatResponse, StreamFrame};
 
 use super::{ChatDialect, StreamDialect};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub struct Completions;
 
 impl ChatDialect for Completions {
     const ROUTE: &'static str = "completions";
+    type Call = ();
     type Stream = CompletionChunks;
 
-    fn decode(body: &[u8]) -> Result<ChatRequest, ApiError> {
-        Ok(decode_completion_request(body)?)
+    async fn decode(_: &AppState, body: &[u8]) -> Result<(ChatRequest, ()), ApiError> {
+        Ok((decode_completion_request(body)?, ()))
     }
 
-    fn answer(response: &ChatResponse) -> Response {
+    async fn answer(_: &AppState, _: (), response: &ChatResponse) -> Response {
         Json(from_canonical_completion_response(response)).into_response()
     }
 
-    fn stream(request: &ChatRequest, _model: &str) -> CompletionChunks {
+    fn stream(_: &AppState, _: (), request: &ChatRequest, _model: &str) -> CompletionChunks {
         CompletionChunks(CompletionChunkEncoder::new(request.stream_include_usage))
     }
 }
@@ -43,7 +45,7 @@ impl StreamDialect for CompletionChunks {
             .collect()
     }
 
-    fn end(&mut self) -> Vec<Event> {
+    async fn end(&mut self) -> Vec<Event> {
         vec![Event::default().data("[DONE]")]
     }
 

@@ -8,12 +8,16 @@
 //! - [`openai`]: `POST /v1/chat/completions`.
 //! - [`anthropic`]: `POST /v1/messages`, and its error bodies.
 //! - [`completions`]: `POST /v1/completions`, OpenAI's legacy text completions.
+//! - [`responses`]: `POST /v1/responses`, OpenAI's Responses API, with conversation
+//!   state in the store.
 
 pub mod anthropic;
 pub mod completions;
 pub mod openai;
+pub mod responses;
 
 use std::convert::Infallible;
+use std::future::Future;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -32,14 +36,30 @@ use crate::state::AppState;
 pub trait ChatDialect {
     /// The route's label in metrics and logs.
     const ROUTE: &'static str;
+    /// What one call keeps beside its canonical request until the answer is written:
+    /// the Responses API's conversation and settings; `()` for the others.
+    type Call: Send + 'static;
     type Stream: StreamDialect;
 
-    /// The caller's body as a canonical request.
-    fn decode(body: &[u8]) -> Result<ChatRequest, ApiError>;
+    /// The caller's body as a canonical request, completed from server state where the
+    /// protocol keeps some (a stored conversation to continue).
+    fn decode(
+        state: &AppState,
+        body: &[u8],
+    ) -> impl Future<Output = Result<(ChatRequest, Self::Call), ApiError>> + Send;
     /// A complete answer as this protocol's response.
-    fn answer(response: &ChatResponse) -> Response;
+    fn answer(
+        state: &AppState,
+        call: Self::Call,
+        response: &ChatResponse,
+    ) -> impl Future<Output = Response> + Send;
     /// The encoder of a streamed answer to `request`, which named `model`.
-    fn stream(request: &ChatRequest, model: &str) -> Self::Stream;
+    fn stream(
+        state: &AppState,
+        call: Self::Call,
+        request: &ChatRequest,
+        model: &str,
+    ) -> Self::Stream;
     /// What keeps an idle stream open, if the protocol has something for it.
     fn keep_alive() -> Option<KeepAlive> {
         None
@@ -49,8 +69,9 @@ pub trait ChatDialect {
 /// Encodes one streamed answer as this protocol's server-sent events.
 pub trait StreamDialect: Send + 'static {
     fn frame(&mut self, frame: StreamFrame) -> Vec<Event>;
-    /// The events that close a complete answer (`[DONE]`, `message_stop`).
-    fn end(&mut self) -> Vec<Event>;
+    /// The events that close a complete answer (`[DONE]`, `message_stop`), after
+    /// whatever the protocol keeps of it is saved.
+    fn end(&mut self) -> impl Future<Output = Vec<Event>> + Send;
     /// The event that reports a failure after the stream began; the stream ends there.
     fn error(&mut self, error: &ApiError) -> Vec<Event>;
 }
@@ -67,8 +88,8 @@ pub async fn serve_chat<D: ChatDialect>(
         Ok(body) => body,
         Err(error) => return fail(accounting, error),
     };
-    let request = match D::decode(&body) {
-        Ok(request) => request,
+    let (request, call) = match D::decode(&state, &body).await {
+        Ok(decoded) => decoded,
         Err(error) => return fail(accounting, error),
     };
     accounting.set_stream(request.stream);
@@ -93,13 +114,13 @@ pub async fn serve_chat<D: ChatDialect>(
         .with_param("model");
         return fail(accounting, error);
     }
-    let call = cx.call_context();
+    let context = cx.call_context();
 
     if request.stream {
-        let encoder = D::stream(&request, &route.name);
+        let encoder = D::stream(&state, call, &request, &route.name);
         let outcome = execute(&candidates, |deployment| {
-            let (request, call) = (request.clone(), call.clone());
-            async move { deployment.chat_stream(request, &call).await }
+            let (request, context) = (request.clone(), context.clone());
+            async move { deployment.chat_stream(request, &context).await }
         })
         .await;
         let outcome = match outcome {
@@ -124,8 +145,8 @@ pub async fn serve_chat<D: ChatDialect>(
     }
 
     let outcome = execute(&candidates, |deployment| {
-        let (request, call) = (request.clone(), call.clone());
-        async move { deployment.chat(request, &call).await }
+        let (request, context) = (request.clone(), context.clone());
+        async move { deployment.chat(request, &context).await }
     })
     .await;
     match outcome {
@@ -134,7 +155,7 @@ pub async fn serve_chat<D: ChatDialect>(
             if let Some(usage) = &outcome.value.usage {
                 accounting.set_usage(usage.clone());
             }
-            let mut response = D::answer(&outcome.value);
+            let mut response = D::answer(&state, call, &outcome.value).await;
             served_by_headers(
                 &mut response,
                 &route.name,
@@ -211,10 +232,11 @@ fn sse_events<E: StreamDialect>(
                     state.encoder.error(&error)
                 }
                 None => {
+                    let events = state.encoder.end().await;
                     if let Some(accounting) = state.accounting.take() {
                         accounting.finish_ok(200);
                     }
-                    state.encoder.end()
+                    events
                 }
             };
             if !events.is_empty() {

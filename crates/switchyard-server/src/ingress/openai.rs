@@ -8,22 +8,24 @@ use switchyard_types::{ChatRequest, ChatResponse, StreamFrame};
 
 use super::{ChatDialect, StreamDialect};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub struct ChatCompletions;
 
 impl ChatDialect for ChatCompletions {
     const ROUTE: &'static str = "chat_completions";
+    type Call = ();
     type Stream = Chunks;
 
-    fn decode(body: &[u8]) -> Result<ChatRequest, ApiError> {
-        Ok(openai::decode_chat_request(body)?)
+    async fn decode(_: &AppState, body: &[u8]) -> Result<(ChatRequest, ()), ApiError> {
+        Ok((openai::decode_chat_request(body)?, ()))
     }
 
-    fn answer(response: &ChatResponse) -> Response {
+    async fn answer(_: &AppState, _: (), response: &ChatResponse) -> Response {
         Json(openai::from_canonical_response(response)).into_response()
     }
 
-    fn stream(request: &ChatRequest, _model: &str) -> Chunks {
+    fn stream(_: &AppState, _: (), request: &ChatRequest, _model: &str) -> Chunks {
         Chunks(ChunkEncoder::new(request.stream_include_usage))
     }
 }
@@ -40,7 +42,7 @@ impl StreamDialect for Chunks {
             .collect()
     }
 
-    fn end(&mut self) -> Vec<Event> {
+    async fn end(&mut self) -> Vec<Event> {
         vec![Event::default().data("[DONE]")]
     }
 

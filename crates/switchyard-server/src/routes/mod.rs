@@ -7,6 +7,7 @@
 //! - [`embeddings`]: `POST /v1/embeddings`.
 //! - [`messages`]: `POST /v1/messages`, Anthropic's Messages API.
 //! - [`models`]: `GET /v1/models`, `GET /v1/models/{id}`.
+//! - [`responses`]: `POST /v1/responses`, and the stored responses behind it.
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, and the fallbacks for unknown routes.
 
 pub mod azure;
@@ -17,6 +18,7 @@ pub mod embeddings;
 pub mod messages;
 pub mod models;
 pub mod ops;
+pub mod responses;
 
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;

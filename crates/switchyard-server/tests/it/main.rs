@@ -9,4 +9,5 @@ mod errors;
 mod harness;
 mod messages;
 mod ops;
+mod responses;
 mod stream;

@@ -122,8 +122,20 @@ async fn build_state(args: &ServeArgs, config: &Config) -> anyhow::Result<AppSta
             .context("cannot start the local models")?;
         (providers, Vec::new())
     };
-    AppState::from_config_with_local(config, &local_providers, builtin_routes)
-        .context("cannot build the deployments")
+    // Stored responses live beside the models unless the config says otherwise.
+    let mut config = config.clone();
+    config
+        .server
+        .store
+        .get_or_insert_with(|| config::StoreLocation::File(home.join("switchyard.db")));
+    let state = AppState::from_config_with_local(&config, &local_providers, builtin_routes)
+        .context("cannot build the deployments")?;
+    state
+        .responses()
+        .check()
+        .await
+        .context("cannot open the store")?;
+    Ok(state)
 }
 
 /// A future that resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed

@@ -268,9 +268,15 @@ pub fn items_to_messages(items: &[Value]) -> Result<Vec<Message>, DecodeError> {
             }
         }
     }
+    // Plain text travels as a string, as most chat servers expect it.
     for message in &mut messages {
-        message.content_is_text =
-            message.content.len() == 1 && matches!(message.content[0], ContentBlock::Text { .. });
+        message.content_is_text = match message.content.as_slice() {
+            [ContentBlock::Text { .. }] => true,
+            [ContentBlock::ToolResult { content, .. }] => {
+                matches!(content.as_slice(), [ContentBlock::Text { .. }])
+            }
+            _ => false,
+        };
     }
     Ok(messages)
 }
