@@ -215,6 +215,9 @@ pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(azure::deployment_embeddings))
         .routes(routes!(azure::v1_chat))
         .routes(routes!(azure::v1_completions))
+        .routes(routes!(azure::v1_responses))
+        .routes(routes!(azure::v1_response, azure::v1_delete_response))
+        .routes(routes!(azure::v1_input_items))
         .routes(routes!(azure::v1_embeddings))
         .routes(routes!(azure::v1_models))
         .route_layer(axum::middleware::from_fn_with_state(

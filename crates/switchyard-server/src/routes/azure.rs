@@ -3,9 +3,9 @@
 //! - `/openai/deployments/{deployment}/chat/completions?api-version=…`,
 //!   `…/completions` and `…/embeddings`, where the deployment in the path names the
 //!   public model;
-//! - `/openai/v1/chat/completions`, `/openai/v1/completions`, `/openai/v1/embeddings`
-//!   and `/openai/v1/models`, Azure's version-less paths, which take the model in the
-//!   body as OpenAI does.
+//! - `/openai/v1/chat/completions`, `/openai/v1/completions`, `/openai/v1/responses`
+//!   (with its stored responses), `/openai/v1/embeddings` and `/openai/v1/models`,
+//!   Azure's version-less paths, which take the model in the body as OpenAI does.
 //!
 //! Azure's request and error bodies are OpenAI's, and its `api-key` header is one of
 //! the key headers every route accepts; `api-version` is accepted whatever its value,
@@ -19,7 +19,7 @@ use serde_json::Value;
 use switchyard_protocols::openai::completions::CompletionRequest;
 use switchyard_protocols::openai::{ChatCompletionRequest, EmbeddingRequest, ModelList};
 
-use super::{embeddings, models};
+use super::{embeddings, models, responses};
 use crate::body::JsonBody;
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -159,6 +159,91 @@ pub async fn v1_completions(
     body: Result<JsonBody, ApiError>,
 ) -> Response {
     serve_chat::<Completions>(state, cx, body).await
+}
+
+/// Azure's version-less Responses API route.
+#[utoipa::path(
+    post,
+    path = "/openai/v1/responses",
+    operation_id = "azureV1CreateResponse",
+    tag = "azure",
+    request_body = switchyard_protocols::openai::responses::CreateResponse,
+    responses(
+        (status = 200, description = "As `POST /v1/responses`"),
+        crate::openapi::ModelCallErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
+pub async fn v1_responses(
+    state: State<AppState>,
+    cx: RequestContext,
+    body: Result<JsonBody, ApiError>,
+) -> Response {
+    responses::create(state, cx, body).await
+}
+
+/// A stored response, as `GET /v1/responses/{id}`.
+#[utoipa::path(
+    get,
+    path = "/openai/v1/responses/{id}",
+    operation_id = "azureV1GetResponse",
+    tag = "azure",
+    params(("id" = String, Path, description = "The response's id (`resp_…`)")),
+    responses(
+        (status = 200, description = "As `GET /v1/responses/{id}`"),
+        crate::openapi::StoredResponseErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
+pub async fn v1_response(
+    state: State<AppState>,
+    id: Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    responses::retrieve(state, id).await
+}
+
+/// Deletes a stored response, as `DELETE /v1/responses/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/openai/v1/responses/{id}",
+    operation_id = "azureV1DeleteResponse",
+    tag = "azure",
+    params(("id" = String, Path, description = "The response's id (`resp_…`)")),
+    responses(
+        (status = 200, description = "As `DELETE /v1/responses/{id}`"),
+        crate::openapi::StoredResponseErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
+pub async fn v1_delete_response(
+    state: State<AppState>,
+    id: Path<String>,
+) -> Result<Json<switchyard_protocols::openai::responses::DeletedResponse>, ApiError> {
+    responses::delete(state, id).await
+}
+
+/// A stored response's input items, as `GET /v1/responses/{id}/input_items`.
+#[utoipa::path(
+    get,
+    path = "/openai/v1/responses/{id}/input_items",
+    operation_id = "azureV1ListInputItems",
+    tag = "azure",
+    params(("id" = String, Path, description = "The response's id (`resp_…`)"), responses::InputItemsQuery),
+    responses(
+        (status = 200, description = "As `GET /v1/responses/{id}/input_items`"),
+        crate::openapi::StoredResponseErrors,
+    ),
+    security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
+)]
+pub async fn v1_input_items(
+    state: State<AppState>,
+    id: Path<String>,
+    query: Result<
+        axum::extract::Query<responses::InputItemsQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<Json<switchyard_protocols::openai::responses::InputItemList>, ApiError> {
+    responses::input_items(state, id, query).await
 }
 
 /// Azure's version-less embeddings route.

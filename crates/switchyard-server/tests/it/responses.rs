@@ -376,3 +376,33 @@ async fn bad_requests_name_the_field_and_reach_no_upstream() {
     }
     assert!(server.primary.requests().is_empty());
 }
+
+#[tokio::test]
+async fn azure_clients_reach_the_responses_api_on_the_v1_paths() {
+    let server = TestServer::start_with_auth().await;
+    let created: Value = server
+        .post("/openai/v1/responses")
+        .header("api-key", crate::harness::MASTER_KEY)
+        .json(&json!({"model": "gpt", "input": "from azure"}))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        created["output"][0]["content"][0]["text"],
+        "echo: from azure"
+    );
+    let id = created["id"].as_str().expect("id");
+    let fetched: Value = server
+        .get(&format!("/openai/v1/responses/{id}"))
+        .header("api-key", crate::harness::MASTER_KEY)
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(fetched, created);
+}
