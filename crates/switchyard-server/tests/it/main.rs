@@ -7,6 +7,7 @@ mod chat;
 mod completions;
 mod errors;
 mod harness;
+mod matrix;
 mod messages;
 mod ops;
 mod responses;
