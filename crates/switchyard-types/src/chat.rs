@@ -25,10 +25,72 @@ pub struct ChatRequest {
     pub user: Option<String>,
     /// Caller-supplied key/value tags (`metadata`).
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// How much the model should think before answering, where it can.
+    pub reasoning: Option<Reasoning>,
     /// Set for a text completion (OpenAI's legacy `/v1/completions`): the model
     /// continues the prompt as written, with no chat template, and `messages` is empty.
     pub completion: Option<TextCompletion>,
     pub extra: Extra,
+}
+
+/// How much thinking the caller asked for: an effort level (OpenAI's
+/// `reasoning_effort`, the Responses API's `reasoning.effort`), a token budget
+/// (Anthropic's `thinking`), or both. Adapters speak their vendor's form through
+/// [`Reasoning::budget`] and [`Reasoning::effort_level`], one table for all of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reasoning {
+    /// `none`, `minimal`, `low`, `medium`, `high`, `xhigh`, or a level a vendor added
+    /// since, passed on as written where the vendor takes levels.
+    pub effort: Option<String>,
+    /// Thinking tokens allowed; `0` turns thinking off.
+    pub budget_tokens: Option<u32>,
+}
+
+impl Reasoning {
+    pub fn effort(level: &str) -> Self {
+        Reasoning {
+            effort: Some(level.to_owned()),
+            budget_tokens: None,
+        }
+    }
+
+    pub fn budget(tokens: u32) -> Self {
+        Reasoning {
+            effort: None,
+            budget_tokens: Some(tokens),
+        }
+    }
+
+    /// The thinking budget in tokens: the one given, else the effort's (`none` and
+    /// `minimal` 0, `low` 1024, `medium` 8192, `high` and `xhigh` 24576); `None` for an
+    /// effort level this table does not know.
+    pub fn budget_tokens(&self) -> Option<u32> {
+        if let Some(budget) = self.budget_tokens {
+            return Some(budget);
+        }
+        match self.effort.as_deref()? {
+            "none" | "minimal" => Some(0),
+            "low" => Some(1024),
+            "medium" => Some(8192),
+            "high" | "xhigh" => Some(24576),
+            _ => None,
+        }
+    }
+
+    /// The effort level: the one given, else the level whose budget is the nearest at
+    /// or above the one given (0 is `none`).
+    pub fn effort_level(&self) -> Option<String> {
+        if let Some(effort) = &self.effort {
+            return Some(effort.clone());
+        }
+        let level = match self.budget_tokens? {
+            0 => "none",
+            1..=1024 => "low",
+            1025..=8192 => "medium",
+            _ => "high",
+        };
+        Some(level.to_owned())
+    }
 }
 
 /// A raw prompt to continue, and how the answer should present it.

@@ -26,7 +26,7 @@ pub mod stream;
 
 pub use chat::{
     ChatRequest, ContentBlock, ImageDetail, ImageSource, MaxTokensField, Message, Prompt,
-    ResponseFormat, Role, Sampling, StopSequences, TextCompletion, Tool, ToolChoice,
+    Reasoning, ResponseFormat, Role, Sampling, StopSequences, TextCompletion, Tool, ToolChoice,
 };
 pub use embed::{EmbedInput, EmbedRequest, EmbedResponse};
 pub use error::{ErrorKind, ProviderError, RetryAdvice, SourceSide};

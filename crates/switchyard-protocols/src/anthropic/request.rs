@@ -8,7 +8,8 @@
 
 use serde_json::Value;
 use switchyard_types::{
-    ChatRequest, ContentBlock, Extra, ImageSource, Message, ResponseFormat, Role, ToolChoice,
+    ChatRequest, ContentBlock, Extra, ImageSource, Message, Reasoning, ResponseFormat, Role,
+    ToolChoice,
 };
 
 use super::wire::{
@@ -75,6 +76,10 @@ pub fn from_canonical_request(
         .remove("top_k")
         .and_then(|value| value.as_u64())
         .map(|k| k as u32);
+    // A `thinking` the caller wrote in Anthropic's own words (`adaptive`) stays as is.
+    if let Some(thinking) = request.reasoning.as_ref().and_then(thinking) {
+        extra.entry("thinking").or_insert(thinking);
+    }
     if let Some(format) = output_format(request) {
         // Structured outputs: `output_config.format`, next to whatever else the caller
         // put in `output_config` (`effort`).
@@ -104,6 +109,14 @@ pub fn from_canonical_request(
     })
 }
 
+/// The canonical reasoning setting as Claude's extended thinking: a budget, or off.
+fn thinking(reasoning: &Reasoning) -> Option<serde_json::Value> {
+    Some(match reasoning.budget_tokens()? {
+        0 => serde_json::json!({"type": "disabled"}),
+        budget => serde_json::json!({"type": "enabled", "budget_tokens": budget}),
+    })
+}
+
 /// Refuses what Anthropic's Messages API cannot do, naming the parameter.
 fn check_unsupported(request: &ChatRequest, options: EncodeOptions) -> Result<(), DecodeError> {
     if options.drop_unsupported {
@@ -128,6 +141,14 @@ fn check_unsupported(request: &ChatRequest, options: EncodeOptions) -> Result<()
             matches!(request.response_format, Some(ResponseFormat::JsonObject)),
         ),
         ("logit_bias", request.extra.contains_key("logit_bias")),
+        // An effort level with no budget in the shared table.
+        (
+            "reasoning_effort",
+            request
+                .reasoning
+                .as_ref()
+                .is_some_and(|reasoning| reasoning.budget_tokens().is_none()),
+        ),
     ];
     match refused.iter().find(|(_, used)| *used) {
         Some((param, _)) => Err(DecodeError::at(

@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value};
 use switchyard_types::{
-    ChatRequest, ContentBlock, ImageSource, Message, ResponseFormat, Role, ToolChoice,
+    ChatRequest, ContentBlock, ImageSource, Message, Reasoning, ResponseFormat, Role, ToolChoice,
 };
 
 use super::wire::{
@@ -108,9 +108,10 @@ pub fn from_canonical_request(
     if let Some(top_k) = extra.remove("top_k") {
         model_fields.insert("top_k".into(), top_k);
     }
-    if let Some(thinking) = extra
-        .remove("reasoning_effort")
-        .and_then(|effort| effort.as_str().and_then(claude_thinking))
+    if let Some(thinking) = request
+        .reasoning
+        .as_ref()
+        .and_then(claude_thinking)
         .filter(|_| is_claude(upstream_model))
     {
         model_fields.insert("thinking".into(), thinking);
@@ -142,9 +143,8 @@ fn check_unsupported(
     }
     let sampling = &request.sampling;
     let effort_without_thinking = request
-        .extra
-        .get("reasoning_effort")
-        .and_then(Value::as_str)
+        .reasoning
+        .as_ref()
         .and_then(claude_thinking)
         .is_some()
         && !is_claude(upstream_model);
@@ -193,15 +193,10 @@ fn check_unsupported(
     }
 }
 
-/// OpenAI's `reasoning_effort` as Claude's extended thinking (budgets as the Gemini
-/// adapter maps them); `none` and `minimal` leave thinking off.
-fn claude_thinking(effort: &str) -> Option<Value> {
-    let budget = match effort {
-        "low" => 1024,
-        "medium" => 8192,
-        "high" | "xhigh" => 24576,
-        _ => return None,
-    };
+/// The canonical reasoning setting as Claude's extended thinking; thinking off (or an
+/// effort level with no budget) leaves it out.
+fn claude_thinking(reasoning: &Reasoning) -> Option<Value> {
+    let budget = reasoning.budget_tokens().filter(|budget| *budget > 0)?;
     Some(serde_json::json!({"type": "enabled", "budget_tokens": budget}))
 }
 

@@ -231,9 +231,7 @@ fn sampling_goes_to_inference_config_and_top_k_to_the_model_fields() {
         ..ask("hi")
     };
     request.extra.insert("top_k".into(), json!(40));
-    request
-        .extra
-        .insert("reasoning_effort".into(), json!("low"));
+    request.reasoning = Some(switchyard_types::Reasoning::effort("low"));
     request.extra.insert(
         "guardrailConfig".into(),
         json!({"guardrailIdentifier": "gr-1", "guardrailVersion": "1"}),
@@ -317,14 +315,12 @@ fn parameters_without_an_equivalent_are_refused_by_name_unless_dropping_is_allow
     .expect("dropped");
     assert!(!dropped.extra.contains_key("logit_bias"));
     request.extra.clear();
-    request
-        .extra
-        .insert("reasoning_effort".into(), json!("high"));
+    request.reasoning = Some(switchyard_types::Reasoning::effort("high"));
     assert_eq!(
         refused(&request, "meta.llama3-1-70b-instruct-v1:0").as_deref(),
         Some("reasoning_effort")
     );
-    request.extra.clear();
+    request.reasoning = None;
     request.response_format = Some(ResponseFormat::JsonObject);
     assert_eq!(
         refused(&request, CLAUDE).as_deref(),

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 use switchyard_types::{
-    ChatRequest, ContentBlock, ImageSource, Message, ResponseFormat, Role, ToolChoice,
+    ChatRequest, ContentBlock, ImageSource, Message, Reasoning, ResponseFormat, Role, ToolChoice,
 };
 
 use super::wire::{
@@ -89,9 +89,10 @@ pub fn from_canonical_request(
         .remove("top_k")
         .and_then(|value| value.as_u64())
         .map(|k| k as u32);
-    let thinking = extra
-        .remove("reasoning_effort")
-        .and_then(|effort| effort.as_str().map(|e| thinking_config(upstream_model, e)));
+    let thinking = request
+        .reasoning
+        .as_ref()
+        .map(|reasoning| thinking_config(upstream_model, reasoning));
     let sampling = &request.sampling;
     let (response_mime_type, response_json_schema) = response_format(request);
     let generation = GenerationConfig {
@@ -387,24 +388,20 @@ fn response_format(request: &ChatRequest) -> (Option<String>, Option<Value>) {
     }
 }
 
-/// OpenAI's `reasoning_effort` as a thinking configuration, with the thoughts shown:
-/// Gemini 3 takes a level, Gemini 2.5 a token budget.
-fn thinking_config(model: &str, effort: &str) -> Value {
+/// The canonical reasoning setting as a thinking configuration, with the thoughts
+/// shown: Gemini 3 takes a level, Gemini 2.5 a token budget (a level this table does not
+/// know is taken as the highest).
+fn thinking_config(model: &str, reasoning: &Reasoning) -> Value {
     if model.starts_with("gemini-3") {
-        let level = match effort {
-            "none" | "minimal" => "MINIMAL",
-            "low" => "LOW",
-            "medium" => "MEDIUM",
+        let level = match reasoning.effort_level().as_deref() {
+            Some("none" | "minimal") => "MINIMAL",
+            Some("low") => "LOW",
+            Some("medium") => "MEDIUM",
             _ => "HIGH",
         };
         return json!({ "thinkingLevel": level, "includeThoughts": true });
     }
-    let budget = match effort {
-        "none" | "minimal" => 0,
-        "low" => 1024,
-        "medium" => 8192,
-        _ => 24576,
-    };
+    let budget = reasoning.budget_tokens().unwrap_or(24576);
     json!({ "thinkingBudget": budget, "includeThoughts": budget > 0 })
 }
 

@@ -191,9 +191,7 @@ fn sampling_output_format_and_reasoning_effort_land_in_generation_config() {
         ..ChatRequest::default()
     };
     request.extra.insert("top_k".into(), json!(40));
-    request
-        .extra
-        .insert("reasoning_effort".into(), json!("low"));
+    request.reasoning = Some(switchyard_types::Reasoning::effort("low"));
     let wire = encode(&request, "gemini-2.5-flash");
     assert_eq!(
         wire["generationConfig"],

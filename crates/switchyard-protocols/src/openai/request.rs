@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use switchyard_types::{
-    ChatRequest, ContentBlock, Extra, ImageDetail, ImageSource, MaxTokensField, Message,
+    ChatRequest, ContentBlock, Extra, ImageDetail, ImageSource, MaxTokensField, Message, Reasoning,
     ResponseFormat, Role, Sampling, Tool, ToolChoice,
 };
 
@@ -74,6 +74,11 @@ pub fn to_canonical_request(wire: ChatCompletionRequest) -> Result<ChatRequest, 
     let stream = wire.stream.unwrap_or(false);
     let mut extra = wire.extra;
     let stream_include_usage = take_stream_options(wire.stream_options, &mut extra);
+    let reasoning = match extra.remove("reasoning_effort") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(effort)) => Some(Reasoning::effort(&effort)),
+        Some(_) => return Err(DecodeError::at("reasoning_effort", "must be a string")),
+    };
     Ok(ChatRequest {
         model: wire.model,
         messages,
@@ -98,6 +103,7 @@ pub fn to_canonical_request(wire: ChatCompletionRequest) -> Result<ChatRequest, 
         stream_include_usage,
         user: wire.user,
         metadata: wire.metadata,
+        reasoning,
         completion: None,
         extra,
     })
@@ -509,6 +515,12 @@ pub fn from_canonical_request(
     };
     let mut extra = request.extra.clone();
     let stream_options = upstream_stream_options(request.stream, &mut extra);
+    // Kept among the unnamed fields, where each host's rules look for it.
+    if let Some(effort) = request.reasoning.as_ref().and_then(Reasoning::effort_level) {
+        extra
+            .entry("reasoning_effort")
+            .or_insert(serde_json::Value::String(effort));
+    }
     Ok(ChatCompletionRequest {
         model: upstream_model.to_owned(),
         messages,

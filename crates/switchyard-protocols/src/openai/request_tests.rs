@@ -245,3 +245,73 @@ fn allowed_tools_survive_a_same_protocol_hop() {
         body["tool_choice"]
     );
 }
+
+/// One reasoning setting, each vendor's words: an effort level becomes a thinking
+/// budget and back through one table.
+#[test]
+fn reasoning_translates_between_effort_levels_and_thinking_budgets() {
+    use switchyard_types::Reasoning;
+
+    let request = decode_chat_request(
+        json!({"model": "m", "reasoning_effort": "high", "messages": [{"role": "user", "content": "x"}]})
+            .to_string()
+            .as_bytes(),
+    )
+    .expect("decodes");
+    assert_eq!(request.reasoning, Some(Reasoning::effort("high")));
+    assert!(!request.extra.contains_key("reasoning_effort"));
+    let sent = from_canonical_request(&request, "o4").expect("encodes");
+    assert_eq!(sent.extra["reasoning_effort"], "high");
+
+    // A budget (from Anthropic's `thinking`) reaches OpenAI as the nearest level.
+    for (budget, level) in [
+        (0, "none"),
+        (1024, "low"),
+        (4096, "medium"),
+        (32000, "high"),
+    ] {
+        let request = ChatRequest {
+            reasoning: Some(Reasoning::budget(budget)),
+            ..ChatRequest::default()
+        };
+        let sent = from_canonical_request(&request, "o4").expect("encodes");
+        assert_eq!(sent.extra["reasoning_effort"], level, "{budget}");
+    }
+    // And a level reaches Anthropic as a budget, `none` as thinking off.
+    for (level, thinking) in [
+        ("low", json!({"type": "enabled", "budget_tokens": 1024})),
+        ("xhigh", json!({"type": "enabled", "budget_tokens": 24576})),
+        ("none", json!({"type": "disabled"})),
+    ] {
+        let request = ChatRequest {
+            reasoning: Some(Reasoning::effort(level)),
+            messages: vec![switchyard_types::Message::text(
+                switchyard_types::Role::User,
+                "x",
+            )],
+            ..ChatRequest::default()
+        };
+        let sent = crate::anthropic::from_canonical_request(
+            &request,
+            "claude",
+            crate::anthropic::EncodeOptions::default(),
+        )
+        .expect("encodes");
+        assert_eq!(sent.extra["thinking"], thinking, "{level}");
+    }
+    let unknown = ChatRequest {
+        reasoning: Some(Reasoning::effort("ultra")),
+        messages: vec![switchyard_types::Message::text(
+            switchyard_types::Role::User,
+            "x",
+        )],
+        ..ChatRequest::default()
+    };
+    let error = crate::anthropic::from_canonical_request(
+        &unknown,
+        "claude",
+        crate::anthropic::EncodeOptions::default(),
+    )
+    .expect_err("no budget for this level");
+    assert_eq!(error.param.as_deref(), Some("reasoning_effort"));
+}

@@ -201,3 +201,32 @@ async fn an_overloaded_anthropic_falls_back_to_another_vendor() {
         "{body}"
     );
 }
+
+/// One reasoning setting in each vendor's words: Anthropic's `thinking` budget reaches an
+/// OpenAI upstream as `reasoning_effort`, and `reasoning_effort` reaches Anthropic as a
+/// `thinking` budget.
+#[tokio::test]
+async fn thinking_and_reasoning_effort_cross_between_vendors() {
+    let served = serve().await;
+    let response = served
+        .messages(
+            json!({"model": "gpt", "max_tokens": 64, "messages": user("x"),
+                         "thinking": {"type": "enabled", "budget_tokens": 8192}}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let sent = &served.openai.requests()[0].body;
+    assert_eq!(sent["reasoning_effort"], "medium");
+    assert!(sent.get("thinking").is_none());
+
+    let response = served
+        .chat(json!({"model": "claude", "reasoning_effort": "low", "messages": user("x")}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let sent = &served.anthropic.requests()[0].body;
+    assert_eq!(
+        sent["thinking"],
+        json!({"type": "enabled", "budget_tokens": 1024})
+    );
+    assert!(sent.get("reasoning_effort").is_none());
+}

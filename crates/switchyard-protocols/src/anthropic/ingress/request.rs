@@ -3,14 +3,15 @@
 //! The canonical model follows OpenAI's layout, so an Anthropic conversation is
 //! reshaped on the way in: the top-level `system` becomes a system turn, and the
 //! `tool_result` blocks that open a user turn become a tool turn of their own, ahead of
-//! whatever else the user wrote. Fields with no canonical name (`thinking`, `top_k`,
+//! whatever else the user wrote. `thinking` (enabled or disabled) becomes the canonical
+//! reasoning setting. Fields with no canonical name (other `thinking` kinds, `top_k`,
 //! `service_tier`, `cache_control` on a tool…) travel in `extra`, so an Anthropic
 //! upstream receives them unchanged.
 
 use serde_json::Value;
 use switchyard_types::{
-    ChatRequest, ContentBlock, Extra, Message, ResponseFormat, Role, Sampling, StopSequences, Tool,
-    ToolChoice,
+    ChatRequest, ContentBlock, Extra, Message, Reasoning, ResponseFormat, Role, Sampling,
+    StopSequences, Tool, ToolChoice,
 };
 
 use crate::DecodeError;
@@ -70,6 +71,7 @@ pub fn to_canonical_request(wire: MessagesRequest) -> Result<ChatRequest, Decode
     };
     let mut extra = wire.extra;
     let response_format = output_format(&mut extra)?;
+    let reasoning = thinking(&mut extra)?;
     if let Some(top_k) = wire.top_k {
         extra.insert("top_k".into(), top_k.into());
     }
@@ -92,9 +94,35 @@ pub fn to_canonical_request(wire: MessagesRequest) -> Result<ChatRequest, Decode
         stream_include_usage: true,
         user: wire.metadata.and_then(|metadata| metadata.user_id),
         metadata: None,
+        reasoning,
         completion: None,
         extra,
     })
+}
+
+/// `thinking` as the canonical reasoning setting: `enabled` with its budget, or
+/// `disabled`. Other kinds (`adaptive`) stay in `extra`, for an Anthropic upstream.
+fn thinking(extra: &mut Extra) -> Result<Option<Reasoning>, DecodeError> {
+    let kind = extra
+        .get("thinking")
+        .and_then(|thinking| thinking.get("type"))
+        .and_then(Value::as_str);
+    let reasoning = match kind {
+        Some("enabled") => {
+            let budget = extra["thinking"]
+                .get("budget_tokens")
+                .and_then(Value::as_u64)
+                .and_then(|budget| u32::try_from(budget).ok())
+                .ok_or_else(|| {
+                    DecodeError::at("thinking.budget_tokens", "is required: a number of tokens")
+                })?;
+            Reasoning::budget(budget)
+        }
+        Some("disabled") => Reasoning::effort("none"),
+        _ => return Ok(None),
+    };
+    extra.remove("thinking");
+    Ok(Some(reasoning))
 }
 
 fn system_message(system: System) -> Message {

@@ -4,8 +4,8 @@
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use switchyard_types::{
-    ChatResponse, Choice, ContentBlock, FinishReason, Message, ResponseFormat, Role, StopSequences,
-    StreamEvent, ToolChoice, Usage,
+    ChatResponse, Choice, ContentBlock, FinishReason, Message, Reasoning, ResponseFormat, Role,
+    StopSequences, StreamEvent, ToolChoice, Usage,
 };
 
 use super::*;
@@ -148,10 +148,7 @@ fn a_tool_conversation_becomes_openai_shaped_turns() {
     );
     assert_eq!(request.user.as_deref(), Some("user-7"));
     assert_eq!(request.extra["top_k"], json!(40));
-    assert_eq!(
-        request.extra["thinking"],
-        json!({"type": "enabled", "budget_tokens": 2048})
-    );
+    assert_eq!(request.reasoning, Some(Reasoning::budget(2048)));
     assert!(request.stream && request.stream_include_usage);
 }
 
@@ -521,4 +518,27 @@ fn a_stream_with_no_start_or_content_is_still_well_formed() {
     assert_eq!(error_type(529), "overloaded_error");
     assert_eq!(error_type(401), "authentication_error");
     assert_eq!(error_type(502), "api_error");
+}
+
+#[test]
+fn thinking_becomes_the_canonical_reasoning_setting() {
+    let decode = |thinking: serde_json::Value| {
+        decode_request(
+            json!({"model": "m", "max_tokens": 2048, "thinking": thinking,
+                   "messages": [{"role": "user", "content": "x"}]})
+            .to_string()
+            .as_bytes(),
+        )
+    };
+    let enabled = decode(json!({"type": "enabled", "budget_tokens": 4096})).expect("decodes");
+    assert_eq!(enabled.reasoning, Some(Reasoning::budget(4096)));
+    assert!(!enabled.extra.contains_key("thinking"));
+    let disabled = decode(json!({"type": "disabled"})).expect("decodes");
+    assert_eq!(disabled.reasoning, Some(Reasoning::effort("none")));
+    // A kind the canonical model does not name stays for an Anthropic upstream.
+    let adaptive = decode(json!({"type": "adaptive"})).expect("decodes");
+    assert_eq!(adaptive.reasoning, None);
+    assert_eq!(adaptive.extra["thinking"], json!({"type": "adaptive"}));
+    let error = decode(json!({"type": "enabled"})).expect_err("no budget");
+    assert_eq!(error.param.as_deref(), Some("thinking.budget_tokens"));
 }

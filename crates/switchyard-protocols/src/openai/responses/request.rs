@@ -3,7 +3,8 @@
 
 use serde_json::{Map, Value, json};
 use switchyard_types::{
-    ChatRequest, MaxTokensField, Message, ResponseFormat, Role, Sampling, Tool, ToolChoice,
+    ChatRequest, MaxTokensField, Message, Reasoning, ResponseFormat, Role, Sampling, Tool,
+    ToolChoice,
 };
 
 use super::super::request::check_range;
@@ -128,13 +129,11 @@ pub fn to_canonical_response_request(wire: CreateResponse) -> Result<ResponseReq
         },
     });
     let mut extra = wire.extra;
-    if let Some(effort) = wire
+    let reasoning = wire
         .reasoning
         .as_ref()
-        .and_then(|reasoning| reasoning.effort.clone())
-    {
-        extra.insert("reasoning_effort".to_owned(), Value::String(effort));
-    }
+        .and_then(|reasoning| reasoning.effort.as_deref())
+        .map(Reasoning::effort);
     if let Some(verbosity) = wire.text.as_ref().and_then(|text| text.verbosity.clone()) {
         extra.insert("verbosity".to_owned(), Value::String(verbosity));
     }
@@ -164,6 +163,7 @@ pub fn to_canonical_response_request(wire: CreateResponse) -> Result<ResponseReq
         stream_include_usage: true,
         user: wire.user,
         metadata: None,
+        reasoning,
         completion: None,
         extra,
     };

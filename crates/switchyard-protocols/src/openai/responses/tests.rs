@@ -121,7 +121,10 @@ fn tools_choice_and_format_map_to_canonical() {
         chat.response_format,
         Some(ResponseFormat::JsonSchema { ref name, .. }) if name == "out"
     ));
-    assert_eq!(chat.extra["reasoning_effort"], "low");
+    assert_eq!(
+        chat.reasoning,
+        Some(switchyard_types::Reasoning::effort("low"))
+    );
     assert_eq!(chat.sampling.logprobs, Some(true));
     assert_eq!(chat.sampling.top_logprobs, Some(2));
 }

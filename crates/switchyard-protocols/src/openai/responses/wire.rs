@@ -100,7 +100,8 @@ pub enum TextFormat {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ReasoningConfig {
-    /// Passed on as `reasoning_effort`.
+    /// The canonical reasoning effort: `reasoning_effort` for chat upstreams, a thinking
+    /// budget for Anthropic, Gemini and Bedrock.
     #[serde(default)]
     pub effort: Option<String>,
     #[serde(default)]
