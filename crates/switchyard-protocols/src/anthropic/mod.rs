@@ -14,7 +14,7 @@ pub mod response;
 pub mod stream;
 pub mod wire;
 
-pub use request::{EncodeOptions, PROTOCOL, from_canonical_request};
+pub use request::{EncodeOptions, PROTOCOL, count_tokens_body, from_canonical_request};
 pub use response::{decode_response, to_canonical_response};
 pub use stream::{Decoded, EventDecoder};
 pub use wire::{ErrorBody, MessagesRequest, MessagesResponse};

@@ -109,6 +109,26 @@ pub fn from_canonical_request(
     })
 }
 
+/// The fields `POST /v1/messages/count_tokens` takes; it refuses the others.
+const COUNT_FIELDS: [&str; 6] = [
+    "model",
+    "messages",
+    "system",
+    "tools",
+    "tool_choice",
+    "thinking",
+];
+
+/// An encoded request as the body of Anthropic's token count: what generation alone
+/// takes (`max_tokens`, sampling, `stream`, `metadata`) left out.
+pub fn count_tokens_body(request: &MessagesRequest) -> serde_json::Value {
+    let mut body = serde_json::to_value(request).unwrap_or_default();
+    if let Some(fields) = body.as_object_mut() {
+        fields.retain(|key, _| COUNT_FIELDS.contains(&key.as_str()));
+    }
+    body
+}
+
 /// The canonical reasoning setting as Claude's extended thinking: a budget, or off.
 fn thinking(reasoning: &Reasoning) -> Option<serde_json::Value> {
     Some(match reasoning.budget_tokens()? {

@@ -26,6 +26,7 @@ pub struct AnthropicProvider {
     config: AnthropicConfig,
     upstream: Upstream,
     messages_url: reqwest::Url,
+    count_url: reqwest::Url,
     models_url: reqwest::Url,
 }
 
@@ -87,6 +88,7 @@ impl AnthropicProvider {
         Ok(AnthropicProvider {
             info,
             messages_url: url("/v1/messages")?,
+            count_url: url("/v1/messages/count_tokens")?,
             models_url: url("/v1/models")?,
             config,
             upstream,
@@ -110,6 +112,10 @@ impl AnthropicProvider {
     /// The request body. `drop_unsupported_params: true` in the request (LiteLLM's
     /// spelling) or in the deployment lets parameters without an equivalent go.
     fn encode(&self, request: &ChatRequest) -> Result<Vec<u8>, ProviderError> {
+        to_body(&self.wire(request)?)
+    }
+
+    fn wire(&self, request: &ChatRequest) -> Result<anthropic::MessagesRequest, ProviderError> {
         let options = EncodeOptions {
             default_max_tokens: self.config.default_max_tokens,
             drop_unsupported: drops_unsupported(
@@ -122,7 +128,7 @@ impl AnthropicProvider {
                 .map_err(encode_error)?;
         // A Switchyard control, not a field for the upstream.
         wire.extra.remove(DROP_UNSUPPORTED_PARAMS);
-        to_body(&wire)
+        Ok(wire)
     }
 
     async fn post(
@@ -178,6 +184,33 @@ impl Provider for AnthropicProvider {
             timeouts.total,
         );
         open_event_stream(reader, provider, timeouts.idle, permit).await
+    }
+
+    /// Anthropic's own count, `POST /v1/messages/count_tokens`: free, and exact for the
+    /// model, tools and thinking included.
+    async fn count_tokens(
+        &self,
+        request: ChatRequest,
+        cx: &CallContext,
+    ) -> Result<u64, ProviderError> {
+        #[derive(serde::Deserialize)]
+        struct Count {
+            input_tokens: u64,
+        }
+        let deadline = self.upstream.deadline();
+        let body = to_body(&anthropic::count_tokens_body(&self.wire(&request)?))?;
+        let _permit = self.upstream.permit().await?;
+        let response = self
+            .upstream
+            .post(&self.count_url, self.headers(cx), body, deadline)
+            .await?;
+        let count = self
+            .upstream
+            .read_body(response, deadline, |body| {
+                switchyard_protocols::decode::from_json::<Count>(body)
+            })
+            .await?;
+        Ok(count.input_tokens)
     }
 
     async fn list_models(&self, cx: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError> {

@@ -327,3 +327,50 @@ async fn count_tokens_estimates_for_an_upstream_that_cannot_count() {
         .expect("answers");
     anthropic_error(unknown, 404, "not_found_error").await;
 }
+
+/// Claude counts its own tokens: the count comes from Anthropic's counting endpoint,
+/// sent only what that endpoint takes; a model with Claude after another deployment
+/// still gets Claude's count where the first cannot count.
+#[tokio::test]
+async fn count_tokens_asks_anthropic_for_a_claude_model() {
+    let served = serve().await;
+    let response = served
+        .client
+        .post(format!("{}/v1/messages/count_tokens", served.url))
+        .json(&json!({"model": "claude", "system": "Be brief.",
+                      "messages": [{"role": "user", "content": "How many tokens are these?"}],
+                      "tools": [{"name": "get_weather", "input_schema": {"type": "object"}}]}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-switchyard-token-count"], "exact");
+    assert_eq!(response.headers()["x-switchyard-deployment"], "sonnet");
+    let count: Value = response.json().await.expect("JSON");
+    // The mock counts words: two in `system`, five in the message.
+    assert_eq!(count, json!({"input_tokens": 7}));
+    let requests = served.anthropic.requests();
+    let sent = requests.last().expect("a count request");
+    assert_eq!(sent.path, "/v1/messages/count_tokens");
+    assert_eq!(sent.body["model"], "claude-sonnet-4-5");
+    assert!(sent.body.get("max_tokens").is_none(), "{}", sent.body);
+    assert_eq!(sent.body["tools"][0]["name"], "get_weather");
+
+    // When Anthropic cannot count, the count is the estimate, and says so.
+    served
+        .anthropic
+        .push(switchyard_testkit::AnthropicScript::error(
+            529,
+            "overloaded_error",
+            "Overloaded",
+        ));
+    let estimated = served
+        .client
+        .post(format!("{}/v1/messages/count_tokens", served.url))
+        .json(&json!({"model": "claude", "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(estimated.status(), 200);
+    assert_eq!(estimated.headers()["x-switchyard-token-count"], "estimate");
+}

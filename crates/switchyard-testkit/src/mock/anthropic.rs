@@ -187,6 +187,7 @@ async fn handle(
             );
         }
         ("POST", "/v1/messages") => {}
+        ("POST", "/v1/messages/count_tokens") => return count_tokens(&recorded.body, script),
         _ => {
             return json(
                 404,
@@ -224,6 +225,77 @@ async fn handle(
                 json(200, &echo_message(&model, &answer), &[])
             }
         }
+    }
+}
+
+/// `POST /v1/messages/count_tokens`: a scripted reply, else a count of the words in
+/// `system` and the messages, after Anthropic's checks (no `max_tokens` or other
+/// generation field is allowed).
+fn count_tokens(body: &Value, script: Option<AnthropicScript>) -> Response {
+    if let Some(AnthropicScript::Reply {
+        status,
+        body,
+        headers,
+    }) = script
+    {
+        return json(status, &body, &headers);
+    }
+    for field in ["model", "messages"] {
+        if body.get(field).is_none() {
+            return json(
+                400,
+                &error_body("invalid_request_error", &format!("{field}: Field required")),
+                &[],
+            );
+        }
+    }
+    const ALLOWED: [&str; 7] = [
+        "model",
+        "messages",
+        "system",
+        "tools",
+        "tool_choice",
+        "thinking",
+        "mcp_servers",
+    ];
+    if let Some(extra) = body
+        .as_object()
+        .and_then(|fields| fields.keys().find(|key| !ALLOWED.contains(&key.as_str())))
+    {
+        return json(
+            400,
+            &error_body(
+                "invalid_request_error",
+                &format!("{extra}: Extra inputs are not permitted"),
+            ),
+            &[],
+        );
+    }
+    let words = |value: &Value| -> usize {
+        let mut texts = Vec::new();
+        collect_text(value, &mut texts);
+        texts
+            .iter()
+            .map(|text| text.split_whitespace().count())
+            .sum()
+    };
+    let tokens = words(&body["system"]) + words(&body["messages"]);
+    json(200, &json!({"input_tokens": tokens}), &[])
+}
+
+/// Every `text` string and plain string content under `value`.
+fn collect_text<'a>(value: &'a Value, texts: &mut Vec<&'a str>) {
+    match value {
+        Value::String(text) => texts.push(text),
+        Value::Array(items) => items.iter().for_each(|item| collect_text(item, texts)),
+        Value::Object(fields) => {
+            for (key, field) in fields {
+                if matches!(key.as_str(), "text" | "content") {
+                    collect_text(field, texts);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
