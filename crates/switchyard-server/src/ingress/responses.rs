@@ -3,13 +3,13 @@
 //! not) is saved before the caller sees its end, so that a follow-up can name it at
 //! once.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
-use std::sync::Arc;
 use switchyard_protocols::openai::responses::{
     ResponseEvent, ResponseEventEncoder, ResponseObject, decode_response_request, new_response_id,
     response_object,
@@ -59,7 +59,7 @@ fn unix_now() -> u64 {
 }
 
 /// The conversation items of a stored response: its input, then its output.
-pub(crate) fn conversation_of(stored: StoredResponse) -> Vec<Value> {
+fn conversation_of(stored: StoredResponse) -> Vec<Value> {
     let mut items = stored.input_items;
     if let Some(Value::Array(output)) = stored.response.get("output") {
         items.extend(output.iter().cloned());
