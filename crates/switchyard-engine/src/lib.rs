@@ -8,11 +8,13 @@
 //! - [`llama`]: generation on llama.cpp: chat templates, sampling, and the actor thread
 //!   that batches every running request into one decode step.
 //! - [`embed`]: sentence embeddings on candle (BERT encoders such as MiniLM).
-//! - [`provider`]: a loaded model as a [`switchyard_types::Provider`].
+//! - [`provider`]: a loaded generation model as a [`switchyard_types::Provider`]; the
+//!   sentence encoder's is [`LocalEmbedProvider`].
 
 pub mod catalog;
 mod convert;
 pub mod embed;
+mod embed_provider;
 pub mod gguf;
 pub mod hub;
 pub mod llama;
@@ -25,6 +27,7 @@ pub mod store;
 pub mod structured;
 
 pub use catalog::{BUILTIN, BuiltinModel, ModelKind, builtin};
+pub use embed_provider::LocalEmbedProvider;
 pub use on_demand::OnDemandProvider;
-pub use provider::{LocalEmbedProvider, LocalTextProvider};
+pub use provider::LocalTextProvider;
 pub use store::{Manifest, ModelStore, default_home};
