@@ -220,3 +220,20 @@ def test_a_text_completion_streams(local_client):
     finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
     assert finishes == ["length"] or finishes == ["stop"]
     assert chunks[-1].usage.completion_tokens <= 6
+
+
+def test_an_image_for_a_model_that_cannot_read_one_is_refused_before_dispatch(local_client):
+    import openai
+    import pytest
+
+    with pytest.raises(openai.BadRequestError) as error:
+        local_client.chat.completions.create(
+            model="smollm2",
+            messages=[{"role": "user", "content": [
+                {"type": "text", "text": "What is in this picture?"},
+                {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+            ]}],
+            max_tokens=8,
+        )
+    assert error.value.param == "model"
+    assert "(local) does not support image input" in str(error.value)

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use switchyard_types::{Capabilities, Provider};
+use switchyard_types::Provider;
 
 /// A public model name and the deployments that can serve it, in preference order.
 #[derive(Debug, Clone)]
@@ -19,18 +19,6 @@ impl Route {
         self.deployments
             .iter()
             .any(|deployment| deployment.info().capabilities.embeddings)
-    }
-
-    /// The deployments that can do what `capable` asks, in preference order.
-    pub fn deployments_that(
-        &self,
-        capable: impl Fn(&Capabilities) -> bool,
-    ) -> Vec<Arc<dyn Provider>> {
-        self.deployments
-            .iter()
-            .filter(|deployment| capable(&deployment.info().capabilities))
-            .cloned()
-            .collect()
     }
 }
 

@@ -2,7 +2,9 @@
 //!
 //! - [`catalog`]: [`Catalog`] and [`Route`]: public name → ordered candidate deployments,
 //!   with close-name suggestions for unknown names.
-//! - [`execute`]: tries a route's candidates in order, falling back when the error's
+//! - [`plan`]: which of a route's deployments may serve a request ([`Needs`]), in
+//!   order, and why each other may not; a request none may serve is refused up front.
+//! - [`execute`]: tries a plan's candidates in order, falling back when the error's
 //!   data says another deployment may succeed.
 //! - [`tokens`]: a request's input tokens, estimated where no deployment counts them.
 //!
@@ -11,7 +13,9 @@
 
 pub mod catalog;
 pub mod execute;
+pub mod plan;
 pub mod tokens;
 
 pub use catalog::{Catalog, Route, UnknownModel};
 pub use execute::{Attempted, Outcome, RouteError, execute};
+pub use plan::{Capability, Exclusion, Needs, NoCandidate, Plan, Reason, plan};

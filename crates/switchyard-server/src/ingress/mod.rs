@@ -22,7 +22,7 @@ use std::future::Future;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
-use switchyard_router::{RouteError, execute};
+use switchyard_router::{Needs, RouteError, execute, plan};
 use switchyard_types::{ChatRequest, ChatResponse, EventStream, StreamFrame, usage_in};
 
 use crate::accounting::Accounting;
@@ -98,22 +98,15 @@ pub async fn serve_chat<D: ChatDialect>(
         Err(unknown) => return fail(accounting, unknown.into()),
     };
     accounting.set_model(&route.name);
-    let candidates = match request.completion {
-        Some(_) => route.deployments_that(|can| can.completions),
-        None => route.deployments_that(|can| can.chat),
+    // Deny before dispatch: a request no deployment can serve is refused with each
+    // deployment's reason, and nothing is sent.
+    let candidates = match plan(route, &Needs::of(&request)) {
+        Ok(plan) => plan.candidates,
+        Err(refused) => {
+            let error = ApiError::new(Code::Unsupported, refused.to_string()).with_param("model");
+            return fail(accounting, error);
+        }
     };
-    if candidates.is_empty() {
-        let what = match request.completion {
-            Some(_) => "text completions",
-            None => "chat",
-        };
-        let error = ApiError::new(
-            Code::Unsupported,
-            format!("the model `{}` does not serve {what}", route.name),
-        )
-        .with_param("model");
-        return fail(accounting, error);
-    }
     let context = cx.call_context();
 
     if request.stream {

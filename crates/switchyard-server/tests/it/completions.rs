@@ -195,7 +195,8 @@ async fn a_chat_only_model_refuses_text_completions_by_name() {
     let error: Value = response.json().await.expect("JSON");
     assert_eq!(
         error["error"]["message"],
-        "the model `claude` does not serve text completions"
+        "no deployment of the model `claude` can serve this request: `sonnet` (claude) does not \
+         support text completions"
     );
     assert_eq!(error["error"]["param"], "model");
     assert!(served.anthropic.requests().is_empty());
