@@ -237,3 +237,22 @@ def test_an_image_for_a_model_that_cannot_read_one_is_refused_before_dispatch(lo
         )
     assert error.value.param == "model"
     assert "(local) does not support image input" in str(error.value)
+
+
+def test_route_explain_names_why_a_local_model_cannot_take_an_image(local_url):
+    import json
+    import urllib.request
+
+    body = {"model": "smollm2", "messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]}]}
+    request = urllib.request.Request(
+        f"{local_url}/v1/route/explain", data=json.dumps(body).encode(), method="POST",
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        plan = json.loads(response.read())
+    assert plan["needs"]["vision"] is True
+    assert plan["candidates"] == []
+    assert [entry["reason"] for entry in plan["excluded"]] == ["does not support image input"]
+    assert plan["excluded"][0]["provider"] == "local"
+    assert "does not support image input" in plan["refusal"]

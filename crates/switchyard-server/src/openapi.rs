@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use crate::auth;
 use crate::ingress::anthropic::render_errors;
 use crate::routes::{
-    azure, catalog, chat, completions, embeddings, messages, models, ops, responses,
+    azure, catalog, chat, completions, embeddings, explain, messages, models, ops, responses,
 };
 use crate::state::AppState;
 
@@ -40,6 +40,7 @@ use crate::state::AppState;
         (name = "messages", description = "Anthropic's Messages API"),
         (name = "azure", description = "Azure OpenAI's routes, for `AzureOpenAI` clients"),
         (name = "embeddings", description = "Vector embeddings"),
+        (name = "routing", description = "How requests are routed, explained"),
         (name = "models", description = "The public model names"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
@@ -208,6 +209,7 @@ pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(responses::input_items))
         .routes(routes!(embeddings::embeddings))
         .routes(routes!(models::list))
+        .routes(routes!(explain::explain))
         .routes(routes!(models::retrieve))
         .routes(routes!(catalog::list))
         .routes(routes!(azure::deployment_chat))

@@ -77,6 +77,7 @@ fn documents_exactly_the_routes_the_app_serves() {
     let expected: BTreeSet<(String, String)> = [
         ("post", "/v1/chat/completions"),
         ("post", "/v1/completions"),
+        ("post", "/v1/route/explain"),
         ("post", "/v1/responses"),
         ("get", "/v1/responses/{id}"),
         ("delete", "/v1/responses/{id}"),

@@ -5,6 +5,7 @@
 //! - [`chat`]: `POST /v1/chat/completions`, JSON and SSE.
 //! - [`completions`]: `POST /v1/completions`, legacy text completions.
 //! - [`embeddings`]: `POST /v1/embeddings`.
+//! - [`explain`]: `POST /v1/route/explain`, a routing plan without dispatch.
 //! - [`messages`]: `POST /v1/messages`, Anthropic's Messages API.
 //! - [`models`]: `GET /v1/models`, `GET /v1/models/{id}`.
 //! - [`responses`]: `POST /v1/responses`, and the stored responses behind it.
@@ -15,6 +16,7 @@ pub mod catalog;
 pub mod chat;
 pub mod completions;
 pub mod embeddings;
+pub mod explain;
 pub mod messages;
 pub mod models;
 pub mod ops;

@@ -230,3 +230,42 @@ async fn thinking_and_reasoning_effort_cross_between_vendors() {
     );
     assert!(sent.get("reasoning_effort").is_none());
 }
+
+/// `POST /v1/route/explain` plans without dispatching: the candidates in order, and
+/// every deployment left out with its reason; a request none may serve says why.
+#[tokio::test]
+async fn route_explain_shows_the_plan_without_dispatching() {
+    let served = serve().await;
+    let explain = |body: Value| {
+        served
+            .client
+            .post(format!("{}/v1/route/explain", served.url))
+            .json(&body)
+            .send()
+    };
+    let plan: Value = explain(json!({"model": "claude-ha", "messages": user("x"), "stream": true}))
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(plan["model"], "claude-ha");
+    assert_eq!(plan["needs"]["streaming"], true);
+    let order: Vec<&str> = plan["candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .map(|candidate| candidate["deployment"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(order, ["sonnet", "gpt"]);
+    assert_eq!(plan["candidates"][0]["provider"], "claude");
+    assert_eq!(plan["candidates"][0]["upstream_model"], "claude-sonnet-4-5");
+    assert_eq!(plan["excluded"], json!([]));
+    assert_eq!(plan["refusal"], Value::Null);
+    assert!(served.anthropic.requests().is_empty() && served.openai.requests().is_empty());
+
+    let unknown = explain(json!({"model": "nope", "messages": user("x")}))
+        .await
+        .expect("answers");
+    assert_eq!(unknown.status(), 404);
+}
