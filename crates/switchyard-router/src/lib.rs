@@ -18,4 +18,4 @@ pub mod tokens;
 
 pub use catalog::{Catalog, Route, UnknownModel};
 pub use execute::{Attempted, Outcome, RouteError, execute};
-pub use plan::{Capability, Exclusion, Needs, NoCandidate, Plan, Reason, plan};
+pub use plan::{Capability, Exclusion, Needs, NoCandidate, Plan, Policy, Reason, plan};

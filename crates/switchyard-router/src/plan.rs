@@ -3,8 +3,9 @@
 //! a network, and a request no deployment may serve is refused before anything is
 //! sent, with the reason for each deployment.
 //!
-//! Today the rules are the deployments' capabilities against what the request needs
-//! ([`Needs`]); policies, health and strategies add rules and orderings to the same
+//! The rules, in the order they are checked: the caller's [`Policy`] (which providers
+//! and deployments it allows), then the deployments' capabilities against what the
+//! request needs ([`Needs`]). Health and strategies add rules and orderings to the same
 //! plan.
 
 use std::fmt;
@@ -84,6 +85,49 @@ impl Needs {
     }
 }
 
+/// Rules a caller sets on where its request may go; each rule that is set must hold.
+/// Sent as JSON in the `x-switchyard-policy` header.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// The providers (by configured name) the request may go to; empty allows any.
+    #[serde(default)]
+    pub allow_providers: Vec<String>,
+    #[serde(default)]
+    pub deny_providers: Vec<String>,
+    /// The deployments the request may go to; empty allows any.
+    #[serde(default)]
+    pub allow_deployments: Vec<String>,
+    #[serde(default)]
+    pub deny_deployments: Vec<String>,
+}
+
+impl Policy {
+    /// The rule that keeps the request off `deployment`, if one does.
+    pub fn forbids(&self, deployment: &DeploymentInfo) -> Option<String> {
+        let provider = deployment.provider.as_ref();
+        let id = deployment.id.as_str();
+        let listed = |names: &[String], name: &str| names.iter().any(|listed| listed == name);
+        if listed(&self.deny_providers, provider) {
+            return Some(format!("provider `{provider}` is denied"));
+        }
+        if !self.allow_providers.is_empty() && !listed(&self.allow_providers, provider) {
+            return Some(format!(
+                "provider `{provider}` is not among the allowed providers"
+            ));
+        }
+        if listed(&self.deny_deployments, id) {
+            return Some(format!("deployment `{id}` is denied"));
+        }
+        if !self.allow_deployments.is_empty() && !listed(&self.allow_deployments, id) {
+            return Some(format!(
+                "deployment `{id}` is not among the allowed deployments"
+            ));
+        }
+        None
+    }
+}
+
 /// Something a deployment can or cannot do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Capability {
@@ -111,6 +155,8 @@ impl Capability {
 /// Why a deployment may not serve a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
+    /// The caller's policy keeps the request off it, by this rule.
+    Policy(String),
     /// It cannot do something the request needs.
     Lacks(Capability),
 }
@@ -118,6 +164,7 @@ pub enum Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Reason::Policy(rule) => write!(f, "is ruled out by the policy: {rule}"),
             Reason::Lacks(capability) => write!(f, "does not support {}", capability.as_str()),
         }
     }
@@ -169,17 +216,22 @@ impl NoCandidate {
     }
 }
 
-/// Keeps the route's deployments that meet `needs`, in the route's order.
-pub fn plan(route: &Route, needs: &Needs) -> Result<Plan, NoCandidate> {
+/// Keeps the route's deployments that `policy` allows and that meet `needs`, in the
+/// route's order.
+pub fn plan(route: &Route, needs: &Needs, policy: &Policy) -> Result<Plan, NoCandidate> {
     let mut candidates = Vec::new();
     let mut excluded = Vec::new();
     for deployment in &route.deployments {
         let info = deployment.info();
-        match needs.unmet_by(&info.capabilities) {
+        let reason = policy
+            .forbids(info)
+            .map(Reason::Policy)
+            .or_else(|| needs.unmet_by(&info.capabilities).map(Reason::Lacks));
+        match reason {
             None => candidates.push(deployment.clone()),
-            Some(capability) => excluded.push(Exclusion {
+            Some(reason) => excluded.push(Exclusion {
                 deployment: info.clone(),
-                reason: Reason::Lacks(capability),
+                reason,
             }),
         }
     }

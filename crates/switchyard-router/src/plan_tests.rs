@@ -36,9 +36,13 @@ impl Provider for Described {
 }
 
 fn deployment(id: &str, capabilities: Capabilities) -> Arc<dyn Provider> {
+    on("test", id, capabilities)
+}
+
+fn on(provider: &str, id: &str, capabilities: Capabilities) -> Arc<dyn Provider> {
     Arc::new(Described(DeploymentInfo {
         id: DeploymentId::new(id),
-        provider: Arc::from("test"),
+        provider: Arc::from(provider),
         upstream_model: Arc::from(id),
         capabilities,
     }))
@@ -132,7 +136,7 @@ fn deployments_that_cannot_serve_the_request_are_left_out_with_their_reason_in_o
         deployment("big", hosted()),
         deployment("other", hosted()),
     ]);
-    let plain = plan(&route, &Needs::default()).expect("a plan");
+    let plain = plan(&route, &Needs::default(), &Policy::default()).expect("a plan");
     assert_eq!(ids(&plain), ["small", "big", "other"]);
     assert!(plain.excluded.is_empty());
 
@@ -142,6 +146,7 @@ fn deployments_that_cannot_serve_the_request_are_left_out_with_their_reason_in_o
             tools: true,
             ..Needs::default()
         },
+        &Policy::default(),
     )
     .expect("a plan");
     assert_eq!(ids(&with_tools), ["big", "other"]);
@@ -165,6 +170,7 @@ fn a_request_no_deployment_can_serve_is_refused_naming_each_and_why() {
             text_completion: true,
             ..Needs::default()
         },
+        &Policy::default(),
     )
     .expect_err("nothing serves text completions");
     assert_eq!(
@@ -178,6 +184,7 @@ fn a_request_no_deployment_can_serve_is_refused_naming_each_and_why() {
             vision: true,
             ..Needs::default()
         },
+        &Policy::default(),
     )
     .expect("a plan");
     assert_eq!(ids(&images), ["chat-only"]);
@@ -185,4 +192,162 @@ fn a_request_no_deployment_can_serve_is_refused_naming_each_and_why() {
         images.excluded[0].reason.to_string(),
         "does not support image input"
     );
+}
+
+#[test]
+fn the_policy_rules_come_first_and_name_the_rule() {
+    let route = route(vec![
+        on("anthropic", "sonnet", hosted()),
+        on("openai", "gpt", hosted()),
+        on("local", "small", text_only()),
+    ]);
+    let policy: Policy =
+        serde_json::from_str(r#"{"deny_providers": ["anthropic"]}"#).expect("a policy");
+    let planned = plan(&route, &Needs::default(), &policy).expect("a plan");
+    assert_eq!(ids(&planned), ["gpt", "small"]);
+    assert_eq!(
+        planned.excluded[0].reason.to_string(),
+        "is ruled out by the policy: provider `anthropic` is denied"
+    );
+    let only_local = Policy {
+        allow_providers: vec!["local".into()],
+        ..Policy::default()
+    };
+    let refused = plan(
+        &route,
+        &Needs {
+            tools: true,
+            ..Needs::default()
+        },
+        &only_local,
+    )
+    .expect_err("the only allowed deployment lacks tools");
+    let reasons: Vec<String> = refused
+        .excluded
+        .iter()
+        .map(|e| e.reason.to_string())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "is ruled out by the policy: provider `anthropic` is not among the allowed providers",
+            "is ruled out by the policy: provider `openai` is not among the allowed providers",
+            "does not support tools",
+        ]
+    );
+    let unknown = serde_json::from_str::<Policy>(r#"{"jurisdiction": "EU"}"#);
+    assert!(
+        unknown.is_err(),
+        "an unknown rule is refused, never ignored"
+    );
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const PROVIDERS: [&str; 4] = ["openai", "anthropic", "gemini", "local"];
+
+    fn capabilities() -> impl Strategy<Value = Capabilities> {
+        proptest::array::uniform7(any::<bool>()).prop_map(|flags| Capabilities {
+            chat: flags[0],
+            streaming: flags[1],
+            tools: flags[2],
+            vision: flags[3],
+            json_schema: flags[4],
+            embeddings: flags[5],
+            completions: flags[6],
+        })
+    }
+
+    fn deployments() -> impl Strategy<Value = Vec<(usize, Capabilities)>> {
+        proptest::collection::vec((0..PROVIDERS.len(), capabilities()), 0..8)
+    }
+
+    fn names(indices: Vec<usize>, prefix: &str) -> Vec<String> {
+        indices
+            .into_iter()
+            .map(|index| format!("{prefix}{index}"))
+            .collect()
+    }
+
+    fn policy() -> impl Strategy<Value = Policy> {
+        let providers = proptest::collection::vec(0..PROVIDERS.len(), 0..3).prop_map(|indices| {
+            indices
+                .into_iter()
+                .map(|index| PROVIDERS[index].to_owned())
+                .collect()
+        });
+        let deployments = proptest::collection::vec(0..8usize, 0..3);
+        (
+            providers.clone(),
+            providers,
+            deployments.clone(),
+            deployments,
+        )
+            .prop_map(|(allow_providers, deny_providers, allow, deny)| Policy {
+                allow_providers,
+                deny_providers,
+                allow_deployments: names(allow, "d"),
+                deny_deployments: names(deny, "d"),
+            })
+    }
+
+    fn needs() -> impl Strategy<Value = Needs> {
+        proptest::array::uniform5(any::<bool>()).prop_map(|flags| Needs {
+            text_completion: flags[0],
+            streaming: flags[1],
+            tools: flags[2],
+            vision: flags[3],
+            json_output: flags[4],
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// Every deployment is either a candidate that the policy allows and that can
+        /// serve the request, or excluded with a reason; the candidates keep the
+        /// route's order; no candidates means a refusal naming every deployment.
+        #[test]
+        fn a_plan_never_offers_what_the_policy_forbids_or_the_deployment_cannot_do(
+            deployments in deployments(),
+            policy in policy(),
+            needs in needs(),
+        ) {
+            let route = route(
+                deployments
+                    .iter()
+                    .enumerate()
+                    .map(|(index, (provider, can))| on(PROVIDERS[*provider], &format!("d{index}"), can.clone()))
+                    .collect(),
+            );
+            match plan(&route, &needs, &policy) {
+                Ok(planned) => {
+                    prop_assert!(!planned.candidates.is_empty());
+                    for candidate in &planned.candidates {
+                        let info = candidate.info();
+                        prop_assert_eq!(policy.forbids(info), None);
+                        prop_assert_eq!(needs.unmet_by(&info.capabilities), None);
+                    }
+                    let order: Vec<usize> = planned
+                        .candidates
+                        .iter()
+                        .map(|candidate| candidate.info().id.as_str()[1..].parse().unwrap_or(usize::MAX))
+                        .collect();
+                    prop_assert!(order.windows(2).all(|pair| pair[0] < pair[1]));
+                    prop_assert_eq!(planned.candidates.len() + planned.excluded.len(), deployments.len());
+                }
+                Err(refused) => {
+                    prop_assert_eq!(refused.excluded.len(), deployments.len());
+                    for exclusion in &refused.excluded {
+                        let allowed = policy.forbids(&exclusion.deployment).is_none();
+                        let capable = needs.unmet_by(&exclusion.deployment.capabilities).is_none();
+                        prop_assert!(!(allowed && capable), "{:?} was refused", exclusion);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -100,7 +100,7 @@ pub async fn serve_chat<D: ChatDialect>(
     accounting.set_model(&route.name);
     // Deny before dispatch: a request no deployment can serve is refused with each
     // deployment's reason, and nothing is sent.
-    let candidates = match plan(route, &Needs::of(&request)) {
+    let candidates = match plan(route, &Needs::of(&request), &cx.policy) {
         Ok(plan) => plan.candidates,
         Err(refused) => {
             let error = ApiError::new(Code::Unsupported, refused.to_string()).with_param("model");

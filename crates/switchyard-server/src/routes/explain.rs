@@ -9,6 +9,7 @@ use switchyard_types::DeploymentInfo;
 use utoipa::ToSchema;
 
 use crate::body::JsonBody;
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -58,8 +59,9 @@ fn view(info: &DeploymentInfo) -> DeploymentView {
     }
 }
 
-/// Plans a Chat Completions request as the router would, without dispatching it: the
-/// candidates in order, and every deployment left out with its reason.
+/// Plans a Chat Completions request as the router would, with the caller's
+/// `x-switchyard-policy`, without dispatching it: the candidates in order, and every
+/// deployment left out with its reason.
 #[utoipa::path(
     post,
     path = "/v1/route/explain",
@@ -74,13 +76,14 @@ fn view(info: &DeploymentInfo) -> DeploymentView {
 )]
 pub async fn explain(
     State(state): State<AppState>,
+    cx: RequestContext,
     body: Result<JsonBody, ApiError>,
 ) -> Result<Json<RouteExplanation>, ApiError> {
     let JsonBody(body) = body?;
     let request = openai::decode_chat_request(&body)?;
     let route = state.catalog().get(&request.model)?;
     let needs = Needs::of(&request);
-    let explanation = match plan(route, &needs) {
+    let explanation = match plan(route, &needs, &cx.policy) {
         Ok(plan) => RouteExplanation {
             model: route.name.clone(),
             needs: needs_view(&needs),

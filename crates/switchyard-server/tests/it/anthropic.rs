@@ -269,3 +269,86 @@ async fn route_explain_shows_the_plan_without_dispatching() {
         .expect("answers");
     assert_eq!(unknown.status(), 404);
 }
+
+/// The caller's `x-switchyard-policy` decides where its request may go before anything
+/// is sent: a denied provider is skipped, not tried and fallen back from; a policy that
+/// leaves nothing is a 400 naming each deployment and the rule; a malformed policy is
+/// refused, never ignored.
+#[tokio::test]
+async fn the_callers_policy_keeps_requests_off_what_it_forbids() {
+    let served = serve().await;
+    let post = |path: &str, policy: &str, body: Value| {
+        served
+            .client
+            .post(format!("{}{path}", served.url))
+            .header("x-switchyard-policy", policy)
+            .json(&body)
+            .send()
+    };
+    let response = post(
+        "/v1/chat/completions",
+        r#"{"deny_providers": ["claude"]}"#,
+        json!({"model": "claude-ha", "messages": user("x")}),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-switchyard-deployment"], "gpt");
+    assert_eq!(response.headers()["x-switchyard-attempts"], "1");
+    assert!(
+        served.anthropic.requests().is_empty(),
+        "never dispatched to a denied provider"
+    );
+
+    let refused = post(
+        "/v1/chat/completions",
+        r#"{"allow_providers": ["claude"]}"#,
+        json!({"model": "gpt", "messages": user("x")}),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.expect("JSON");
+    assert_eq!(
+        body["error"]["message"],
+        "no deployment of the model `gpt` can serve this request: `gpt` (openai) is ruled out by \
+         the policy: provider `openai` is not among the allowed providers"
+    );
+
+    let explained: Value = post(
+        "/v1/route/explain",
+        r#"{"deny_deployments": ["sonnet"]}"#,
+        json!({"model": "claude-ha", "messages": user("x")}),
+    )
+    .await
+    .expect("answers")
+    .json()
+    .await
+    .expect("JSON");
+    assert_eq!(explained["candidates"][0]["deployment"], "gpt");
+    assert_eq!(
+        explained["excluded"][0]["reason"],
+        "is ruled out by the policy: deployment `sonnet` is denied"
+    );
+
+    let malformed = post(
+        "/v1/messages",
+        r#"{"jurisdiction": "EU"}"#,
+        json!({"model": "claude", "max_tokens": 8, "messages": user("x")}),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(malformed.status(), 400);
+    let body: Value = malformed.json().await.expect("JSON");
+    assert_eq!(
+        body["type"], "error",
+        "in Anthropic's shape on its route: {body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("x-switchyard-policy")),
+        "{body}"
+    );
+    assert_eq!(served.openai.requests().len(), 1);
+}
