@@ -351,3 +351,114 @@ mod properties {
         }
     }
 }
+
+/// The promise end to end: whatever the deployments answer, `execute` on a plan calls
+/// only deployments the policy allows, on the first attempt and every fallback.
+mod dispatch {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use proptest::prelude::*;
+    use switchyard_types::ErrorKind;
+
+    use super::*;
+    use crate::execute;
+
+    /// A deployment that answers with a scripted failure (or success) and counts calls.
+    #[derive(Debug)]
+    struct Scripted {
+        info: DeploymentInfo,
+        failure: Option<ErrorKind>,
+        calls: AtomicU32,
+    }
+
+    #[async_trait::async_trait]
+    impl Provider for Scripted {
+        fn info(&self) -> &DeploymentInfo {
+            &self.info
+        }
+
+        async fn chat(
+            &self,
+            _: ChatRequest,
+            _: &CallContext,
+        ) -> Result<ChatResponse, ProviderError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            match self.failure {
+                Some(kind) => Err(ProviderError::new(kind, "scripted failure")),
+                None => Ok(ChatResponse {
+                    id: self.info.id.to_string(),
+                    model: String::new(),
+                    created: 0,
+                    choices: Vec::new(),
+                    usage: None,
+                    extra: Default::default(),
+                }),
+            }
+        }
+
+        async fn chat_stream(
+            &self,
+            _: ChatRequest,
+            _: &CallContext,
+        ) -> Result<EventStream, ProviderError> {
+            Err(ProviderError::unsupported("streaming"))
+        }
+
+        async fn list_models(&self, _: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError> {
+            Ok(Vec::new())
+        }
+    }
+
+    const FAILURES: [Option<ErrorKind>; 6] = [
+        None,
+        Some(ErrorKind::RateLimited),
+        Some(ErrorKind::Overloaded),
+        Some(ErrorKind::Upstream),
+        Some(ErrorKind::Timeout),
+        Some(ErrorKind::InvalidRequest),
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn no_attempt_or_fallback_reaches_a_deployment_the_policy_forbids(
+            deployments in proptest::collection::vec((0..4usize, 0..FAILURES.len()), 1..8),
+            denied in proptest::collection::vec(0..4usize, 0..3),
+        ) {
+            const PROVIDERS: [&str; 4] = ["openai", "anthropic", "gemini", "local"];
+            let scripted: Vec<Arc<Scripted>> = deployments
+                .iter()
+                .enumerate()
+                .map(|(index, (provider, failure))| Arc::new(Scripted {
+                    info: DeploymentInfo {
+                        id: DeploymentId::new(format!("d{index}")),
+                        provider: Arc::from(PROVIDERS[*provider]),
+                        upstream_model: Arc::from("m"),
+                        capabilities: Capabilities::default(),
+                    },
+                    failure: FAILURES[*failure],
+                    calls: AtomicU32::new(0),
+                }))
+                .collect();
+            let route = route(scripted.iter().map(|s| s.clone() as Arc<dyn Provider>).collect());
+            let policy = Policy {
+                deny_providers: denied.iter().map(|index| PROVIDERS[*index].to_owned()).collect(),
+                ..Policy::default()
+            };
+            if let Ok(planned) = plan(&route, &Needs::default(), &policy) {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("a runtime");
+                let _ = runtime.block_on(execute(&planned.candidates, |deployment| async move {
+                    deployment.chat(ChatRequest::default(), &CallContext::default()).await
+                }));
+            }
+            for deployment in &scripted {
+                if policy.forbids(&deployment.info).is_some() {
+                    prop_assert_eq!(deployment.calls.load(Ordering::SeqCst), 0, "{} was called", deployment.info.id);
+                }
+            }
+        }
+    }
+}
