@@ -46,6 +46,7 @@ error_codes! {
     ContextLengthExceeded => (BAD_REQUEST, "invalid_request_error", "context_length_exceeded");
     ContentFilter => (BAD_REQUEST, "invalid_request_error", "content_filter");
     Unsupported => (BAD_REQUEST, "invalid_request_error", "unsupported_parameter");
+    NoEligibleDeployment => (BAD_REQUEST, "invalid_request_error", "no_eligible_deployment");
     InvalidApiKey => (UNAUTHORIZED, "invalid_request_error", "invalid_api_key");
     ModelNotFound => (NOT_FOUND, "invalid_request_error", "model_not_found");
     ResponseNotFound => (NOT_FOUND, "invalid_request_error", "response_not_found");

@@ -103,7 +103,8 @@ pub async fn serve_chat<D: ChatDialect>(
     let candidates = match plan(route, &Needs::of(&request), &cx.policy) {
         Ok(plan) => plan.candidates,
         Err(refused) => {
-            let error = ApiError::new(Code::Unsupported, refused.to_string()).with_param("model");
+            let error =
+                ApiError::new(Code::NoEligibleDeployment, refused.to_string()).with_param("model");
             return fail(accounting, error);
         }
     };

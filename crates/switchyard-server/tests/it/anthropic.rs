@@ -309,6 +309,7 @@ async fn the_callers_policy_keeps_requests_off_what_it_forbids() {
     .expect("answers");
     assert_eq!(refused.status(), 400);
     let body: Value = refused.json().await.expect("JSON");
+    assert_eq!(body["error"]["code"], "no_eligible_deployment");
     assert_eq!(
         body["error"]["message"],
         "no deployment of the model `gpt` can serve this request: `gpt` (openai) is ruled out by \
