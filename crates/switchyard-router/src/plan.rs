@@ -18,7 +18,7 @@ use switchyard_types::{
 use crate::catalog::Route;
 
 /// What a request needs of the deployment that serves it, read off the request once.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Needs {
     /// A raw prompt continued without a chat template, rather than a conversation.
     pub text_completion: bool,

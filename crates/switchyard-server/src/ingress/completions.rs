@@ -9,6 +9,7 @@ use switchyard_protocols::openai::completions::{
 };
 use switchyard_types::{ChatRequest, ChatResponse, StreamFrame};
 
+use super::openai::{data_event, done, error_event};
 use super::{ChatDialect, StreamDialect};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -38,18 +39,14 @@ pub struct CompletionChunks(CompletionChunkEncoder);
 
 impl StreamDialect for CompletionChunks {
     fn frame(&mut self, frame: StreamFrame) -> Vec<Event> {
-        self.0
-            .encode(frame)
-            .map(|chunk| Event::default().data(serde_json::to_string(&chunk).unwrap_or_default()))
-            .into_iter()
-            .collect()
+        data_event(self.0.encode(frame))
     }
 
     async fn end(&mut self) -> Vec<Event> {
-        vec![Event::default().data("[DONE]")]
+        done()
     }
 
     fn error(&mut self, error: &ApiError) -> Vec<Event> {
-        vec![Event::default().data(error.to_openai_json().to_string())]
+        error_event(error)
     }
 }

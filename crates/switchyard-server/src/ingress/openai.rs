@@ -35,18 +35,34 @@ pub struct Chunks(ChunkEncoder);
 
 impl StreamDialect for Chunks {
     fn frame(&mut self, frame: StreamFrame) -> Vec<Event> {
-        self.0
-            .encode(frame)
-            .map(|chunk| Event::default().data(serde_json::to_string(&chunk).unwrap_or_default()))
-            .into_iter()
-            .collect()
+        data_event(self.0.encode(frame))
     }
 
     async fn end(&mut self) -> Vec<Event> {
-        vec![Event::default().data("[DONE]")]
+        done()
     }
 
     fn error(&mut self, error: &ApiError) -> Vec<Event> {
-        vec![Event::default().data(error.to_openai_json().to_string())]
+        error_event(error)
     }
+}
+
+// OpenAI's streams (chat chunks, text completion chunks) are `data:` lines only.
+
+/// A chunk as one `data:` event; nothing when the frame had nothing to say.
+pub(super) fn data_event(chunk: Option<impl serde::Serialize>) -> Vec<Event> {
+    chunk
+        .map(|chunk| Event::default().data(serde_json::to_string(&chunk).unwrap_or_default()))
+        .into_iter()
+        .collect()
+}
+
+/// The end of a complete stream.
+pub(super) fn done() -> Vec<Event> {
+    vec![Event::default().data("[DONE]")]
+}
+
+/// A failure after the stream began: OpenAI's error body as the last event.
+pub(super) fn error_event(error: &ApiError) -> Vec<Event> {
+    vec![Event::default().data(error.to_openai_json().to_string())]
 }

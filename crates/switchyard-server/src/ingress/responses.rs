@@ -34,9 +34,10 @@ pub struct ResponseCall {
 }
 
 impl ResponseCall {
-    /// Saves the response if the caller asked for it to be kept. A failure to save is
-    /// logged, not returned: the caller still gets the answer it paid for.
-    async fn keep(&self, store: &Arc<dyn ResponseStore>, response: &ResponseObject) {
+    /// Saves the response if the caller asked for it to be kept (once: the items move
+    /// into the record). A failure to save is logged, not returned: the caller still
+    /// gets the answer it paid for.
+    async fn keep(&mut self, store: &Arc<dyn ResponseStore>, response: &ResponseObject) {
         if !self.store {
             return;
         }
@@ -44,7 +45,7 @@ impl ResponseCall {
             id: self.id.clone(),
             created_at: self.created_at as i64,
             response: serde_json::to_value(response).unwrap_or_default(),
-            input_items: self.items.clone(),
+            input_items: std::mem::take(&mut self.items),
         };
         if let Err(error) = store.save_response(&record).await {
             tracing::error!(response = %self.id, error = %error, "Could not store a response.");
@@ -97,7 +98,7 @@ impl ChatDialect for Responses {
         Ok((request.chat, call))
     }
 
-    async fn answer(state: &AppState, call: ResponseCall, response: &ChatResponse) -> Response {
+    async fn answer(state: &AppState, mut call: ResponseCall, response: &ChatResponse) -> Response {
         let object = response_object(&call.id, call.created_at, &call.settings, response);
         call.keep(state.responses(), &object).await;
         Json(object).into_response()

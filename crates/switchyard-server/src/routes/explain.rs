@@ -18,23 +18,16 @@ use crate::state::AppState;
 pub struct RouteExplanation {
     /// The public model name asked for.
     pub model: String,
-    /// What the request needs of a deployment.
-    pub needs: NeedsView,
+    /// What the request needs of a deployment: `text_completion`, `streaming`, `tools`,
+    /// `vision`, `json_output`.
+    #[schema(value_type = Object)]
+    pub needs: Needs,
     /// The deployments that may serve it, in the order they would be tried.
     pub candidates: Vec<DeploymentView>,
     /// The deployments left out, each with its reason.
     pub excluded: Vec<ExcludedView>,
     /// Why the request would be refused, when no deployment may serve it.
     pub refusal: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NeedsView {
-    pub text_completion: bool,
-    pub streaming: bool,
-    pub tools: bool,
-    pub vision: bool,
-    pub json_output: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,7 +79,7 @@ pub async fn explain(
     let explanation = match plan(route, &needs, &cx.policy) {
         Ok(plan) => RouteExplanation {
             model: route.name.clone(),
-            needs: needs_view(&needs),
+            needs,
             candidates: plan
                 .candidates
                 .iter()
@@ -97,23 +90,13 @@ pub async fn explain(
         },
         Err(refused) => RouteExplanation {
             model: route.name.clone(),
-            needs: needs_view(&needs),
+            needs,
             candidates: Vec::new(),
             excluded: excluded_views(&refused.excluded),
             refusal: Some(refused.to_string()),
         },
     };
     Ok(Json(explanation))
-}
-
-fn needs_view(needs: &Needs) -> NeedsView {
-    NeedsView {
-        text_completion: needs.text_completion,
-        streaming: needs.streaming,
-        tools: needs.tools,
-        vision: needs.vision,
-        json_output: needs.json_output,
-    }
 }
 
 fn excluded_views(excluded: &[switchyard_router::Exclusion]) -> Vec<ExcludedView> {

@@ -56,13 +56,20 @@ pub async fn create(
     serve_chat::<Responses>(state, cx, body).await
 }
 
+/// OpenAI's answer for a response that is not stored (or no longer).
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(
+        Code::ResponseNotFound,
+        format!("Response with id '{id}' not found."),
+    )
+}
+
 async fn stored(state: &AppState, id: &str) -> Result<StoredResponse, ApiError> {
-    state.responses().response(id).await?.ok_or_else(|| {
-        ApiError::new(
-            Code::ResponseNotFound,
-            format!("Response with id '{id}' not found."),
-        )
-    })
+    state
+        .responses()
+        .response(id)
+        .await?
+        .ok_or_else(|| not_found(id))
 }
 
 /// A stored response, as it was returned.
@@ -103,10 +110,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Json<DeletedResponse>, ApiError> {
     if !state.responses().delete_response(&id).await? {
-        return Err(ApiError::new(
-            Code::ResponseNotFound,
-            format!("Response with id '{id}' not found."),
-        ));
+        return Err(not_found(&id));
     }
     Ok(Json(DeletedResponse {
         id,

@@ -66,7 +66,7 @@ pub fn from_canonical_completion_response(response: &ChatResponse) -> Completion
                 logprobs: choice
                     .logprobs
                     .as_ref()
-                    .map(|tokens| logprobs_from_canonical(tokens, 0)),
+                    .map(|tokens| logprobs_from_canonical(tokens, &mut 0)),
                 finish_reason: choice
                     .finish_reason
                     .as_ref()
@@ -111,13 +111,16 @@ pub(crate) fn logprobs_to_canonical(wire: CompletionLogprobs) -> Vec<TokenLogpro
 }
 
 /// Canonical entries → parallel arrays, the first token at character `offset` of the
-/// choice's text (later chunks of a stream continue where earlier ones ended).
-pub(crate) fn logprobs_from_canonical(tokens: &[TokenLogprob], offset: u32) -> CompletionLogprobs {
+/// choice's text; `offset` moves past the last token, so that a stream's next chunk
+/// continues where this one ended.
+pub(crate) fn logprobs_from_canonical(
+    tokens: &[TokenLogprob],
+    offset: &mut u32,
+) -> CompletionLogprobs {
     let mut wire = CompletionLogprobs::default();
-    let mut offset = offset;
     for token in tokens {
-        wire.text_offset.push(offset);
-        offset += token.token.chars().count() as u32;
+        wire.text_offset.push(*offset);
+        *offset += token.token.chars().count() as u32;
         wire.tokens.push(token.token.clone());
         wire.token_logprobs.push(token.logprob);
         // The unpredicted first token has no alternatives either.

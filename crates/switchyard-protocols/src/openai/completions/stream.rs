@@ -116,15 +116,7 @@ impl CompletionChunkEncoder {
                     entry(&mut choices, choice).text.push_str(&text)
                 }
                 StreamEvent::Logprobs { choice, tokens } => {
-                    let offset = self.offset(choice);
-                    let encoded = logprobs_from_canonical(&tokens, *offset);
-                    *offset = encoded
-                        .text_offset
-                        .last()
-                        .zip(encoded.tokens.last())
-                        .map_or(*offset, |(start, token)| {
-                            start + token.chars().count() as u32
-                        });
+                    let encoded = logprobs_from_canonical(&tokens, self.offset(choice));
                     let logprobs = entry(&mut choices, choice)
                         .logprobs
                         .get_or_insert_with(Default::default);

@@ -84,14 +84,16 @@ pub fn response_object(
     let choice = answer.choices.first();
     let mut output = Vec::new();
     if let Some(choice) = choice {
-        let logprobs = choice.logprobs.as_deref().unwrap_or_default();
+        // The choice's logprobs are its text's, which the first message item carries.
+        let mut logprobs = choice.logprobs.as_deref();
         let mut text: Option<String> = None;
-        let flush_text = |text: &mut Option<String>, output: &mut Vec<Value>| {
+        let mut flush_text = |text: &mut Option<String>, output: &mut Vec<Value>| {
             if let Some(text) = text.take() {
+                let tokens = logprobs.take().unwrap_or_default();
                 output.push(message_item(
                     &new_id("msg"),
                     "completed",
-                    vec![output_text(&text, logprobs)],
+                    vec![output_text(&text, tokens)],
                 ));
             }
         };

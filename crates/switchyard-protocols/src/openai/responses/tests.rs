@@ -390,3 +390,38 @@ fn a_failed_stream_ends_with_error_then_response_failed() {
     assert_eq!(failed["status"], "failed");
     assert_eq!(failed["error"]["message"], "the upstream hung up");
 }
+
+#[test]
+fn the_answers_logprobs_are_carried_once() {
+    let request = decode(json!({"model": "m", "input": "x"})).expect("a valid request");
+    let mut answer = answer(
+        vec![
+            ContentBlock::text("Before."),
+            ContentBlock::ToolCall {
+                id: "call_1".into(),
+                name: "f".into(),
+                arguments: "{}".into(),
+            },
+            ContentBlock::text("After."),
+        ],
+        FinishReason::Stop,
+    );
+    answer.choices[0].logprobs = Some(vec![switchyard_types::TokenLogprob {
+        token: "Before.".into(),
+        logprob: Some(-0.1),
+        bytes: None,
+        top_logprobs: Vec::new(),
+    }]);
+    let object = response_object("resp_l", 1, &request.settings, &answer);
+    let logprobs: Vec<usize> = object
+        .output
+        .iter()
+        .filter(|item| item["type"] == "message")
+        .map(|item| {
+            item["content"][0]["logprobs"]
+                .as_array()
+                .map_or(0, Vec::len)
+        })
+        .collect();
+    assert_eq!(logprobs, [1, 0]);
+}
