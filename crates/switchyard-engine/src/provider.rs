@@ -592,6 +592,10 @@ impl Provider for LocalTextProvider {
         &self.info
     }
 
+    fn context_window(&self) -> Option<u64> {
+        Some(self.model.context_limit() as u64)
+    }
+
     async fn chat(
         &self,
         request: ChatRequest,

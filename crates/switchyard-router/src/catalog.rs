@@ -5,15 +5,31 @@ use std::sync::Arc;
 
 use switchyard_types::Provider;
 
-/// A public model name and the deployments that can serve it, in preference order.
+use crate::deployment::Deployment;
+use crate::strategy::Strategy;
+
+/// A public model name (a model group, or an alias of one deployment) and the
+/// deployments that can serve it, in configured order, with how to choose among them.
 #[derive(Debug, Clone)]
 pub struct Route {
     pub name: String,
     pub description: Option<String>,
-    pub deployments: Vec<Arc<dyn Provider>>,
+    pub deployments: Vec<Deployment>,
+    pub strategy: Strategy,
 }
 
 impl Route {
+    /// A route trying `providers` in order, with profiles that know only what each
+    /// provider reports.
+    pub fn new(name: impl Into<String>, providers: Vec<Arc<dyn Provider>>) -> Self {
+        Route {
+            name: name.into(),
+            description: None,
+            deployments: providers.into_iter().map(Deployment::new).collect(),
+            strategy: Strategy::Priority,
+        }
+    }
+
     /// Whether any deployment serves embeddings.
     pub fn serves_embeddings(&self) -> bool {
         self.deployments

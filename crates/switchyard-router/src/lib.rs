@@ -2,20 +2,35 @@
 //!
 //! - [`catalog`]: [`Catalog`] and [`Route`]: public name → ordered candidate deployments,
 //!   with close-name suggestions for unknown names.
-//! - [`plan`]: which of a route's deployments may serve a request ([`Needs`]), in
-//!   order, and why each other may not; a request none may serve is refused up front.
-//! - [`execute`]: tries a plan's candidates in order, falling back when the error's
-//!   data says another deployment may succeed.
+//! - [`deployment`]: a route's [`Deployment`]: its provider and [`Profile`] (vendor home,
+//!   hosting place, retention, price, context window), weight and eval score.
+//! - [`policy`]: rules on where a request may go, layered operator → key → request.
+//! - [`plan`]: which of a route's deployments may serve a request ([`Needs`]), ordered
+//!   by the route's [`Strategy`], and why each other may not; a request none may serve
+//!   is refused up front. Pure and synchronous.
+//! - [`execute`]: walks a plan: retries with backoff, falls back when the error's data
+//!   says another deployment may succeed, within the request's deadline.
+//! - [`health`]: latency averages, requests in flight and a circuit breaker per
+//!   deployment, which plans and strategies read.
+//! - [`strategy`]: priority, weighted, least-latency, least-busy, cheapest,
+//!   quality-per-cost.
 //! - [`tokens`]: a request's input tokens, estimated where no deployment counts them.
 //!
-//! The router holds `Arc<dyn Provider>` and never names an adapter. Strategies,
-//! policies, retries and circuit breakers build on this shape.
+//! The router holds `Arc<dyn Provider>` and never names an adapter.
 
 pub mod catalog;
+pub mod deployment;
 pub mod execute;
+pub mod health;
 pub mod plan;
+pub mod policy;
+pub mod strategy;
 pub mod tokens;
 
 pub use catalog::{Catalog, Route, UnknownModel};
-pub use execute::{Attempted, Outcome, RouteError, execute};
-pub use plan::{Capability, Exclusion, Needs, NoCandidate, Plan, Policy, Reason, plan};
+pub use deployment::{Deployment, Profile, Retention};
+pub use execute::{Attempted, Outcome, RetrySettings, RouteError, execute};
+pub use health::{BreakerSettings, Circuit, Health, Observed};
+pub use plan::{Conditions, Exclusion, Needs, NoCandidate, Plan, Reason, plan};
+pub use policy::{Capability, InvalidPolicy, Place, Policies, Policy, PolicySource};
+pub use strategy::Strategy;

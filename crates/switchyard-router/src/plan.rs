@@ -3,23 +3,44 @@
 //! a network, and a request no deployment may serve is refused before anything is
 //! sent, with the reason for each deployment.
 //!
-//! The rules, in the order they are checked: the caller's [`Policy`] (which providers
-//! and deployments it allows), then the deployments' capabilities against what the
-//! request needs ([`Needs`]). Health and strategies add rules and orderings to the same
-//! plan.
+//! The rules, in the order they are checked:
+//!
+//! 1. the [`Policies`] the request is under (operator, key, request; all must hold);
+//! 2. the deployment's capabilities against what the request needs ([`Needs`]);
+//! 3. its context window against the request's estimated size;
+//! 4. its circuit breaker: an open one keeps it out until its cooldown ends.
+//!
+//! The route's [`Strategy`] then orders the rest; the first is chosen and the others
+//! are its fallbacks.
 
 use std::fmt;
-use std::sync::Arc;
+use std::time::Duration;
 
-use switchyard_types::{
-    Capabilities, ChatRequest, ContentBlock, DeploymentInfo, Provider, ResponseFormat,
-};
+use switchyard_types::{Capabilities, ChatRequest, ContentBlock, DeploymentInfo, ResponseFormat};
 
 use crate::catalog::Route;
+use crate::deployment::Deployment;
+use crate::health::{Circuit, Health};
+use crate::policy::{Capability, Policies, PolicySource};
+use crate::strategy::{self, Scored, Size, Strategy};
+use crate::tokens;
+
+/// The share of the estimated input a deployment must hold for it to stay a candidate.
+/// The estimate counts with OpenAI's tokenizer; a model's own may count ~10% fewer, and
+/// a request that is refused for its length still falls back to a larger window.
+const ESTIMATE_MARGIN: f64 = 0.9;
+
+/// Output tokens assumed when estimating a request's cost and it sets no limit.
+const ASSUMED_OUTPUT_TOKENS: u64 = 512;
 
 /// What a request needs of the deployment that serves it, read off the request once.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Needs {
+    /// The estimated tokens of its longest sequence (the conversation, or a text
+    /// completion's longest prompt).
+    pub input_tokens: u64,
+    /// The output limit it sets, which must fit beside the input.
+    pub max_output_tokens: Option<u64>,
     /// A raw prompt continued without a chat template, rather than a conversation.
     pub text_completion: bool,
     pub streaming: bool,
@@ -42,6 +63,8 @@ impl Needs {
             })
         };
         Needs {
+            input_tokens: tokens::estimate_sequence_tokens(request),
+            max_output_tokens: request.sampling.max_tokens.map(u64::from),
             text_completion: request.completion.is_some(),
             streaming: request.stream,
             tools: !request.tools.is_empty(),
@@ -54,6 +77,19 @@ impl Needs {
                 Some(ResponseFormat::JsonSchema { .. } | ResponseFormat::JsonObject)
             ),
         }
+    }
+
+    /// The tokens the request needs to fit: its input, discounted by the estimate's
+    /// margin, and its output limit.
+    fn needed_tokens(&self) -> u64 {
+        (self.input_tokens as f64 * ESTIMATE_MARGIN) as u64 + self.max_output_tokens.unwrap_or(0)
+    }
+
+    /// The context rule: a deployment whose window is known and too small.
+    fn overflows(&self, deployment: &Deployment) -> Option<Reason> {
+        let window = deployment.profile.context_window?;
+        let needed = self.input_tokens + self.max_output_tokens.unwrap_or(0);
+        (self.needed_tokens() > window).then_some(Reason::ContextTooSmall { window, needed })
     }
 
     /// The first need `capabilities` do not meet.
@@ -85,87 +121,35 @@ impl Needs {
     }
 }
 
-/// Rules a caller sets on where its request may go; each rule that is set must hold.
-/// Sent as JSON in the `x-switchyard-policy` header.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Policy {
-    /// The providers (by configured name) the request may go to; empty allows any.
-    #[serde(default)]
-    pub allow_providers: Vec<String>,
-    #[serde(default)]
-    pub deny_providers: Vec<String>,
-    /// The deployments the request may go to; empty allows any.
-    #[serde(default)]
-    pub allow_deployments: Vec<String>,
-    #[serde(default)]
-    pub deny_deployments: Vec<String>,
-}
-
-impl Policy {
-    /// The rule that keeps the request off `deployment`, if one does.
-    pub fn forbids(&self, deployment: &DeploymentInfo) -> Option<String> {
-        let provider = deployment.provider.as_ref();
-        let id = deployment.id.as_str();
-        let listed = |names: &[String], name: &str| names.iter().any(|listed| listed == name);
-        if listed(&self.deny_providers, provider) {
-            return Some(format!("provider `{provider}` is denied"));
-        }
-        if !self.allow_providers.is_empty() && !listed(&self.allow_providers, provider) {
-            return Some(format!(
-                "provider `{provider}` is not among the allowed providers"
-            ));
-        }
-        if listed(&self.deny_deployments, id) {
-            return Some(format!("deployment `{id}` is denied"));
-        }
-        if !self.allow_deployments.is_empty() && !listed(&self.allow_deployments, id) {
-            return Some(format!(
-                "deployment `{id}` is not among the allowed deployments"
-            ));
-        }
-        None
-    }
-}
-
-/// Something a deployment can or cannot do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Capability {
-    Chat,
-    TextCompletions,
-    Streaming,
-    Tools,
-    Vision,
-    JsonOutput,
-}
-
-impl Capability {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Capability::Chat => "chat",
-            Capability::TextCompletions => "text completions",
-            Capability::Streaming => "streaming",
-            Capability::Tools => "tools",
-            Capability::Vision => "image input",
-            Capability::JsonOutput => "JSON output",
-        }
-    }
-}
-
 /// Why a deployment may not serve a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
-    /// The caller's policy keeps the request off it, by this rule.
-    Policy(String),
+    /// A policy keeps the request off it, by this rule.
+    Policy { source: PolicySource, rule: String },
     /// It cannot do something the request needs.
     Lacks(Capability),
+    /// The request (its estimated input and its output limit) does not fit.
+    ContextTooSmall { window: u64, needed: u64 },
+    /// Its circuit breaker is open after recent failures.
+    CircuitOpen { retry_in: Duration },
 }
 
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Reason::Policy(rule) => write!(f, "is ruled out by the policy: {rule}"),
+            Reason::Policy { source, rule } => {
+                write!(f, "is ruled out by {} policy: {rule}", source.as_str())
+            }
             Reason::Lacks(capability) => write!(f, "does not support {}", capability.as_str()),
+            Reason::ContextTooSmall { window, needed } => write!(
+                f,
+                "holds {window} tokens, and this request needs about {needed}"
+            ),
+            Reason::CircuitOpen { retry_in } => write!(
+                f,
+                "is failing: its circuit breaker is open for {:.1} s more",
+                retry_in.as_secs_f64()
+            ),
         }
     }
 }
@@ -181,8 +165,11 @@ pub struct Exclusion {
 /// may not.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub candidates: Vec<Arc<dyn Provider>>,
+    pub candidates: Vec<Deployment>,
     pub excluded: Vec<Exclusion>,
+    pub strategy: Strategy,
+    /// Why the first candidate was chosen, for the `x-switchyard-route-reason` header.
+    pub reason: String,
 }
 
 /// No deployment of the route may serve the request.
@@ -214,36 +201,80 @@ impl NoCandidate {
             ),
         }
     }
+
+    /// When every deployment is out only because its breaker is open, the request is
+    /// not at fault: it may be tried again once the first breaker lets a probe through,
+    /// after this long.
+    pub fn unavailable_for(&self) -> Option<Duration> {
+        self.excluded
+            .iter()
+            .map(|exclusion| match exclusion.reason {
+                Reason::CircuitOpen { retry_in } => Some(retry_in),
+                _ => None,
+            })
+            .collect::<Option<Vec<Duration>>>()?
+            .into_iter()
+            .min()
+    }
 }
 
-/// Keeps the route's deployments that `policy` allows and that meet `needs`, in the
-/// route's order.
-pub fn plan(route: &Route, needs: &Needs, policy: &Policy) -> Result<Plan, NoCandidate> {
-    let mut candidates = Vec::new();
+/// The conditions a plan is made under: the deployments' health, and the randomness
+/// the `weighted` strategy draws from (seeded in tests).
+pub struct Conditions<'a> {
+    pub health: &'a Health,
+    pub rng: &'a mut fastrand::Rng,
+}
+
+/// Keeps the route's deployments that every policy allows, that meet `needs` and that
+/// are not failing, ordered by the route's strategy.
+pub fn plan(
+    route: &Route,
+    needs: &Needs,
+    policies: &Policies,
+    conditions: Conditions<'_>,
+) -> Result<Plan, NoCandidate> {
+    let mut eligible = Vec::new();
     let mut excluded = Vec::new();
     for deployment in &route.deployments {
         let info = deployment.info();
-        let reason = policy
-            .forbids(info)
-            .map(Reason::Policy)
-            .or_else(|| needs.unmet_by(&info.capabilities).map(Reason::Lacks));
+        let observed = conditions.health.observe(&info.id);
+        let reason = policies
+            .forbids(deployment)
+            .map(|(source, rule)| Reason::Policy { source, rule })
+            .or_else(|| needs.unmet_by(&info.capabilities).map(Reason::Lacks))
+            .or_else(|| needs.overflows(deployment))
+            .or(match observed.circuit {
+                Circuit::Open { retry_in } => Some(Reason::CircuitOpen { retry_in }),
+                Circuit::Closed | Circuit::HalfOpen => None,
+            });
         match reason {
-            None => candidates.push(deployment.clone()),
+            None => eligible.push(Scored {
+                deployment: deployment.clone(),
+                observed,
+            }),
             Some(reason) => excluded.push(Exclusion {
                 deployment: info.clone(),
                 reason,
             }),
         }
     }
-    if candidates.is_empty() {
+    if eligible.is_empty() {
         return Err(NoCandidate {
             model: route.name.clone(),
             excluded,
         });
     }
+    let size = Size {
+        input_tokens: needs.input_tokens,
+        output_tokens: needs.max_output_tokens.unwrap_or(ASSUMED_OUTPUT_TOKENS),
+        streaming: needs.streaming,
+    };
+    let (candidates, reason) = strategy::order(route.strategy, eligible, size, conditions.rng);
     Ok(Plan {
         candidates,
         excluded,
+        strategy: route.strategy,
+        reason,
     })
 }
 

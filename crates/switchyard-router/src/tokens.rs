@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use switchyard_types::{ChatRequest, ContentBlock};
+use switchyard_types::{ChatRequest, ContentBlock, Prompt};
 use tiktoken_rs::CoreBPE;
 
 /// Tokens every message costs beyond its content (role and separators), and those
@@ -31,8 +31,11 @@ pub fn count_text(text: &str) -> u64 {
 }
 
 /// The estimated input tokens of `request`: its messages, tool definitions and
-/// response schema.
+/// response schema, or a text completion's prompts together.
 pub fn estimate_input_tokens(request: &ChatRequest) -> u64 {
+    if let Some(completion) = &request.completion {
+        return prompt_tokens(&completion.prompt).sum();
+    }
     let mut total = REPLY_PRIMING;
     for message in &request.messages {
         total += PER_MESSAGE + count_text(message.role.as_str());
@@ -54,6 +57,24 @@ pub fn estimate_input_tokens(request: &ChatRequest) -> u64 {
         total += count_text(&serde_json::to_string(format).unwrap_or_default());
     }
     total
+}
+
+/// The estimated tokens of the longest sequence `request` asks a model to hold: the
+/// conversation, or a text completion's longest prompt (each prompt is answered on its
+/// own). This, not the total, is what must fit a context window.
+pub fn estimate_sequence_tokens(request: &ChatRequest) -> u64 {
+    match &request.completion {
+        Some(completion) => prompt_tokens(&completion.prompt).max().unwrap_or(0),
+        None => estimate_input_tokens(request),
+    }
+}
+
+/// Each prompt's tokens: counted for text, exact for token ids.
+fn prompt_tokens(prompt: &Prompt) -> Box<dyn Iterator<Item = u64> + '_> {
+    match prompt {
+        Prompt::Texts(texts) => Box::new(texts.iter().map(|text| count_text(text))),
+        Prompt::Tokens(lists) => Box::new(lists.iter().map(|tokens| tokens.len() as u64)),
+    }
 }
 
 fn count_block(block: &ContentBlock) -> u64 {
@@ -99,5 +120,18 @@ mod tests {
             .messages
             .push(Message::text(Role::User, "And more text to count."));
         assert!(estimate_input_tokens(&longer) > expected);
+    }
+
+    #[test]
+    fn a_text_completion_costs_its_prompts_and_holds_its_longest() {
+        let request = ChatRequest {
+            completion: Some(switchyard_types::TextCompletion {
+                prompt: Prompt::Tokens(vec![vec![1, 2, 3], vec![4; 10]]),
+                echo: false,
+            }),
+            ..ChatRequest::default()
+        };
+        assert_eq!(estimate_input_tokens(&request), 13);
+        assert_eq!(estimate_sequence_tokens(&request), 10);
     }
 }

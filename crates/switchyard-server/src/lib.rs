@@ -8,6 +8,7 @@
 //! - [`state`]: [`AppState`], built from a config: catalog, settings, metrics.
 //! - [`routes`]: one handler module per resource.
 //! - [`ingress`]: one chat pipeline, spoken in each client protocol's dialect.
+//! - [`profile`]: what routing policies know of each deployment (catalog + config).
 //! - [`error`]: [`error::ApiError`] and its stable code table, encoded per protocol.
 //! - [`accounting`]: each model request's log line and metrics, recorded once.
 //! - [`auth`], [`body`], [`context`], [`metrics`]: edge concerns.
@@ -24,6 +25,7 @@ pub mod error;
 pub mod ingress;
 pub mod metrics;
 pub mod openapi;
+pub mod profile;
 pub mod routes;
 pub mod state;
 

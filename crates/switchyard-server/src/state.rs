@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use secrecy::SecretString;
-use switchyard_router::{Catalog, Route};
+use switchyard_router::{Catalog, Deployment, Health, Policy, RetrySettings, Route};
 use switchyard_store::{ResponseStore, SqliteStore};
 use switchyard_types::{DeploymentId, Provider};
 
-use crate::config::{Config, DeploymentKind, StoreLocation};
+use crate::config::{Config, DeploymentKind, RoutingConfig, StoreLocation};
 use crate::metrics::Metrics;
 
 /// Server settings handlers read on every request.
@@ -45,6 +45,17 @@ struct Inner {
     started_at: u64,
     /// Responses kept by the Responses API.
     responses: Arc<dyn ResponseStore>,
+    /// Latency, load and circuit breakers of every deployment called.
+    health: Health,
+    routing: Routing,
+}
+
+/// How requests are routed, beyond each route's own settings.
+#[derive(Debug, Clone, Default)]
+pub struct Routing {
+    /// The operator's policy, under every request's.
+    pub policy: Policy,
+    pub retry: RetrySettings,
 }
 
 /// A deployment in the config could not be turned into a provider.
@@ -67,6 +78,15 @@ impl AppState {
         settings: Settings,
         responses: Arc<dyn ResponseStore>,
     ) -> Self {
+        Self::with_routing(catalog, settings, responses, &RoutingConfig::default())
+    }
+
+    pub fn with_routing(
+        catalog: Catalog,
+        settings: Settings,
+        responses: Arc<dyn ResponseStore>,
+        routing: &RoutingConfig,
+    ) -> Self {
         let started_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
@@ -78,6 +98,11 @@ impl AppState {
                 ready: AtomicBool::new(true),
                 started_at,
                 responses,
+                health: Health::new(routing.breaker),
+                routing: Routing {
+                    policy: routing.policy.clone(),
+                    retry: routing.retry,
+                },
             }),
         }
     }
@@ -96,7 +121,7 @@ impl AppState {
         local: &HashMap<String, Arc<dyn Provider>>,
         extra_routes: Vec<Route>,
     ) -> Result<Self, BuildError> {
-        let mut providers = HashMap::<&str, Arc<dyn Provider>>::new();
+        let mut deployments = HashMap::<&str, Deployment>::new();
         for deployment in &config.deployments {
             let failed = |source| BuildError {
                 deployment: deployment.name.clone(),
@@ -140,17 +165,46 @@ impl AppState {
                     })?
                 }
             };
-            providers.insert(deployment.name.as_str(), provider);
+            let profile = Arc::new(crate::profile::of(
+                deployment,
+                provider.as_ref(),
+                &config.routing,
+            ));
+            deployments.insert(
+                deployment.name.as_str(),
+                Deployment {
+                    provider,
+                    profile,
+                    weight: 1,
+                    quality: None,
+                },
+            );
         }
         // Validation guarantees every referenced deployment exists.
         let routes = config.models.iter().map(|model| Route {
             name: model.name.clone(),
             description: model.description.clone(),
+            strategy: model.strategy,
             deployments: model
                 .deployments
                 .iter()
-                .filter_map(|name| providers.get(name.as_str()).cloned())
+                .filter_map(|name| {
+                    let mut deployment = deployments.get(name.as_str())?.clone();
+                    deployment.weight = model.weights.get(name).copied().unwrap_or(1);
+                    deployment.quality = model.quality.get(name).copied();
+                    Some(deployment)
+                })
                 .collect(),
+        });
+        // The built-in local models run here, like configured local deployments.
+        let extra_routes = extra_routes.into_iter().map(|mut route| {
+            for deployment in &mut route.deployments {
+                deployment.profile = Arc::new(crate::profile::self_hosted(
+                    deployment.provider.as_ref(),
+                    &config.routing,
+                ));
+            }
+            route
         });
         let settings = Settings {
             max_body_bytes: config.server.max_body_bytes,
@@ -160,10 +214,11 @@ impl AppState {
             Some(StoreLocation::File(path)) => SqliteStore::file(path),
             Some(StoreLocation::Memory) | None => SqliteStore::in_memory(),
         };
-        Ok(AppState::with_store(
+        Ok(AppState::with_routing(
             Catalog::new(routes.chain(extra_routes)),
             settings,
             Arc::new(store),
+            &config.routing,
         ))
     }
 
@@ -181,6 +236,14 @@ impl AppState {
 
     pub fn responses(&self) -> &Arc<dyn ResponseStore> {
         &self.inner.responses
+    }
+
+    pub fn health(&self) -> &Health {
+        &self.inner.health
+    }
+
+    pub fn routing(&self) -> &Routing {
+        &self.inner.routing
     }
 
     pub fn started_at(&self) -> u64 {

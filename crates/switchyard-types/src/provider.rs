@@ -124,4 +124,11 @@ pub trait Provider: Send + Sync + fmt::Debug {
     }
 
     async fn list_models(&self, cx: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError>;
+
+    /// The most tokens one request may hold (input and output together), where the
+    /// deployment itself knows it: a local model's loaded context. Hosted models' windows
+    /// come from the catalog instead.
+    fn context_window(&self) -> Option<u64> {
+        None
+    }
 }

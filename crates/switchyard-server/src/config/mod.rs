@@ -31,11 +31,14 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrecy::SecretString;
+use switchyard_catalog::{Jurisdiction, Price};
+use switchyard_router::{BreakerSettings, Policy, Retention, RetrySettings, Strategy};
 
 pub use diagnostic::{ConfigErrors, Diagnostic};
 pub use from_env::vendors_from_env;
@@ -52,6 +55,30 @@ pub struct Config {
     pub deployments: Vec<DeploymentConfig>,
     /// Every public model, in the order the file defines them.
     pub models: Vec<ModelConfig>,
+    pub routing: RoutingConfig,
+}
+
+/// `[routing]`: how requests are retried, bounded and kept where the operator allows.
+#[derive(Debug, Clone, Default)]
+pub struct RoutingConfig {
+    /// The operator's policy, under every request's.
+    pub policy: Policy,
+    pub retry: RetrySettings,
+    pub breaker: BreakerSettings,
+    /// Where this server runs: where its local models process requests.
+    pub hosted_in: Option<Jurisdiction>,
+}
+
+/// What a deployment's config says about it for routing policies, over what the
+/// catalog knows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfileOverrides {
+    pub jurisdiction: Option<Jurisdiction>,
+    pub hosted_in: Option<Jurisdiction>,
+    pub region: Option<String>,
+    pub retention: Option<Retention>,
+    pub price: Option<Price>,
+    pub context_window: Option<u64>,
 }
 
 /// `[server]`: how the gateway itself listens and behaves.
@@ -108,6 +135,7 @@ pub enum LogFormat {
 pub struct DeploymentConfig {
     pub name: String,
     pub kind: DeploymentKind,
+    pub profile: ProfileOverrides,
 }
 
 /// A deployment's settings, by provider family (the provider's `type`).
@@ -167,13 +195,18 @@ impl LocalKind {
 }
 
 /// `[models.<name>]`: a public model name and the deployments that serve it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelConfig {
     /// The name callers put in `model`.
     pub name: String,
     /// Deployment names, in the order the router should prefer them; never empty.
     pub deployments: Vec<String>,
     pub description: Option<String>,
+    pub strategy: Strategy,
+    /// Shares under `weighted`, by deployment name; unlisted deployments weigh 1.
+    pub weights: BTreeMap<String, u32>,
+    /// Eval scores, by deployment name, for `quality-per-cost`.
+    pub quality: BTreeMap<String, f64>,
 }
 
 /// The documented example `switchyard.toml`, every field explained.
@@ -253,6 +286,7 @@ impl Config {
             server: validated.server,
             deployments: validated.deployments,
             models: validated.models,
+            routing: validated.routing,
         })
     }
 

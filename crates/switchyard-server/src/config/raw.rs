@@ -43,6 +43,61 @@ pub(crate) struct RawConfig {
     pub deployments: Named<RawDeployment>,
     #[serde(default)]
     pub models: Named<RawModel>,
+    pub routing: Option<Spanned<RawRouting>>,
+}
+
+/// `[routing]`: retries, deadlines, circuit breakers and the operator's policy.
+#[derive(Deserialize)]
+pub(crate) struct RawRouting {
+    pub retries: Option<Spanned<i64>>,
+    pub backoff: Option<Spanned<String>>,
+    pub backoff_max: Option<Spanned<String>>,
+    pub max_retry_after: Option<Spanned<String>>,
+    pub attempt_timeout: Option<Spanned<String>>,
+    pub deadline: Option<Spanned<String>>,
+    pub fallback_on_content_filter: Option<bool>,
+    /// Where this server runs: the hosting place of its local models.
+    pub hosted_in: Option<Spanned<String>>,
+    pub breaker: Option<Spanned<RawBreaker>>,
+    pub policy: Option<Spanned<RawPolicy>>,
+}
+
+/// `[routing.breaker]`.
+#[derive(Deserialize)]
+pub(crate) struct RawBreaker {
+    pub failures: Option<Spanned<i64>>,
+    pub error_rate: Option<Spanned<f64>>,
+    pub min_calls: Option<Spanned<i64>>,
+    pub window: Option<Spanned<String>>,
+    pub cooldown: Option<Spanned<String>>,
+}
+
+/// A list of names or codes.
+pub(crate) type Names = Option<Spanned<Vec<Spanned<String>>>>;
+
+/// `[routing.policy]`: the operator's routing policy, the rules of the router's
+/// `Policy`.
+#[derive(Deserialize)]
+pub(crate) struct RawPolicy {
+    pub allow_providers: Names,
+    pub deny_providers: Names,
+    pub allow_deployments: Names,
+    pub deny_deployments: Names,
+    pub allow_models: Names,
+    pub deny_models: Names,
+    pub jurisdictions: Names,
+    pub hosted_in: Names,
+    pub max_retention_days: Option<Spanned<i64>>,
+    pub max_input_price: Option<Spanned<f64>>,
+    pub max_output_price: Option<Spanned<f64>>,
+    pub require: Names,
+}
+
+/// `price = { input = 2.5, output = 10 }`: US dollars per million tokens.
+#[derive(Deserialize)]
+pub(crate) struct RawPrice {
+    pub input: Option<Spanned<f64>>,
+    pub output: Option<Spanned<f64>>,
 }
 
 /// `[server]`.
@@ -110,6 +165,17 @@ pub(crate) struct RawDeployment {
     pub context_tokens: Option<Spanned<i64>>,
     pub max_sequences: Option<Spanned<i64>>,
     pub queue_limit: Option<Spanned<i64>>,
+    // What routing policies check, where the catalog does not know or is wrong.
+    /// The model vendor's home (a country code or `EU`).
+    pub jurisdiction: Option<Spanned<String>>,
+    /// The cloud region the deployment is pinned to; gives `hosted_in` when known.
+    pub region: Option<Spanned<String>>,
+    /// Where requests are processed (a country code or `EU`).
+    pub hosted_in: Option<Spanned<String>>,
+    /// Days the operator keeps prompts and answers; 0 for zero retention.
+    pub retention_days: Option<Spanned<i64>>,
+    pub price: Option<Spanned<RawPrice>>,
+    pub context_window: Option<Spanned<i64>>,
 }
 
 /// `[models.<name>]`: a public model name and where it is served.
@@ -117,6 +183,12 @@ pub(crate) struct RawDeployment {
 pub(crate) struct RawModel {
     pub deployments: Option<Spanned<Vec<Spanned<String>>>>,
     pub description: Option<Spanned<String>>,
+    /// How to choose among the deployments: `priority`, `weighted`, …
+    pub strategy: Option<Spanned<String>>,
+    /// Each deployment's share under `weighted`.
+    pub weights: Option<Named<i64>>,
+    /// Each deployment's eval score, for `quality-per-cost`.
+    pub quality: Option<Named<f64>>,
 }
 
 /// The outcome of [`parse`].
@@ -428,7 +500,20 @@ mod tests {
             panic!("`RawConfig` should introspect as a struct");
         };
         let names = Schema::field_names(&sections);
-        assert_eq!(names, ["server", "providers", "deployments", "models"]);
+        assert_eq!(
+            names,
+            ["server", "providers", "deployments", "models", "routing"]
+        );
+        let Some((_, Schema::Struct(routing))) =
+            sections.iter().find(|(name, _)| *name == "routing")
+        else {
+            panic!("`routing` should be a struct");
+        };
+        let Some((_, Schema::Struct(policy))) = routing.iter().find(|(name, _)| *name == "policy")
+        else {
+            panic!("`routing.policy` should be a struct");
+        };
+        assert!(Schema::field_names(policy).contains(&"max_retention_days"));
         let Some((_, Schema::Map(provider))) =
             sections.iter().find(|(name, _)| *name == "providers")
         else {

@@ -1,9 +1,11 @@
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use pretty_assertions::assert_eq;
 use secrecy::ExposeSecret;
 use switchyard_providers::openai::Timeouts;
+use switchyard_router::Strategy;
 
 use super::*;
 
@@ -218,11 +220,17 @@ deployments = ["a-first"]
                 name: "gpt-4o".into(),
                 deployments: vec!["b-second".into(), "a-first".into()],
                 description: Some("GPT-4o, then local".into()),
+                strategy: Strategy::Priority,
+                weights: BTreeMap::new(),
+                quality: BTreeMap::new(),
             },
             ModelConfig {
                 name: "llama-3.1".into(),
                 deployments: vec!["a-first".into()],
                 description: None,
+                strategy: Strategy::Priority,
+                weights: BTreeMap::new(),
+                quality: BTreeMap::new(),
             },
         ]
     );

@@ -27,6 +27,7 @@ use super::suggest;
 
 mod family;
 mod provider;
+mod routing;
 use super::{
     DeploymentConfig, DeploymentKind, LocalDeployment, LogFormat, ModelConfig, ServerConfig,
     StoreLocation,
@@ -50,6 +51,7 @@ pub(crate) struct Validated {
     pub server: ServerConfig,
     pub deployments: Vec<DeploymentConfig>,
     pub models: Vec<ModelConfig>,
+    pub routing: super::RoutingConfig,
 }
 
 pub(crate) fn validate(parsed: &Parsed, cx: &mut Context<'_, '_>) -> Validated {
@@ -90,10 +92,13 @@ pub(crate) fn validate(parsed: &Parsed, cx: &mut Context<'_, '_>) -> Validated {
         })
         .collect();
 
+    let routing = routing::routing(raw.routing.as_ref().map(Spanned::get_ref), cx);
+
     Validated {
         server,
         deployments,
         models,
+        routing,
     }
 }
 
@@ -250,6 +255,7 @@ fn deployment(
     let overrides = cx.timeouts(raw.timeouts.as_ref(), &entry.path);
     let own_headers = cx.headers(raw.headers.as_ref(), &entry.path);
     let local = local_settings(raw, &entry, cx);
+    let profile = routing::profile_overrides(raw, &entry, cx);
 
     // An invalid provider was reported where it is defined.
     let provider = providers.get(provider?.get_ref().as_str())?.as_ref()?;
@@ -362,6 +368,7 @@ fn deployment(
     Some(DeploymentConfig {
         name: name.get_ref().clone(),
         kind,
+        profile,
     })
 }
 
@@ -429,10 +436,14 @@ fn model(
         .description
         .as_ref()
         .map(|description| description.get_ref().clone());
+    let choice = routing::choice(raw, &entry, &deployments, cx);
     (cx.diagnostics.count() == errors_before).then(|| ModelConfig {
         name: name.get_ref().clone(),
         deployments,
         description,
+        strategy: choice.strategy,
+        weights: choice.weights,
+        quality: choice.quality,
     })
 }
 

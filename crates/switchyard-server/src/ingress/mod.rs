@@ -10,11 +10,13 @@
 //! - [`completions`]: `POST /v1/completions`, OpenAI's legacy text completions.
 //! - [`responses`]: `POST /v1/responses`, OpenAI's Responses API, with conversation
 //!   state in the store.
+//! - [`routing`]: the policies a request is under, and its plan or refusal.
 
 pub mod anthropic;
 pub mod completions;
 pub mod openai;
 pub mod responses;
+pub mod routing;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -22,13 +24,14 @@ use std::future::Future;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
-use switchyard_router::{Needs, RouteError, execute, plan};
+use switchyard_router::health::Admitted;
+use switchyard_router::{RouteError, execute};
 use switchyard_types::{ChatRequest, ChatResponse, EventStream, StreamFrame, usage_in};
 
 use crate::accounting::Accounting;
 use crate::body::JsonBody;
 use crate::context::RequestContext;
-use crate::error::{ApiError, Code};
+use crate::error::ApiError;
 use crate::routes::served_by_headers;
 use crate::state::AppState;
 
@@ -88,7 +91,7 @@ pub async fn serve_chat<D: ChatDialect>(
         Ok(body) => body,
         Err(error) => return fail(accounting, error),
     };
-    let (request, call) = match D::decode(&state, &body).await {
+    let (mut request, call) = match D::decode(&state, &body).await {
         Ok(decoded) => decoded,
         Err(error) => return fail(accounting, error),
     };
@@ -98,21 +101,22 @@ pub async fn serve_chat<D: ChatDialect>(
         Err(unknown) => return fail(accounting, unknown.into()),
     };
     accounting.set_model(&route.name);
+    let policies = match routing::policies(&state, &cx, &mut request) {
+        Ok(policies) => policies,
+        Err(error) => return fail(accounting, error),
+    };
     // Deny before dispatch: a request no deployment can serve is refused with each
     // deployment's reason, and nothing is sent.
-    let candidates = match plan(route, &Needs::of(&request), &cx.policy) {
-        Ok(plan) => plan.candidates,
-        Err(refused) => {
-            let error =
-                ApiError::new(Code::NoEligibleDeployment, refused.to_string()).with_param("model");
-            return fail(accounting, error);
-        }
+    let plan = match routing::plan_for(&state, route, &request, &policies) {
+        Ok(plan) => plan,
+        Err(error) => return fail(accounting, error),
     };
     let context = cx.call_context();
+    let (health, retry) = (state.health(), &state.routing().retry);
 
     if request.stream {
         let encoder = D::stream(&state, call, &request, &route.name);
-        let outcome = execute(&candidates, |deployment| {
+        let outcome = execute(&plan.candidates, health, retry, |deployment| {
             let (request, context) = (request.clone(), context.clone());
             async move { deployment.chat_stream(request, &context).await }
         })
@@ -123,7 +127,8 @@ pub async fn serve_chat<D: ChatDialect>(
         };
         accounting.record_outcome(&outcome);
         accounting.mark_first_event();
-        let events = sse_events(outcome.value, encoder, accounting);
+        outcome.admission.first_token();
+        let events = sse_events(outcome.value, encoder, accounting, outcome.admission);
         let sse = Sse::new(events);
         let mut response = match D::keep_alive() {
             Some(keep_alive) => sse.keep_alive(keep_alive).into_response(),
@@ -135,10 +140,11 @@ pub async fn serve_chat<D: ChatDialect>(
             &outcome.deployment,
             outcome.attempts,
         );
+        routing::reason_header(&mut response, &plan.reason);
         return response;
     }
 
-    let outcome = execute(&candidates, |deployment| {
+    let outcome = execute(&plan.candidates, health, retry, |deployment| {
         let (request, context) = (request.clone(), context.clone());
         async move { deployment.chat(request, &context).await }
     })
@@ -146,6 +152,7 @@ pub async fn serve_chat<D: ChatDialect>(
     match outcome {
         Ok(outcome) => {
             accounting.record_outcome(&outcome);
+            outcome.admission.succeeded();
             if let Some(usage) = &outcome.value.usage {
                 accounting.set_usage(usage.clone());
             }
@@ -156,6 +163,7 @@ pub async fn serve_chat<D: ChatDialect>(
                 &outcome.deployment,
                 outcome.attempts,
             );
+            routing::reason_header(&mut response, &plan.reason);
             accounting.finish_ok(response.status().as_u16());
             response
         }
@@ -190,6 +198,8 @@ struct SseState<E> {
     events: EventStream,
     encoder: E,
     accounting: Option<Accounting>,
+    /// The call's place in its deployment's health, settled when the stream ends.
+    admission: Option<Admitted>,
 }
 
 /// Encodes canonical frames in the dialect. An upstream failure after the stream has
@@ -199,11 +209,13 @@ fn sse_events<E: StreamDialect>(
     events: EventStream,
     encoder: E,
     accounting: Accounting,
+    admission: Admitted,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let state = SseState {
         events,
         encoder,
         accounting: Some(accounting),
+        admission: Some(admission),
     };
     futures::stream::unfold(state, |mut state| async move {
         // `accounting` is taken when the stream ends; after that there is nothing to send.
@@ -219,6 +231,9 @@ fn sse_events<E: StreamDialect>(
                     state.encoder.frame(frame)
                 }
                 Some(Err(error)) => {
+                    if let Some(admission) = state.admission.take() {
+                        admission.failed(&error);
+                    }
                     let error = ApiError::from(error);
                     if let Some(accounting) = state.accounting.take() {
                         accounting.finish_error(&error);
@@ -226,6 +241,9 @@ fn sse_events<E: StreamDialect>(
                     state.encoder.error(&error)
                 }
                 None => {
+                    if let Some(admission) = state.admission.take() {
+                        admission.succeeded();
+                    }
                     let events = state.encoder.end().await;
                     if let Some(accounting) = state.accounting.take() {
                         accounting.finish_ok(200);

@@ -66,13 +66,19 @@ pub async fn embeddings(
             .filter(|deployment| deployment.info().capabilities.embeddings)
             .cloned()
             .collect::<Vec<_>>();
-        let outcome = execute(&candidates, |deployment| {
-            let (request, call) = (request.clone(), call.clone());
-            async move { deployment.embed(request, &call).await }
-        })
+        let outcome = execute(
+            &candidates,
+            state.health(),
+            &state.routing().retry,
+            |deployment| {
+                let (request, call) = (request.clone(), call.clone());
+                async move { deployment.embed(request, &call).await }
+            },
+        )
         .await
         .inspect_err(|error| accounting.record_route_error(error))?;
         accounting.record_outcome(&outcome);
+        outcome.admission.succeeded();
         accounting.set_usage(outcome.value.usage.clone());
         let body = from_canonical_embed_response(&outcome.value, &outcome.value.model, format);
         let mut response = Json(body).into_response();

@@ -4,13 +4,14 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 use switchyard_protocols::openai;
-use switchyard_router::{Needs, plan};
+use switchyard_router::{Deployment, Health, Needs, Observed, Profile};
 use switchyard_types::DeploymentInfo;
 use utoipa::ToSchema;
 
 use crate::body::JsonBody;
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::ingress::routing;
 use crate::state::AppState;
 
 /// A routing decision, explained.
@@ -18,12 +19,18 @@ use crate::state::AppState;
 pub struct RouteExplanation {
     /// The public model name asked for.
     pub model: String,
-    /// What the request needs of a deployment: `text_completion`, `streaming`, `tools`,
-    /// `vision`, `json_output`.
+    /// What the request needs of a deployment: `input_tokens` (estimated),
+    /// `max_output_tokens`, `text_completion`, `streaming`, `tools`, `vision`,
+    /// `json_output`.
     #[schema(value_type = Object)]
     pub needs: Needs,
-    /// The deployments that may serve it, in the order they would be tried.
-    pub candidates: Vec<DeploymentView>,
+    /// The route's strategy (`priority`, `weighted`, `least-latency`, …).
+    pub strategy: String,
+    /// Why the first candidate would be chosen.
+    pub reason: Option<String>,
+    /// The deployments that may serve it, in the order they would be tried, each with
+    /// its profile and health.
+    pub candidates: Vec<CandidateView>,
     /// The deployments left out, each with its reason.
     pub excluded: Vec<ExcludedView>,
     /// Why the request would be refused, when no deployment may serve it.
@@ -38,10 +45,30 @@ pub struct DeploymentView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct CandidateView {
+    #[serde(flatten)]
+    pub deployment: DeploymentView,
+    /// Vendor home, hosting place, region, retention, price, context window.
+    #[schema(value_type = Object)]
+    pub profile: Profile,
+    /// Circuit, requests in flight, latency averages.
+    #[schema(value_type = Object)]
+    pub health: Observed,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ExcludedView {
     #[serde(flatten)]
     pub deployment: DeploymentView,
     pub reason: String,
+}
+
+fn candidate(deployment: &Deployment, health: &Health) -> CandidateView {
+    CandidateView {
+        deployment: view(deployment.info()),
+        profile: deployment.profile.as_ref().clone(),
+        health: health.observe(&deployment.info().id),
+    }
 }
 
 fn view(info: &DeploymentInfo) -> DeploymentView {
@@ -52,9 +79,10 @@ fn view(info: &DeploymentInfo) -> DeploymentView {
     }
 }
 
-/// Plans a Chat Completions request as the router would, with the caller's
-/// `x-switchyard-policy`, without dispatching it: the candidates in order, and every
-/// deployment left out with its reason.
+/// Plans a Chat Completions request as the router would, under the operator's policy
+/// and the caller's (`x-switchyard-policy`, `switchyard.policy`), without dispatching
+/// it: the candidates in order with their profiles and health, and every deployment
+/// left out with its reason.
 #[utoipa::path(
     post,
     path = "/v1/route/explain",
@@ -73,17 +101,21 @@ pub async fn explain(
     body: Result<JsonBody, ApiError>,
 ) -> Result<Json<RouteExplanation>, ApiError> {
     let JsonBody(body) = body?;
-    let request = openai::decode_chat_request(&body)?;
+    let mut request = openai::decode_chat_request(&body)?;
     let route = state.catalog().get(&request.model)?;
+    let policies = routing::policies(&state, &cx, &mut request)?;
     let needs = Needs::of(&request);
-    let explanation = match plan(route, &needs, &cx.policy) {
+    let strategy = route.strategy.to_string();
+    let explanation = match routing::planned(&state, route, &needs, &policies) {
         Ok(plan) => RouteExplanation {
             model: route.name.clone(),
             needs,
+            strategy,
+            reason: Some(plan.reason),
             candidates: plan
                 .candidates
                 .iter()
-                .map(|candidate| view(candidate.info()))
+                .map(|deployment| candidate(deployment, state.health()))
                 .collect(),
             excluded: excluded_views(&plan.excluded),
             refusal: None,
@@ -91,6 +123,8 @@ pub async fn explain(
         Err(refused) => RouteExplanation {
             model: route.name.clone(),
             needs,
+            strategy,
+            reason: None,
             candidates: Vec::new(),
             excluded: excluded_views(&refused.excluded),
             refusal: Some(refused.to_string()),

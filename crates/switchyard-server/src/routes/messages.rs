@@ -120,7 +120,11 @@ pub async fn count_tokens(
     let route = state.catalog().get(&request.model)?;
     let call = cx.call_context();
     for deployment in &route.deployments {
-        match deployment.count_tokens(request.clone(), &call).await {
+        match deployment
+            .provider
+            .count_tokens(request.clone(), &call)
+            .await
+        {
             Ok(input_tokens) => {
                 let mut response = Json(TokenCount { input_tokens }).into_response();
                 let headers = response.headers_mut();

@@ -313,7 +313,7 @@ async fn the_callers_policy_keeps_requests_off_what_it_forbids() {
     assert_eq!(
         body["error"]["message"],
         "no deployment of the model `gpt` can serve this request: `gpt` (openai) is ruled out by \
-         the policy: provider `openai` is not among the allowed providers"
+         the request's policy: provider `openai` is not among the allowed providers"
     );
 
     let explained: Value = post(
@@ -329,7 +329,7 @@ async fn the_callers_policy_keeps_requests_off_what_it_forbids() {
     assert_eq!(explained["candidates"][0]["deployment"], "gpt");
     assert_eq!(
         explained["excluded"][0]["reason"],
-        "is ruled out by the policy: deployment `sonnet` is denied"
+        "is ruled out by the request's policy: deployment `sonnet` is denied"
     );
 
     let malformed = post(

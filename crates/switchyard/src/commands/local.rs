@@ -60,9 +60,8 @@ pub async fn builtin_routes(resolver: &Resolver) -> anyhow::Result<Vec<Route>> {
         let description = Some(describe(&resolved));
         for public in std::iter::once(&builtin.name).chain(builtin.aliases) {
             routes.push(Route {
-                name: (*public).to_owned(),
                 description: description.clone(),
-                deployments: vec![provider.clone()],
+                ..Route::new(*public, vec![provider.clone()])
             });
         }
         routes.extend(variant_routes(resolver, builtin).await?);
@@ -98,9 +97,8 @@ async fn variant_routes(
         ));
         for public in std::iter::once(&builtin.name).chain(builtin.aliases) {
             routes.push(Route {
-                name: format!("{public}:{variant}"),
                 description: description.clone(),
-                deployments: vec![provider.clone()],
+                ..Route::new(format!("{public}:{variant}"), vec![provider.clone()])
             });
         }
     }

@@ -1,0 +1,203 @@
+//! Strategies: the order a route tries its eligible deployments in. The first is the
+//! one chosen; the rest are its fallbacks, in the same order of preference.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::deployment::Deployment;
+use crate::health::Observed;
+
+/// How a route orders its deployments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// In the order configured.
+    #[default]
+    Priority,
+    /// At random, in proportion to each deployment's weight.
+    Weighted,
+    /// Fastest first, by the average time to the first token for streamed requests and
+    /// of the whole call otherwise. Deployments not yet measured go first, so each gets
+    /// measured.
+    LeastLatency,
+    /// Fewest requests in flight first.
+    LeastBusy,
+    /// Lowest estimated cost of this request first; unknown prices last.
+    Cheapest,
+    /// Highest eval score per estimated dollar first; unscored deployments last.
+    QualityPerCost,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 6] = [
+        Strategy::Priority,
+        Strategy::Weighted,
+        Strategy::LeastLatency,
+        Strategy::LeastBusy,
+        Strategy::Cheapest,
+        Strategy::QualityPerCost,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Priority => "priority",
+            Strategy::Weighted => "weighted",
+            Strategy::LeastLatency => "least-latency",
+            Strategy::LeastBusy => "least-busy",
+            Strategy::Cheapest => "cheapest",
+            Strategy::QualityPerCost => "quality-per-cost",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Strategy> {
+        Strategy::ALL
+            .into_iter()
+            .find(|strategy| strategy.as_str() == name)
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a strategy weighs: a candidate, how it has behaved, and this request's size.
+pub(crate) struct Scored {
+    pub deployment: Deployment,
+    pub observed: Observed,
+}
+
+/// The request's size, for cost estimates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Size {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub streaming: bool,
+}
+
+/// Orders `candidates` by `strategy`, keeping the configured order among equals, and
+/// says why the first was chosen.
+pub(crate) fn order(
+    strategy: Strategy,
+    mut candidates: Vec<Scored>,
+    size: Size,
+    rng: &mut fastrand::Rng,
+) -> (Vec<Deployment>, String) {
+    let cost = |candidate: &Scored| {
+        candidate
+            .deployment
+            .profile
+            .cost(size.input_tokens, size.output_tokens)
+    };
+    match strategy {
+        Strategy::Priority => {}
+        Strategy::Weighted => {
+            // Efraimidis–Spirakis: sorting by u^(1/w) descending draws a weighted
+            // permutation in one pass; weight 0 goes last.
+            let mut keyed: Vec<(f64, Scored)> = candidates
+                .into_iter()
+                .map(|candidate| {
+                    let weight = f64::from(candidate.deployment.weight);
+                    let key = if weight > 0.0 {
+                        rng.f64().powf(1.0 / weight)
+                    } else {
+                        -1.0
+                    };
+                    (key, candidate)
+                })
+                .collect();
+            keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
+            candidates = keyed.into_iter().map(|(_, candidate)| candidate).collect();
+        }
+        Strategy::LeastLatency => {
+            let latency = |candidate: &Scored| {
+                let observed = &candidate.observed;
+                let measured = if size.streaming {
+                    observed.time_to_first_token.or(observed.latency)
+                } else {
+                    observed.latency
+                };
+                measured.map_or(0.0, |latency| latency.as_secs_f64())
+            };
+            candidates.sort_by(|a, b| latency(a).total_cmp(&latency(b)));
+        }
+        Strategy::LeastBusy => candidates.sort_by_key(|candidate| candidate.observed.in_flight),
+        Strategy::Cheapest => candidates.sort_by(|a, b| known_first(cost(a), cost(b))),
+        Strategy::QualityPerCost => {
+            let value = |candidate: &Scored| {
+                let quality = candidate.deployment.quality?;
+                // A free deployment (a local model) is worth its quality over a
+                // millionth of a dollar, not infinity, so scores still rank free ones.
+                Some(quality / cost(candidate).unwrap_or(f64::INFINITY).max(1e-6))
+            };
+            // Highest value first: sort by its negation, unknown values still last.
+            candidates.sort_by(|a, b| known_first(value(a).map(|v| -v), value(b).map(|v| -v)));
+        }
+    }
+    let reason = candidates
+        .first()
+        .map(|first| reason(strategy, first, cost(first), size))
+        .unwrap_or_default();
+    let ordered = candidates
+        .into_iter()
+        .map(|candidate| candidate.deployment)
+        .collect();
+    (ordered, reason)
+}
+
+/// Smaller known values first, then unknown ones, in their configured order.
+fn known_first(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.total_cmp(&b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+fn reason(strategy: Strategy, first: &Scored, cost: Option<f64>, size: Size) -> String {
+    let id = &first.deployment.info().id;
+    match strategy {
+        Strategy::Priority => format!("priority: `{id}` is the first eligible deployment"),
+        Strategy::Weighted => format!(
+            "weighted: `{id}` drawn with weight {}",
+            first.deployment.weight
+        ),
+        Strategy::LeastLatency => {
+            let observed = &first.observed;
+            let measured = if size.streaming {
+                observed
+                    .time_to_first_token
+                    .map(|ttft| ("time to first token", ttft))
+            } else {
+                None
+            }
+            .or(observed.latency.map(|latency| ("latency", latency)));
+            match measured {
+                Some((what, latency)) => format!(
+                    "least-latency: `{id}` has the lowest average {what}, {} ms",
+                    latency.as_millis()
+                ),
+                None => format!("least-latency: `{id}` has not been measured yet"),
+            }
+        }
+        Strategy::LeastBusy => format!(
+            "least-busy: `{id}` has {} requests in flight",
+            first.observed.in_flight
+        ),
+        Strategy::Cheapest => match cost {
+            Some(cost) => format!("cheapest: `{id}` at an estimated ${cost:.6}"),
+            None => format!("cheapest: no price known; `{id}` is first in order"),
+        },
+        Strategy::QualityPerCost => match first.deployment.quality {
+            Some(quality) => format!(
+                "quality-per-cost: `{id}` scores {quality} at an estimated ${:.6}",
+                cost.unwrap_or(0.0)
+            ),
+            None => format!("quality-per-cost: no scores known; `{id}` is first in order"),
+        },
+    }
+}
