@@ -12,6 +12,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+use switchyard_router::Observed;
+use switchyard_types::DeploymentInfo;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -50,6 +53,27 @@ pub struct UpstreamErrorLabels {
     pub kind: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeploymentLabels {
+    pub deployment: String,
+    pub provider: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CircuitLabels {
+    pub deployment: String,
+    pub provider: String,
+    pub state: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LatencyLabels {
+    pub deployment: String,
+    pub provider: String,
+    /// `total` or `first_token`.
+    pub measure: &'static str,
+}
+
 fn latency_histogram() -> Histogram {
     // 1 ms to ~2 min: a cached local answer to a long reasoning call.
     Histogram::new([
@@ -67,6 +91,9 @@ pub struct Metrics {
     pub tokens: Family<TokenLabels, Counter>,
     pub in_flight: Family<RouteLabels, Gauge>,
     pub upstream_errors: Family<UpstreamErrorLabels, Counter>,
+    pub circuit: Family<CircuitLabels, Gauge>,
+    pub deployment_in_flight: Family<DeploymentLabels, Gauge>,
+    pub latency_average: Family<LatencyLabels, Gauge<f64, AtomicU64>>,
 }
 
 impl Default for Metrics {
@@ -85,6 +112,24 @@ impl Metrics {
         let tokens = Family::<TokenLabels, Counter>::default();
         let in_flight = Family::<RouteLabels, Gauge>::default();
         let upstream_errors = Family::<UpstreamErrorLabels, Counter>::default();
+        let circuit = Family::<CircuitLabels, Gauge>::default();
+        let deployment_in_flight = Family::<DeploymentLabels, Gauge>::default();
+        let latency_average = Family::<LatencyLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "deployment_circuit",
+            "Each deployment's circuit breaker: 1 for its current state (closed, half_open, open)",
+            circuit.clone(),
+        );
+        registry.register(
+            "deployment_in_flight",
+            "Calls to each deployment in flight now",
+            deployment_in_flight.clone(),
+        );
+        registry.register(
+            "deployment_latency_average_seconds",
+            "The router's moving average of each deployment's latency, as least-latency reads it",
+            latency_average.clone(),
+        );
         registry.register(
             "requests",
             "Model requests answered, by route, model, deployment, provider and HTTP status",
@@ -123,6 +168,50 @@ impl Metrics {
             tokens,
             in_flight,
             upstream_errors,
+            circuit,
+            deployment_in_flight,
+            latency_average,
+        }
+    }
+
+    /// Sets the deployment gauges from the router's view of `deployments`: called before
+    /// each scrape, so the gauges are never stale.
+    pub fn observe_deployments<'a>(
+        &self,
+        deployments: impl IntoIterator<Item = (&'a DeploymentInfo, Observed)>,
+    ) {
+        for (info, observed) in deployments {
+            let (deployment, provider) = (info.id.to_string(), info.provider.to_string());
+            for state in ["closed", "half_open", "open"] {
+                self.circuit
+                    .get_or_create(&CircuitLabels {
+                        deployment: deployment.clone(),
+                        provider: provider.clone(),
+                        state,
+                    })
+                    .set(i64::from(observed.circuit.as_str() == state));
+            }
+            self.deployment_in_flight
+                .get_or_create(&DeploymentLabels {
+                    deployment: deployment.clone(),
+                    provider: provider.clone(),
+                })
+                .set(i64::from(observed.in_flight));
+            let averages = [
+                ("total", observed.latency),
+                ("first_token", observed.time_to_first_token),
+            ];
+            for (measure, average) in averages {
+                if let Some(average) = average {
+                    self.latency_average
+                        .get_or_create(&LatencyLabels {
+                            deployment: deployment.clone(),
+                            provider: provider.clone(),
+                            measure,
+                        })
+                        .set(average.as_secs_f64());
+                }
+            }
         }
     }
 

@@ -21,7 +21,8 @@ use utoipa_axum::routes;
 use crate::auth;
 use crate::ingress::anthropic::render_errors;
 use crate::routes::{
-    azure, catalog, chat, completions, embeddings, explain, messages, models, ops, responses,
+    azure, catalog, chat, completions, embeddings, explain, health, messages, models, ops,
+    responses,
 };
 use crate::state::AppState;
 
@@ -210,6 +211,7 @@ pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(embeddings::embeddings))
         .routes(routes!(models::list))
         .routes(routes!(explain::explain))
+        .routes(routes!(health::route_health))
         .routes(routes!(models::retrieve))
         .routes(routes!(catalog::list))
         .routes(routes!(azure::deployment_chat))

@@ -238,6 +238,16 @@ impl AppState {
         &self.inner.responses
     }
 
+    /// Every deployment some route uses, once each, in route order.
+    pub fn deployments(&self) -> Vec<&Deployment> {
+        let mut seen = std::collections::HashSet::new();
+        self.catalog()
+            .routes()
+            .flat_map(|route| &route.deployments)
+            .filter(|deployment| seen.insert(deployment.info().id.clone()))
+            .collect()
+    }
+
     pub fn health(&self) -> &Health {
         &self.inner.health
     }

@@ -12,6 +12,7 @@ use super::*;
 mod families;
 mod from_env;
 mod local;
+mod routing;
 
 // === helpers ===
 

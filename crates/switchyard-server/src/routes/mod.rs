@@ -6,6 +6,7 @@
 //! - [`completions`]: `POST /v1/completions`, legacy text completions.
 //! - [`embeddings`]: `POST /v1/embeddings`.
 //! - [`explain`]: `POST /v1/route/explain`, a routing plan without dispatch.
+//! - [`health`]: `GET /v1/route/health`, each deployment's breaker, load and latency.
 //! - [`messages`]: `POST /v1/messages`, Anthropic's Messages API.
 //! - [`models`]: `GET /v1/models`, `GET /v1/models/{id}`.
 //! - [`responses`]: `POST /v1/responses`, and the stored responses behind it.
@@ -17,6 +18,7 @@ pub mod chat;
 pub mod completions;
 pub mod embeddings;
 pub mod explain;
+pub mod health;
 pub mod messages;
 pub mod models;
 pub mod ops;

@@ -52,9 +52,16 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     path = "/metrics",
     operation_id = "metrics",
     tag = "operations",
-    responses((status = 200, description = "Requests, latency and time-to-first-token histograms, tokens, in-flight requests and upstream errors", content_type = "application/openmetrics-text"))
+    responses((status = 200, description = "Requests, latency and time-to-first-token histograms, tokens, in-flight requests, upstream errors, and each deployment's circuit, calls in flight and latency averages", content_type = "application/openmetrics-text"))
 )]
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    let health = state.health();
+    state.metrics().observe_deployments(
+        state
+            .deployments()
+            .into_iter()
+            .map(|deployment| (deployment.info(), health.observe(&deployment.info().id))),
+    );
     (
         [(
             header::CONTENT_TYPE,

@@ -11,4 +11,5 @@ mod matrix;
 mod messages;
 mod ops;
 mod responses;
+mod routing;
 mod stream;

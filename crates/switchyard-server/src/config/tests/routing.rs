@@ -1,0 +1,160 @@
+//! `[routing]`, and the routing fields of deployments and models.
+
+use std::time::Duration;
+
+use pretty_assertions::assert_eq;
+use switchyard_catalog::Jurisdiction;
+use switchyard_router::{Capability, Place, Retention, Strategy};
+
+use super::super::*;
+use super::{errors, load};
+
+const DEPLOYMENTS: &str = r#"
+[providers.openai]
+type = "openai"
+base_url = "http://127.0.0.1:9/v1"
+
+[deployments.a]
+provider = "openai"
+model = "gpt-4o"
+region = "westeurope"
+retention_days = 0
+price = { input = 1.5, output = 6 }
+context_window = 64000
+
+[deployments.b]
+provider = "openai"
+model = "own-model"
+hosted_in = "FR"
+jurisdiction = "FR"
+"#;
+
+#[test]
+fn routing_settings_policy_and_profiles_are_read() {
+    let text = format!(
+        r#"{DEPLOYMENTS}
+[models.m]
+deployments = ["a", "b"]
+strategy = "quality-per-cost"
+weights = {{ a = 3 }}
+quality = {{ a = 0.9, b = 0.7 }}
+
+[routing]
+retries = 2
+backoff = "100ms"
+deadline = "30s"
+fallback_on_content_filter = true
+hosted_in = "eu-central-1"
+
+[routing.breaker]
+failures = 3
+cooldown = "10s"
+
+[routing.policy]
+deny_providers = ["other"]
+jurisdictions = ["EU", "US"]
+hosted_in = ["EU", "swedencentral"]
+max_retention_days = 30
+max_output_price = 20
+require = ["tools", "json_schema"]
+"#
+    );
+    let config = load(&text, &[]);
+    let routing = &config.routing;
+    assert_eq!(routing.retry.retries, 2);
+    assert_eq!(routing.retry.backoff_base, Duration::from_millis(100));
+    assert_eq!(routing.retry.deadline, Some(Duration::from_secs(30)));
+    assert_eq!(routing.retry.attempt_timeout, None);
+    assert!(routing.retry.fallback_on_content_filter);
+    assert_eq!(routing.hosted_in, Jurisdiction::parse("DE"));
+    assert_eq!(routing.breaker.consecutive_failures, 3);
+    assert_eq!(routing.breaker.cooldown, Duration::from_secs(10));
+    let policy = &routing.policy;
+    assert_eq!(policy.deny_providers, ["other"]);
+    assert_eq!(policy.jurisdictions.len(), 2);
+    assert_eq!(
+        policy.hosted_in,
+        [
+            Place(Jurisdiction::parse("EU").expect("EU")),
+            Place(Jurisdiction::parse("SE").expect("SE"))
+        ]
+    );
+    assert_eq!(policy.max_retention_days, Some(30));
+    assert_eq!(policy.max_output_price, Some(20.0));
+    assert_eq!(policy.require, [Capability::Tools, Capability::JsonOutput]);
+
+    let a = &config.deployments[0].profile;
+    assert_eq!(
+        a.hosted_in,
+        Jurisdiction::parse("NL"),
+        "westeurope is in the Netherlands"
+    );
+    assert_eq!(a.region.as_deref(), Some("westeurope"));
+    assert_eq!(a.retention, Some(Retention::Zero));
+    assert_eq!(
+        a.price.map(|price| (price.input, price.output)),
+        Some((1.5, Some(6.0)))
+    );
+    assert_eq!(a.context_window, Some(64_000));
+    let b = &config.deployments[1].profile;
+    assert_eq!(b.hosted_in, Jurisdiction::parse("FR"));
+    assert_eq!(b.jurisdiction, Jurisdiction::parse("FR"));
+
+    let model = &config.models[0];
+    assert_eq!(model.strategy, Strategy::QualityPerCost);
+    assert_eq!(model.weights.get("a"), Some(&3));
+    assert_eq!(model.quality.get("b"), Some(&0.7));
+}
+
+#[test]
+fn routing_mistakes_are_reported_where_they_are_written() {
+    let text = format!(
+        r#"{DEPLOYMENTS}
+[deployments.c]
+provider = "openai"
+model = "x"
+region = "moon-base-1"
+retention_days = -1
+price = {{ output = 1 }}
+
+[models.m]
+deployments = ["a", "b"]
+strategy = "fastest"
+weights = {{ z = 1 }}
+
+[routing]
+retries = 50
+backoff = "soon"
+
+[routing.breaker]
+error_rate = 1.5
+
+[routing.policy]
+jurisdictions = ["Europe"]
+hosted_in = ["atlantis"]
+max_input_price = -2
+require = ["telepathy"]
+"#
+    );
+    let found = errors(&text, &[]);
+    let expected = [
+        "deployments.c.region: the country of region `moon-base-1` is not known; add `hosted_in` with its country code",
+        "deployments.c.retention_days: must be a number of days, 0 or more",
+        "deployments.c.price: missing field `input`",
+        "models.m.strategy: unknown strategy `fastest`",
+        "models.m.weights.z: `z` is not one of this model's deployments",
+        "routing.retries: must be between 0 and 10",
+        "routing.backoff: invalid duration `soon`",
+        "routing.breaker.error_rate: must be a share above 0 and at most 1",
+        "routing.policy.jurisdictions[0]: `Europe` is not a jurisdiction",
+        "routing.policy.hosted_in[0]: `atlantis` is neither a jurisdiction",
+        "routing.policy.max_input_price: must be a price of at least 0",
+        "routing.policy.require[0]: unknown capability `telepathy`",
+    ];
+    for message in expected {
+        assert!(
+            found.iter().any(|error| error.contains(message)),
+            "missing {message:?} in {found:#?}"
+        );
+    }
+}
