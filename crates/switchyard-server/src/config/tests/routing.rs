@@ -6,7 +6,6 @@ use pretty_assertions::assert_eq;
 use switchyard_catalog::Jurisdiction;
 use switchyard_router::{Capability, Place, Retention, Strategy};
 
-use super::super::*;
 use super::{errors, load};
 
 const DEPLOYMENTS: &str = r#"
