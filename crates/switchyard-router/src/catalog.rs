@@ -16,6 +16,8 @@ pub struct Route {
     pub description: Option<String>,
     pub deployments: Vec<Deployment>,
     pub strategy: Strategy,
+    /// Prompts in a language (ISO 639-3 code) go first to this deployment.
+    pub languages: BTreeMap<&'static str, String>,
 }
 
 impl Route {
@@ -27,6 +29,7 @@ impl Route {
             description: None,
             deployments: providers.into_iter().map(Deployment::new).collect(),
             strategy: Strategy::Priority,
+            languages: BTreeMap::new(),
         }
     }
 

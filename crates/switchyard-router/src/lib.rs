@@ -14,6 +14,7 @@
 //!   deployment, which plans and strategies read.
 //! - [`strategy`]: priority, weighted, least-latency, least-busy, cheapest,
 //!   quality-per-cost.
+//! - [`language`]: a prompt's language, for routes that send languages to deployments.
 //! - [`tokens`]: a request's input tokens, estimated where no deployment counts them.
 //!
 //! The router holds `Arc<dyn Provider>` and never names an adapter.
@@ -22,6 +23,7 @@ pub mod catalog;
 pub mod deployment;
 pub mod execute;
 pub mod health;
+pub mod language;
 pub mod plan;
 pub mod policy;
 pub mod strategy;

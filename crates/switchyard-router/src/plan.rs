@@ -11,7 +11,8 @@
 //! 4. its circuit breaker: an open one keeps it out until its cooldown ends.
 //!
 //! The route's [`Strategy`] then orders the rest; the first is chosen and the others
-//! are its fallbacks.
+//! are its fallbacks. A route's language rule, when the prompt's language has one,
+//! puts its deployment first.
 
 use std::fmt;
 use std::time::Duration;
@@ -21,6 +22,7 @@ use switchyard_types::{Capabilities, ChatRequest, ContentBlock, DeploymentInfo, 
 use crate::catalog::Route;
 use crate::deployment::Deployment;
 use crate::health::{Circuit, Health};
+use crate::language;
 use crate::policy::{Capability, Policies, PolicySource};
 use crate::strategy::{self, Scored, Size, Strategy};
 use crate::tokens;
@@ -49,6 +51,9 @@ pub struct Needs {
     pub vision: bool,
     /// Output constrained to JSON (a schema or any object).
     pub json_output: bool,
+    /// The prompt's language (ISO 639-3), detected only for routes with a language
+    /// rule (see [`Needs::with_language`]).
+    pub language: Option<&'static str>,
 }
 
 impl Needs {
@@ -76,7 +81,18 @@ impl Needs {
                 request.response_format,
                 Some(ResponseFormat::JsonSchema { .. } | ResponseFormat::JsonObject)
             ),
+            language: None,
         }
+    }
+
+    /// These needs, with the prompt's language detected when `route` has a language
+    /// rule (detection is skipped for the others).
+    #[must_use]
+    pub fn with_language(mut self, route: &Route, request: &ChatRequest) -> Needs {
+        if !route.languages.is_empty() {
+            self.language = language::detect(request);
+        }
+        self
     }
 
     /// The tokens the request needs to fit: its input, discounted by the estimate's
@@ -269,7 +285,22 @@ pub fn plan(
         output_tokens: needs.max_output_tokens.unwrap_or(ASSUMED_OUTPUT_TOKENS),
         streaming: needs.streaming,
     };
-    let (candidates, reason) = strategy::order(route.strategy, eligible, size, conditions.rng);
+    let (mut candidates, mut reason) =
+        strategy::order(route.strategy, eligible, size, conditions.rng);
+    // The language rule overrides the strategy's first pick; the rest keep their order.
+    if let Some(code) = needs.language
+        && let Some(target) = route.languages.get(code)
+        && let Some(position) = candidates
+            .iter()
+            .position(|candidate| candidate.info().id.as_str() == target)
+    {
+        let chosen = candidates.remove(position);
+        candidates.insert(0, chosen);
+        reason = format!(
+            "language: a {} prompt goes to `{target}`",
+            language::name(code)
+        );
+    }
     Ok(Plan {
         candidates,
         excluded,

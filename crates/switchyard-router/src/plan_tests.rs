@@ -66,6 +66,7 @@ fn with(deployments: Vec<Deployment>, strategy: Strategy) -> Route {
         description: None,
         deployments,
         strategy,
+        languages: Default::default(),
     }
 }
 
@@ -164,7 +165,8 @@ fn needs_are_read_off_the_request() {
             streaming: true,
             tools: true,
             vision: true,
-            json_output: true
+            json_output: true,
+            language: None,
         }
     );
     let completion = ChatRequest {
@@ -758,6 +760,41 @@ mod strategies {
     }
 
     #[test]
+    fn a_language_rule_puts_its_deployment_first_and_keeps_the_rest_in_order() {
+        let mut route = three(Strategy::Priority);
+        route.languages.insert("fra", "mistral-eu".into());
+        let request = ChatRequest {
+            messages: vec![Message::text(
+                Role::User,
+                "Bonjour, pourriez-vous m'expliquer comment fonctionne la photosynthèse ?",
+            )],
+            ..ChatRequest::default()
+        };
+        let needs = Needs::of(&request).with_language(&route, &request);
+        assert_eq!(needs.language, Some("fra"));
+        let planned = plan_plainly(&route, &needs).expect("a plan");
+        assert_eq!(ids(&planned), ["mistral-eu", "gpt-us", "small"]);
+        assert_eq!(
+            planned.reason,
+            "language: a French prompt goes to `mistral-eu`"
+        );
+        // A policy that rules the language's deployment out still wins.
+        let refused = plan_under(
+            &route,
+            &needs,
+            &requested(policy(r#"{"deny_deployments": ["mistral-eu"]}"#)),
+        )
+        .expect("a plan");
+        assert_eq!(ids(&refused), ["gpt-us", "small"]);
+        // Routes without a language rule never pay for detection.
+        let plain = three(Strategy::Priority);
+        assert_eq!(
+            Needs::of(&request).with_language(&plain, &request).language,
+            None
+        );
+    }
+
+    #[test]
     fn strategies_parse_by_their_config_names() {
         for strategy in Strategy::ALL {
             assert_eq!(Strategy::parse(strategy.as_str()), Some(strategy));
@@ -917,6 +954,7 @@ mod properties {
                 tools: flags[2],
                 vision: flags[3],
                 json_output: flags[4],
+                language: None,
             })
     }
 

@@ -25,6 +25,12 @@ fn encoding() -> &'static CoreBPE {
         .get_or_init(|| tiktoken_rs::o200k_base().expect("the bundled o200k_base encoding loads"))
 }
 
+/// Loads the encoding now (about 0.2 s), so that the first request to need it does
+/// not wait: a server calls it at start-up, off its async threads.
+pub fn warm_up() {
+    encoding();
+}
+
 /// Tokens in `text` under `o200k_base`.
 pub fn count_text(text: &str) -> u64 {
     encoding().encode_ordinary(text).len() as u64

@@ -78,6 +78,7 @@ fn documents_exactly_the_routes_the_app_serves() {
         ("post", "/v1/chat/completions"),
         ("post", "/v1/completions"),
         ("post", "/v1/route/explain"),
+        ("get", "/v1/route/health"),
         ("post", "/v1/responses"),
         ("get", "/v1/responses/{id}"),
         ("delete", "/v1/responses/{id}"),

@@ -87,6 +87,8 @@ impl AppState {
         responses: Arc<dyn ResponseStore>,
         routing: &RoutingConfig,
     ) -> Self {
+        // Every routed request estimates its tokens; load the encoding before the first.
+        std::thread::spawn(switchyard_router::tokens::warm_up);
         let started_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
@@ -185,6 +187,7 @@ impl AppState {
             name: model.name.clone(),
             description: model.description.clone(),
             strategy: model.strategy,
+            languages: model.languages.clone(),
             deployments: model
                 .deployments
                 .iter()

@@ -207,6 +207,8 @@ pub struct ModelConfig {
     pub weights: BTreeMap<String, u32>,
     /// Eval scores, by deployment name, for `quality-per-cost`.
     pub quality: BTreeMap<String, f64>,
+    /// Prompts in a language (ISO 639-3 code) go first to this deployment.
+    pub languages: BTreeMap<&'static str, String>,
 }
 
 /// The documented example `switchyard.toml`, every field explained.

@@ -189,6 +189,8 @@ pub(crate) struct RawModel {
     pub weights: Option<Named<i64>>,
     /// Each deployment's eval score, for `quality-per-cost`.
     pub quality: Option<Named<f64>>,
+    /// Languages (ISO 639-3 code or English name) → the deployment their prompts go to.
+    pub languages: Option<Named<String>>,
 }
 
 /// The outcome of [`parse`].

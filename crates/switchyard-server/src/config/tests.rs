@@ -224,6 +224,7 @@ deployments = ["a-first"]
                 strategy: Strategy::Priority,
                 weights: BTreeMap::new(),
                 quality: BTreeMap::new(),
+                languages: BTreeMap::new(),
             },
             ModelConfig {
                 name: "llama-3.1".into(),
@@ -232,6 +233,7 @@ deployments = ["a-first"]
                 strategy: Strategy::Priority,
                 weights: BTreeMap::new(),
                 quality: BTreeMap::new(),
+                languages: BTreeMap::new(),
             },
         ]
     );

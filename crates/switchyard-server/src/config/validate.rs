@@ -444,6 +444,7 @@ fn model(
         strategy: choice.strategy,
         weights: choice.weights,
         quality: choice.quality,
+        languages: choice.languages,
     })
 }
 

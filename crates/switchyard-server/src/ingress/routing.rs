@@ -59,7 +59,8 @@ pub fn plan_for(
     request: &ChatRequest,
     policies: &Policies,
 ) -> Result<Plan, ApiError> {
-    planned(state, route, &Needs::of(request), policies).map_err(refusal)
+    let needs = Needs::of(request).with_language(route, request);
+    planned(state, route, &needs, policies).map_err(refusal)
 }
 
 /// [`plan`] under the server's health and a fresh random draw.

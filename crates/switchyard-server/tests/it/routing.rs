@@ -69,6 +69,7 @@ retention_days = 30
 [models.pair]
 deployments = ["gpt-us", "mistral-eu"]
 strategy = "{strategy}"
+languages = {{ French = "mistral-eu" }}
 
 [models.us]
 deployments = ["gpt-us"]
@@ -246,6 +247,36 @@ async fn retention_and_price_rules_use_the_config_and_the_catalog() {
         message.contains("it keeps data 30 days, more than the 7 allowed"),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn french_prompts_go_to_the_deployment_their_language_names() {
+    let served = serve("priority", "").await;
+    let french = served
+        .post(
+            "/v1/chat/completions",
+            json!({"model": "pair", "messages": user(
+                "Bonjour, pourriez-vous m'expliquer comment fonctionne la photosynthèse ?"
+            )}),
+        )
+        .await;
+    assert_eq!(
+        header(&french, "x-switchyard-deployment"),
+        Some("mistral-eu")
+    );
+    assert_eq!(
+        header(&french, "x-switchyard-route-reason"),
+        Some("language: a French prompt goes to `mistral-eu`")
+    );
+    let english = served
+        .post(
+            "/v1/chat/completions",
+            json!({"model": "pair", "messages": user(
+                "Hello, could you explain to me how photosynthesis works in plants?"
+            )}),
+        )
+        .await;
+    assert_eq!(header(&english, "x-switchyard-deployment"), Some("gpt-us"));
 }
 
 #[tokio::test]

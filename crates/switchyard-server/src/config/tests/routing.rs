@@ -37,6 +37,7 @@ deployments = ["a", "b"]
 strategy = "quality-per-cost"
 weights = {{ a = 3 }}
 quality = {{ a = 0.9, b = 0.7 }}
+languages = {{ French = "b", deu = "b" }}
 
 [routing]
 retries = 2
@@ -103,6 +104,14 @@ require = ["tools", "json_schema"]
     assert_eq!(model.strategy, Strategy::QualityPerCost);
     assert_eq!(model.weights.get("a"), Some(&3));
     assert_eq!(model.quality.get("b"), Some(&0.7));
+    assert_eq!(
+        model
+            .languages
+            .iter()
+            .map(|(code, to)| (*code, to.as_str()))
+            .collect::<Vec<_>>(),
+        [("deu", "b"), ("fra", "b")]
+    );
 }
 
 #[test]
@@ -120,6 +129,7 @@ price = {{ output = 1 }}
 deployments = ["a", "b"]
 strategy = "fastest"
 weights = {{ z = 1 }}
+languages = {{ klingon = "a", fra = "zz" }}
 
 [routing]
 retries = 50
@@ -142,6 +152,8 @@ require = ["telepathy"]
         "deployments.c.price: missing field `input`",
         "models.m.strategy: unknown strategy `fastest`",
         "models.m.weights.z: `z` is not one of this model's deployments",
+        "models.m.languages.klingon: unknown language `klingon`",
+        "models.m.languages.fra: `zz` is not one of this model's deployments",
         "routing.retries: must be between 0 and 10",
         "routing.backoff: invalid duration `soon`",
         "routing.breaker.error_rate: must be a share above 0 and at most 1",

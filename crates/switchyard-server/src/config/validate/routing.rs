@@ -359,6 +359,7 @@ pub(super) struct Choice {
     pub strategy: Strategy,
     pub weights: BTreeMap<String, u32>,
     pub quality: BTreeMap<String, f64>,
+    pub languages: BTreeMap<&'static str, String>,
 }
 
 pub(super) fn choice(
@@ -417,6 +418,26 @@ pub(super) fn choice(
             cx.error(score.span(), &path, "must be a score of 0 or more");
         }
     }
+    let mut languages = BTreeMap::new();
+    for (language, deployment) in raw.languages.iter().flat_map(raw::in_file_order) {
+        let path = diagnostic::join(&entry.field("languages"), language.get_ref());
+        let Some(code) = switchyard_router::language::parse(language.get_ref()) else {
+            cx.error(
+                language.span(),
+                &path,
+                format!(
+                    "unknown language `{}`; name it by ISO 639-3 code (`fra`, `deu`, `spa`) \
+                     or English name (`French`)",
+                    language.get_ref()
+                ),
+            );
+            continue;
+        };
+        let as_spanned = Spanned::new(deployment.span(), deployment.get_ref().clone());
+        if listed(cx, &as_spanned, &path) {
+            languages.insert(code, deployment.get_ref().clone());
+        }
+    }
     if strategy == Strategy::Weighted
         && weights.values().all(|weight| *weight == 0)
         && !weights.is_empty()
@@ -431,5 +452,6 @@ pub(super) fn choice(
         strategy,
         weights,
         quality,
+        languages,
     }
 }
