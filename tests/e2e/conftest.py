@@ -119,6 +119,12 @@ master_keys = ["env:E2E_MASTER_KEY"]
 max_body_bytes = 65536
 store = "switchyard.db"
 
+# Tests script upstream failures on purpose, one gateway serving them all: a breaker
+# opened by one test must not answer for the next.
+[routing.breaker]
+failures = 1000
+min_calls = 1000
+
 [providers.mock]
 type = "openai"
 base_url = "{mock}/v1"

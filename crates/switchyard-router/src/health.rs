@@ -5,9 +5,9 @@
 //! `error_rate` of the calls in the last `window` failed (once there were
 //! `min_calls`). While open, planning leaves the deployment out; after `cooldown` it is
 //! half-open and lets one probe through: success closes it, failure opens it again.
-//! Only failures that say something about the deployment count (the upstream down,
-//! overloaded, rate-limited, timing out, refusing our credentials); a request the
-//! caller got wrong does not.
+//! Only failures that say something about the deployment's health count (the upstream
+//! down, overloaded, timing out, refusing our credentials); a request the caller got
+//! wrong does not, nor does a rate limit.
 //!
 //! Time is `tokio::time::Instant`, so tests pause and advance it.
 
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::Serialize;
-use switchyard_types::{DeploymentId, ProviderError, SourceSide};
+use switchyard_types::{DeploymentId, ErrorKind, ProviderError, SourceSide};
 use tokio::time::Instant;
 
 /// When a breaker opens and how long it stays open.
@@ -111,9 +111,12 @@ impl Observed {
     };
 }
 
-/// Whether a failure says the deployment is unwell, rather than the request wrong.
+/// Whether a failure says the deployment is unwell, rather than the request wrong or
+/// the deployment busy: a rate limit asks for patience (and is honoured through
+/// `Retry-After` and fallback), so it does not open a breaker that would then refuse
+/// traffic long after the burst.
 pub fn counts_against(error: &ProviderError) -> bool {
-    error.source_side == SourceSide::Upstream
+    error.source_side == SourceSide::Upstream && error.kind != ErrorKind::RateLimited
 }
 
 /// The weight of the newest sample in the latency averages.

@@ -159,7 +159,7 @@ impl fmt::Display for Reason {
             Reason::Lacks(capability) => write!(f, "does not support {}", capability.as_str()),
             Reason::ContextTooSmall { window, needed } => write!(
                 f,
-                "holds {window} tokens, and this request needs about {needed}"
+                "has a context window of {window} tokens, and this request needs about {needed}"
             ),
             Reason::CircuitOpen { retry_in } => write!(
                 f,
@@ -216,6 +216,15 @@ impl NoCandidate {
                 reasons.join("; ")
             ),
         }
+    }
+
+    /// Whether every deployment is out because the request does not fit its window.
+    pub fn too_long(&self) -> bool {
+        !self.excluded.is_empty()
+            && self
+                .excluded
+                .iter()
+                .all(|exclusion| matches!(exclusion.reason, Reason::ContextTooSmall { .. }))
     }
 
     /// When every deployment is out only because its breaker is open, the request is

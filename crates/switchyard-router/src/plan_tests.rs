@@ -494,7 +494,7 @@ fn a_request_too_long_for_a_window_skips_that_deployment_with_a_margin_for_the_e
     );
     assert_eq!(
         reasons(&planned),
-        ["small holds 8192 tokens, and this request needs about 21000"]
+        ["small has a context window of 8192 tokens, and this request needs about 21000"]
     );
     // Within the estimate's margin of a window: kept, since the model may count fewer.
     let close = Needs {

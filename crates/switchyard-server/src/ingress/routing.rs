@@ -90,6 +90,10 @@ pub fn refusal(refused: NoCandidate) -> ApiError {
             retry_after: Some(retry_in),
             ..ApiError::new(Code::Overloaded, refused.to_string())
         },
+        // The caller's SDK knows this error by its code: shorten the request.
+        None if refused.too_long() => {
+            ApiError::new(Code::ContextLengthExceeded, refused.to_string()).with_param("messages")
+        }
         None => ApiError::new(Code::NoEligibleDeployment, refused.to_string()).with_param("model"),
     }
 }
