@@ -20,7 +20,7 @@ use serde::Deserialize;
 pub use filter::{
     Capability, Filter, FilterError, ParseCapabilityError, regions_within, serves_within,
 };
-pub use model::{CatalogModel, InferenceProfile, Modality, ModelKind, Price};
+pub use model::{CatalogModel, InferenceProfile, Modality, ModelKind, Price, geography};
 pub use place::{Jurisdiction, region_jurisdiction};
 
 /// The catalog's rows as shipped.

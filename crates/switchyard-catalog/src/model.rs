@@ -175,8 +175,9 @@ impl CatalogModel {
     }
 }
 
-/// The inference-profile geography of an AWS region, by its name's prefix.
-fn geography(region: &str) -> Option<&'static str> {
+/// The inference-profile geography (`us`, `us-gov`, `eu`, `apac`) of an AWS region, by
+/// its name's prefix.
+pub fn geography(region: &str) -> Option<&'static str> {
     const GEOGRAPHIES: [(&str, &str); 4] = [
         ("us-gov-", "us-gov"),
         ("us-", "us"),

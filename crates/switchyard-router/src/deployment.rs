@@ -2,7 +2,6 @@
 //! routing rules are checked against (where it runs, what it keeps, what it costs, how
 //! much it holds).
 
-use std::fmt;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -85,16 +84,6 @@ impl Retention {
             Retention::Zero => Some(0),
             Retention::Days(days) => Some(days),
             Retention::Unknown => None,
-        }
-    }
-}
-
-impl fmt::Display for Retention {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Retention::Zero => f.write_str("zero retention"),
-            Retention::Days(days) => write!(f, "kept {days} days"),
-            Retention::Unknown => f.write_str("unknown retention"),
         }
     }
 }

@@ -210,7 +210,7 @@ where
             }
             attempts += 1;
             let result = attempt(call(deployment.provider.clone()), settings, deadline).await;
-            let error = match result {
+            let (error, next) = match result {
                 Ok(value) => {
                     return Ok(Outcome {
                         value,
@@ -220,19 +220,16 @@ where
                         admission,
                     });
                 }
-                Err(Failure::DeadlinePassed(error)) => {
+                // The request ran out of time, which says nothing of the deployment:
+                // the admission ends without a verdict.
+                Err(Failure::DeadlinePassed(error)) => (error, Next::Stop),
+                Err(Failure::Call(error)) => {
                     admission.failed(&error);
-                    return Err(RouteError {
-                        error,
-                        deployment: Some(info.clone()),
-                        attempts,
-                        earlier,
-                    });
+                    let next = classify(&error, settings);
+                    (error, next)
                 }
-                Err(Failure::Call(error)) => error,
             };
-            admission.failed(&error);
-            match classify(&error, settings) {
+            match next {
                 Next::Stop => {
                     return Err(RouteError {
                         error,
@@ -254,10 +251,9 @@ where
                     }
                 }
                 Next::LargerWindow => {
-                    // The deployment's window, or failing that what the request was
-                    // estimated to need, is the bar the next one must clear.
-                    let window = deployment.profile.context_window;
-                    overflowed_at = overflowed_at.max(window);
+                    // Its window is the bar the next one must clear; an unknown window
+                    // sets none.
+                    overflowed_at = overflowed_at.max(deployment.profile.context_window);
                 }
                 Next::FallBack => {}
             }

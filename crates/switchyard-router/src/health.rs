@@ -185,10 +185,6 @@ impl Health {
         }
     }
 
-    pub fn settings(&self) -> &BreakerSettings {
-        &self.settings
-    }
-
     fn entry(&self, id: &DeploymentId) -> Arc<Entry> {
         lock(&self.entries)
             .entry(id.clone())
@@ -231,20 +227,6 @@ impl Health {
             successes: tracker.successes,
             failures: tracker.failures,
         }
-    }
-
-    /// Every deployment called so far, by name.
-    pub fn all(&self) -> Vec<(DeploymentId, Observed)> {
-        let ids: Vec<DeploymentId> = lock(&self.entries).keys().cloned().collect();
-        let mut all: Vec<_> = ids
-            .into_iter()
-            .map(|id| {
-                let observed = self.observe(&id);
-                (id, observed)
-            })
-            .collect();
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        all
     }
 
     /// Lets a call through to `id` unless its breaker is open, or half-open with its

@@ -29,6 +29,9 @@ pub mod policy;
 pub mod strategy;
 pub mod tokens;
 
+#[cfg(test)]
+mod testing;
+
 pub use catalog::{Catalog, Route, UnknownModel};
 pub use deployment::{Deployment, Profile, Retention};
 pub use execute::{Attempted, Outcome, RetrySettings, RouteError, execute};

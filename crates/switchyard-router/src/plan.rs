@@ -10,7 +10,7 @@
 //! 3. its context window against the request's estimated size;
 //! 4. its circuit breaker: an open one keeps it out until its cooldown ends.
 //!
-//! The route's [`Strategy`] then orders the rest; the first is chosen and the others
+//! The route's [`Strategy`](crate::Strategy) then orders the rest; the first is chosen and the others
 //! are its fallbacks. A route's language rule, when the prompt's language has one,
 //! puts its deployment first.
 
@@ -24,7 +24,7 @@ use crate::deployment::Deployment;
 use crate::health::{Circuit, Health};
 use crate::language;
 use crate::policy::{Capability, Policies, PolicySource};
-use crate::strategy::{self, Scored, Size, Strategy};
+use crate::strategy::{self, Scored, Size};
 use crate::tokens;
 
 /// The share of the estimated input a deployment must hold for it to stay a candidate.
@@ -183,7 +183,6 @@ pub struct Exclusion {
 pub struct Plan {
     pub candidates: Vec<Deployment>,
     pub excluded: Vec<Exclusion>,
-    pub strategy: Strategy,
     /// Why the first candidate was chosen, for the `x-switchyard-route-reason` header.
     pub reason: String,
 }
@@ -313,7 +312,6 @@ pub fn plan(
     Ok(Plan {
         candidates,
         excluded,
-        strategy: route.strategy,
         reason,
     })
 }

@@ -60,18 +60,24 @@ pub struct Policy {
 #[serde(transparent)]
 pub struct Place(pub Jurisdiction);
 
+impl Place {
+    /// `FR`, `EU`, or a cloud region name (`eu-west-3`, `westeurope`) for its country.
+    pub fn parse(text: &str) -> Option<Place> {
+        Jurisdiction::parse(text)
+            .or_else(|| region_jurisdiction(text))
+            .map(Place)
+    }
+}
+
 impl<'de> Deserialize<'de> for Place {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Jurisdiction::parse(&text)
-            .or_else(|| region_jurisdiction(&text))
-            .map(Place)
-            .ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "{text:?} is neither a jurisdiction (a two-letter country code or EU) \
-                     nor a known cloud region"
-                ))
-            })
+        Place::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{text:?} is neither a jurisdiction (a two-letter country code or EU) nor a \
+                 known cloud region"
+            ))
+        })
     }
 }
 
@@ -90,6 +96,34 @@ pub enum Capability {
 }
 
 impl Capability {
+    pub const ALL: [Capability; 6] = [
+        Capability::Chat,
+        Capability::TextCompletions,
+        Capability::Streaming,
+        Capability::Tools,
+        Capability::Vision,
+        Capability::JsonOutput,
+    ];
+
+    /// The name a policy's `require` uses, as serde reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Chat => "chat",
+            Capability::TextCompletions => "completions",
+            Capability::Streaming => "streaming",
+            Capability::Tools => "tools",
+            Capability::Vision => "vision",
+            Capability::JsonOutput => "json_schema",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Capability> {
+        Capability::ALL
+            .into_iter()
+            .find(|capability| capability.name() == name)
+    }
+
+    /// The capability in prose, for reasons.
     pub fn as_str(self) -> &'static str {
         match self {
             Capability::Chat => "chat",
@@ -296,10 +330,6 @@ impl Policies {
     pub fn with(mut self, source: PolicySource, policy: Policy) -> Self {
         self.add(source, policy);
         self
-    }
-
-    pub fn layers(&self) -> &[(PolicySource, Policy)] {
-        &self.layers
     }
 
     /// The first layer that keeps the request off `deployment`, and its rule.

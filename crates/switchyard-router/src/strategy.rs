@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -114,13 +115,8 @@ pub(crate) fn order(
         }
         Strategy::LeastLatency => {
             let latency = |candidate: &Scored| {
-                let observed = &candidate.observed;
-                let measured = if size.streaming {
-                    observed.time_to_first_token.or(observed.latency)
-                } else {
-                    observed.latency
-                };
-                measured.map_or(0.0, |latency| latency.as_secs_f64())
+                measured_latency(&candidate.observed, size.streaming)
+                    .map_or(0.0, |(_, latency)| latency.as_secs_f64())
             };
             candidates.sort_by(|a, b| latency(a).total_cmp(&latency(b)));
         }
@@ -148,6 +144,17 @@ pub(crate) fn order(
     (ordered, reason)
 }
 
+/// The latency `least-latency` compares, and what it measures: the time to the first
+/// token for a streamed request (the whole call until one was streamed), the whole call
+/// otherwise.
+fn measured_latency(observed: &Observed, streaming: bool) -> Option<(&'static str, Duration)> {
+    let first_token = observed
+        .time_to_first_token
+        .filter(|_| streaming)
+        .map(|ttft| ("time to first token", ttft));
+    first_token.or(observed.latency.map(|latency| ("latency", latency)))
+}
+
 /// Smaller known values first, then unknown ones, in their configured order.
 fn known_first(a: Option<f64>, b: Option<f64>) -> Ordering {
     match (a, b) {
@@ -166,24 +173,13 @@ fn reason(strategy: Strategy, first: &Scored, cost: Option<f64>, size: Size) -> 
             "weighted: `{id}` drawn with weight {}",
             first.deployment.weight
         ),
-        Strategy::LeastLatency => {
-            let observed = &first.observed;
-            let measured = if size.streaming {
-                observed
-                    .time_to_first_token
-                    .map(|ttft| ("time to first token", ttft))
-            } else {
-                None
-            }
-            .or(observed.latency.map(|latency| ("latency", latency)));
-            match measured {
-                Some((what, latency)) => format!(
-                    "least-latency: `{id}` has the lowest average {what}, {} ms",
-                    latency.as_millis()
-                ),
-                None => format!("least-latency: `{id}` has not been measured yet"),
-            }
-        }
+        Strategy::LeastLatency => match measured_latency(&first.observed, size.streaming) {
+            Some((what, latency)) => format!(
+                "least-latency: `{id}` has the lowest average {what}, {} ms",
+                latency.as_millis()
+            ),
+            None => format!("least-latency: `{id}` has not been measured yet"),
+        },
         Strategy::LeastBusy => format!(
             "least-busy: `{id}` has {} requests in flight",
             first.observed.in_flight

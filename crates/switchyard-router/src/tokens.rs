@@ -26,7 +26,7 @@ fn encoding() -> &'static CoreBPE {
 }
 
 /// Loads the encoding now (about 0.2 s), so that the first request to need it does
-/// not wait: a server calls it at start-up, off its async threads.
+/// not wait: `serve` calls it at start-up, on a blocking thread.
 pub fn warm_up() {
     encoding();
 }

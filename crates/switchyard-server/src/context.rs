@@ -35,13 +35,16 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
             .unwrap_or("none");
         let policy = match parts.headers.get(POLICY_HEADER) {
             None => Policy::default(),
-            Some(value) => serde_json::from_slice(value.as_bytes()).map_err(|error| {
-                ApiError::new(
-                    Code::InvalidValue,
-                    format!("`{POLICY_HEADER}` is not a valid policy: {error}"),
-                )
-                .with_param(POLICY_HEADER.as_str())
-            })?,
+            Some(value) => serde_json::from_slice::<Policy>(value.as_bytes())
+                .map_err(|error| error.to_string())
+                .and_then(|policy| policy.check().map(|()| policy).map_err(|e| e.to_string()))
+                .map_err(|error| {
+                    ApiError::new(
+                        Code::InvalidValue,
+                        format!("`{POLICY_HEADER}` is not a valid policy: {error}"),
+                    )
+                    .with_param(POLICY_HEADER.as_str())
+                })?,
         };
         Ok(RequestContext {
             request_id: Arc::from(request_id),

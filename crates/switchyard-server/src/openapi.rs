@@ -202,35 +202,43 @@ impl IntoResponses for RetrieveModelErrors {
 
 /// Every route of the app, each registered together with its documentation.
 pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
-    let model_api = OpenApiRouter::new()
+    // The routes that answer through the chat pipeline: routed, and saying how.
+    let mut chat_calls = OpenApiRouter::new()
         .routes(routes!(chat::chat_completions))
         .routes(routes!(completions::create))
         .routes(routes!(responses::create))
+        .routes(routes!(azure::deployment_chat))
+        .routes(routes!(azure::deployment_completions))
+        .routes(routes!(azure::v1_chat))
+        .routes(routes!(azure::v1_completions))
+        .routes(routes!(azure::v1_responses));
+    document_served_by(chat_calls.get_openapi_mut(), Routed::WithReason);
+    let mut embedding_calls = OpenApiRouter::new()
+        .routes(routes!(embeddings::embeddings))
+        .routes(routes!(azure::deployment_embeddings))
+        .routes(routes!(azure::v1_embeddings));
+    document_served_by(embedding_calls.get_openapi_mut(), Routed::InOrder);
+    let model_api = OpenApiRouter::new()
+        .merge(chat_calls)
+        .merge(embedding_calls)
         .routes(routes!(responses::retrieve, responses::delete))
         .routes(routes!(responses::input_items))
-        .routes(routes!(embeddings::embeddings))
         .routes(routes!(models::list))
         .routes(routes!(explain::explain))
         .routes(routes!(health::route_health))
         .routes(routes!(models::retrieve))
         .routes(routes!(catalog::list))
-        .routes(routes!(azure::deployment_chat))
-        .routes(routes!(azure::deployment_completions))
-        .routes(routes!(azure::deployment_embeddings))
-        .routes(routes!(azure::v1_chat))
-        .routes(routes!(azure::v1_completions))
-        .routes(routes!(azure::v1_responses))
         .routes(routes!(azure::v1_response, azure::v1_delete_response))
         .routes(routes!(azure::v1_input_items))
-        .routes(routes!(azure::v1_embeddings))
         .routes(routes!(azure::v1_models))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_master_key,
         ));
     // Anthropic's routes answer errors in Anthropic's shape, those of auth included.
-    let anthropic_api = OpenApiRouter::new()
-        .routes(routes!(messages::create))
+    let mut messages = OpenApiRouter::new().routes(routes!(messages::create));
+    document_served_by(messages.get_openapi_mut(), Routed::WithReason);
+    let anthropic_api = messages
         .routes(routes!(messages::count_tokens))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -244,6 +252,68 @@ pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .routes(routes!(serve))
+}
+
+/// Whether a model call's plan says why it chose its deployment (the chat pipeline
+/// does; embeddings are tried in order).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Routed {
+    WithReason,
+    InOrder,
+}
+
+/// Adds the headers every answer of a model call carries to each operation's 200 in
+/// `openapi`: written once here rather than in each route's annotation.
+fn document_served_by(openapi: &mut utoipa::openapi::OpenApi, routed: Routed) {
+    let string = |description: &str| {
+        HeaderBuilder::new()
+            .schema(String::schema())
+            .description(Some(description))
+            .build()
+    };
+    let mut headers = vec![
+        ("x-request-id", request_id_header()),
+        (
+            "x-switchyard-model",
+            string("The public model name that served the request"),
+        ),
+        (
+            "x-switchyard-deployment",
+            string("The deployment that answered"),
+        ),
+        (
+            "x-switchyard-provider",
+            string("The provider of that deployment"),
+        ),
+        (
+            "x-switchyard-attempts",
+            HeaderBuilder::new()
+                .schema(u32::schema())
+                .description(Some(
+                    "How many calls were made, retries and fallbacks included",
+                ))
+                .build(),
+        ),
+    ];
+    if routed == Routed::WithReason {
+        headers.push((
+            "x-switchyard-route-reason",
+            string("Why the route's strategy (or language rule) chose the first deployment"),
+        ));
+    }
+    let operations = openapi
+        .paths
+        .paths
+        .values_mut()
+        .flat_map(|item| [&mut item.get, &mut item.post])
+        .flatten();
+    for operation in operations {
+        if let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") {
+            for (name, header) in &headers {
+                ok.headers.insert((*name).to_owned(), header.clone());
+            }
+        }
+    }
 }
 
 /// The document as served: axum's catch-all segments (`{*id}`) are written as plain

@@ -291,3 +291,37 @@ async fn the_server_serves_the_document() {
     let served: Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(served, document());
 }
+
+#[test]
+fn model_calls_document_what_served_them_and_why() {
+    let document = document();
+    let ok_headers =
+        |path: &str| document["paths"][path]["post"]["responses"]["200"]["headers"].clone();
+    let routed = [
+        "/v1/chat/completions",
+        "/v1/completions",
+        "/v1/responses",
+        "/v1/messages",
+        "/openai/deployments/{deployment}/chat/completions",
+        "/openai/v1/responses",
+    ];
+    for path in routed {
+        let headers = ok_headers(path);
+        for name in [
+            "x-request-id",
+            "x-switchyard-model",
+            "x-switchyard-deployment",
+            "x-switchyard-provider",
+            "x-switchyard-attempts",
+            "x-switchyard-route-reason",
+        ] {
+            assert!(headers[name].is_object(), "{path}: no {name}");
+        }
+    }
+    let embeddings = ok_headers("/v1/embeddings");
+    assert!(embeddings["x-switchyard-deployment"].is_object());
+    assert!(embeddings.get("x-switchyard-route-reason").is_none());
+    let count = ok_headers("/v1/messages/count_tokens");
+    assert!(count["x-switchyard-token-count"].is_object());
+    assert!(count.get("x-switchyard-attempts").is_none());
+}

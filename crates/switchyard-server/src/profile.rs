@@ -4,7 +4,7 @@
 //! an inference profile processes requests within its geography).
 
 use switchyard_catalog::{
-    CatalogModel, InferenceProfile, Jurisdiction, Price, region_jurisdiction,
+    CatalogModel, InferenceProfile, Jurisdiction, Price, geography, region_jurisdiction,
 };
 use switchyard_providers::openai::Dialect;
 use switchyard_router::{Profile, Retention};
@@ -92,7 +92,7 @@ fn bedrock_profile(upstream_model: &str, region: &str) -> Profile {
         Some(prefix) => Some(prefix),
         None => row.and_then(|row| match row.inference_profile? {
             InferenceProfile::Global => Some("global"),
-            InferenceProfile::Geography => region.split('-').next(),
+            InferenceProfile::Geography => geography(region),
         }),
     };
     profile.hosted_in = match through_profile {

@@ -87,8 +87,6 @@ impl AppState {
         responses: Arc<dyn ResponseStore>,
         routing: &RoutingConfig,
     ) -> Self {
-        // Every routed request estimates its tokens; load the encoding before the first.
-        std::thread::spawn(switchyard_router::tokens::warm_up);
         let started_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());

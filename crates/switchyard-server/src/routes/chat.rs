@@ -24,13 +24,6 @@ use crate::state::AppState;
             content(
                 (openai::ChatCompletionResponse = "application/json"),
                 (openai::ChatCompletionChunk = "text/event-stream"),
-            ),
-            headers(
-                ("x-request-id" = String, description = "The caller's request id, or a generated one"),
-                ("x-switchyard-model" = String, description = "The public model name that served the request"),
-                ("x-switchyard-deployment" = String, description = "The deployment that answered"),
-                ("x-switchyard-provider" = String, description = "The provider of that deployment"),
-                ("x-switchyard-attempts" = u32, description = "How many deployments were tried"),
             )
         ),
         crate::openapi::ModelCallErrors,

@@ -28,14 +28,7 @@ const ROUTE: &str = "embeddings";
         (
             status = 200,
             description = "One vector per input, as floats or base64 (`encoding_format`)",
-            body = switchyard_protocols::openai::EmbeddingResponse,
-            headers(
-                ("x-request-id" = String, description = "The caller's request id, or a generated one"),
-                ("x-switchyard-model" = String, description = "The public model name that served the request"),
-                ("x-switchyard-deployment" = String, description = "The deployment that answered"),
-                ("x-switchyard-provider" = String, description = "The provider of that deployment"),
-                ("x-switchyard-attempts" = u32, description = "How many deployments were tried"),
-            )
+            body = switchyard_protocols::openai::EmbeddingResponse
         ),
         crate::openapi::ModelCallErrors,
     ),

@@ -51,14 +51,7 @@ pub struct AnthropicErrorObject {
         (
             status = 200,
             description = "The answer as an Anthropic `message`; with `stream: true`, a `text/event-stream` of `message_start`, `content_block_start`/`delta`/`stop`, `message_delta` and `message_stop` events, with `ping` while idle (or an `error` event if the upstream fails mid-stream)",
-            content_type = "application/json",
-            headers(
-                ("x-request-id" = String, description = "The caller's request id, or a generated one"),
-                ("x-switchyard-model" = String, description = "The public model name that served the request"),
-                ("x-switchyard-deployment" = String, description = "The deployment that answered"),
-                ("x-switchyard-provider" = String, description = "The provider of that deployment"),
-                ("x-switchyard-attempts" = u32, description = "How many deployments were tried"),
-            )
+            content_type = "application/json"
         ),
         crate::openapi::AnthropicCallErrors,
     ),

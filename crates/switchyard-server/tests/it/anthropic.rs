@@ -2,21 +2,17 @@
 //! Anthropic adapter to its mock and back, and a fallback from Anthropic to another
 //! vendor when Anthropic is overloaded.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
-use switchyard_server::AppState;
-use switchyard_server::config::Config;
 use switchyard_testkit::{AnthropicScript, MockAnthropic, MockOpenAi};
 
-use crate::harness::{sse_data, user};
+use crate::harness::{Running, serve_config, sse_data, user};
 
 pub struct Served {
     pub url: String,
     pub client: reqwest::Client,
     pub anthropic: MockAnthropic,
     pub openai: MockOpenAi,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: Running,
 }
 
 pub async fn serve() -> Served {
@@ -54,30 +50,16 @@ deployments = ["gpt"]
         anthropic.base_url(),
         openai.base_url()
     );
-    let config = Config::from_toml_str_with(&text, "it.toml", |name| {
+    let server = serve_config(&text, |name| {
         (name == "IT_ANTHROPIC_KEY").then(|| "sk-ant-it-0123456789".to_owned())
     })
-    .unwrap_or_else(|errors| panic!("{errors}"));
-    let state = AppState::from_config(&config).expect("builds");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(switchyard_server::run(
-        listener,
-        state,
-        async move {
-            let _ = stopped.await;
-        },
-        Duration::from_secs(1),
-    ));
+    .await;
     Served {
-        url,
+        url: server.url.clone(),
         client: reqwest::Client::new(),
         anthropic,
         openai,
-        _stop: stop,
+        _server: server,
     }
 }
 

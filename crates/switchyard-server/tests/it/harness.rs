@@ -162,6 +162,33 @@ impl Drop for TestServer {
     }
 }
 
+/// An app on a free loopback port, served until this is dropped.
+pub struct Running {
+    pub url: String,
+    _stop: oneshot::Sender<()>,
+}
+
+/// Validates the config `text` (secrets looked up by `lookup`) and serves its app.
+pub async fn serve_config(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Running {
+    let config = Config::from_toml_str_with(text, "it.toml", lookup)
+        .unwrap_or_else(|errors| panic!("{errors}"));
+    let state = AppState::from_config(&config).expect("builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(switchyard_server::run(
+        listener,
+        state,
+        async move {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(1),
+    ));
+    Running { url, _stop: stop }
+}
+
 /// The `data:` payloads of an SSE response, in order, until the body ends.
 pub async fn sse_data(response: reqwest::Response) -> Vec<String> {
     use eventsource_stream::Eventsource;

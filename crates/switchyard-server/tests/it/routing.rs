@@ -10,7 +10,7 @@ use switchyard_server::AppState;
 use switchyard_server::config::Config;
 use switchyard_testkit::{MockOpenAi, Route, Script};
 
-use crate::harness::{header, user};
+use crate::harness::{Running, header, serve_config, user};
 
 struct Served {
     url: String,
@@ -19,7 +19,7 @@ struct Served {
     us: MockOpenAi,
     /// Serves `mistral-eu`: Mistral Large (French vendor), hosted in Sweden.
     eu: MockOpenAi,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: Running,
 }
 
 impl Served {
@@ -82,28 +82,13 @@ deployments = ["mistral-eu"]
         us = us.base_url(),
         eu = eu.base_url(),
     );
-    let config =
-        Config::from_toml_str_with(&text, "it.toml", |_| None).unwrap_or_else(|e| panic!("{e}"));
-    let state = AppState::from_config(&config).expect("builds");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(switchyard_server::run(
-        listener,
-        state,
-        async move {
-            let _ = stopped.await;
-        },
-        Duration::from_secs(1),
-    ));
+    let server = serve_config(&text, |_| None).await;
     Served {
-        url,
+        url: server.url.clone(),
         client: reqwest::Client::new(),
         us,
         eu,
-        _stop: stop,
+        _server: server,
     }
 }
 
@@ -166,6 +151,19 @@ async fn a_body_policy_on_the_vendors_home_routes_by_the_catalogs_jurisdictions(
     assert_eq!(malformed.status(), 400);
     let error: Value = malformed.json().await.expect("JSON");
     assert_eq!(error["error"]["param"], "switchyard");
+
+    // A rule that parses but cannot hold is refused in the header as in the body.
+    let negative = served
+        .client
+        .post(format!("{}/v1/chat/completions", served.url))
+        .header("x-switchyard-policy", r#"{"max_input_price": -1}"#)
+        .json(&json!({"model": "pair", "messages": user("x")}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(negative.status(), 400);
+    let error: Value = negative.json().await.expect("JSON");
+    assert_eq!(error["error"]["param"], "x-switchyard-policy");
 }
 
 #[tokio::test]

@@ -54,6 +54,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Scripts and tests read the address from here, then wait for `ready`; logs go to
     // stderr.
     println!("listening on http://{local}");
+    // Every routed request estimates its tokens: load the encoding (~0.2 s) while the
+    // local models load, not on the first request.
+    tokio::task::spawn_blocking(switchyard_router::tokens::warm_up);
     let (publish, routers) = watch::channel(switchyard_server::starting_app());
     let mut server = tokio::spawn(switchyard_server::run_changing(
         listener,

@@ -62,7 +62,8 @@ pub(super) fn routing(raw: Option<&RawRouting>, cx: &mut Context<'_, '_>) -> Rou
     config.hosted_in = raw
         .hosted_in
         .as_ref()
-        .and_then(|place| self::place(place, "routing.hosted_in", cx));
+        .and_then(|place| self::place(place, "routing.hosted_in", cx))
+        .map(|place| place.0);
     if let Some(breaker) = &raw.breaker {
         config.breaker = self::breaker(breaker.get_ref(), cx);
     }
@@ -144,9 +145,9 @@ fn jurisdiction(
 }
 
 /// A place: a jurisdiction, or a cloud region standing for its country.
-fn place(value: &Spanned<String>, path: &str, cx: &mut Context<'_, '_>) -> Option<Jurisdiction> {
+fn place(value: &Spanned<String>, path: &str, cx: &mut Context<'_, '_>) -> Option<Place> {
     let text = value.get_ref();
-    let parsed = Jurisdiction::parse(text).or_else(|| region_jurisdiction(text));
+    let parsed = Place::parse(text);
     if parsed.is_none() {
         cx.error(
             value.span(),
@@ -205,15 +206,7 @@ fn price(value: &Spanned<f64>, path: &str, cx: &mut Context<'_, '_>) -> Option<f
 
 fn policy(raw: &RawPolicy, path: &str, cx: &mut Context<'_, '_>) -> Policy {
     let field = |name: &str| diagnostic::join(path, name);
-    const CAPABILITIES: [(&str, Capability); 6] = [
-        ("chat", Capability::Chat),
-        ("completions", Capability::TextCompletions),
-        ("streaming", Capability::Streaming),
-        ("tools", Capability::Tools),
-        ("vision", Capability::Vision),
-        ("json_schema", Capability::JsonOutput),
-    ];
-    let names: Vec<&str> = CAPABILITIES.iter().map(|(name, _)| *name).collect();
+    let names: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
     Policy {
         allow_providers: strings(&raw.allow_providers),
         deny_providers: strings(&raw.deny_providers),
@@ -227,12 +220,7 @@ fn policy(raw: &RawPolicy, path: &str, cx: &mut Context<'_, '_>) -> Policy {
             cx,
             jurisdiction,
         ),
-        hosted_in: each(
-            &raw.hosted_in,
-            &field("hosted_in"),
-            cx,
-            |value, path, cx| place(value, path, cx).map(Place),
-        ),
+        hosted_in: each(&raw.hosted_in, &field("hosted_in"), cx, place),
         max_retention_days: raw.max_retention_days.as_ref().and_then(|days| {
             let parsed = u32::try_from(*days.get_ref()).ok();
             if parsed.is_none() {
@@ -253,10 +241,7 @@ fn policy(raw: &RawPolicy, path: &str, cx: &mut Context<'_, '_>) -> Policy {
             .as_ref()
             .and_then(|value| price(value, &field("max_output_price"), cx)),
         require: each(&raw.require, &field("require"), cx, |value, path, cx| {
-            let found = CAPABILITIES
-                .iter()
-                .find(|(name, _)| name == value.get_ref())
-                .map(|(_, capability)| *capability);
+            let found = Capability::parse(value.get_ref());
             if found.is_none() {
                 cx.error(
                     value.span(),
@@ -282,7 +267,8 @@ pub(super) fn profile_overrides(
     let explicit_place = raw
         .hosted_in
         .as_ref()
-        .and_then(|value| place(value, &entry.field("hosted_in"), cx));
+        .and_then(|value| place(value, &entry.field("hosted_in"), cx))
+        .map(|place| place.0);
     let region = raw.region.as_ref().map(|region| region.get_ref().clone());
     // A region we cannot place is fine when `hosted_in` says where it is.
     let region_place = raw.region.as_ref().and_then(|region| {
@@ -433,8 +419,7 @@ pub(super) fn choice(
             );
             continue;
         };
-        let as_spanned = Spanned::new(deployment.span(), deployment.get_ref().clone());
-        if listed(cx, &as_spanned, &path) {
+        if listed(cx, deployment, &path) {
             languages.insert(code, deployment.get_ref().clone());
         }
     }

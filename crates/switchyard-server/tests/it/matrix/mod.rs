@@ -9,47 +9,26 @@
 mod dialects;
 mod upstreams;
 
-use std::time::Duration;
-
 use serde_json::Value;
-use switchyard_server::AppState;
-use switchyard_server::config::Config;
 
+use crate::harness::{Running, serve_config};
 use dialects::{Ask, Got, Ingress, error_of, from_json, from_stream, parse_sse, request};
 use upstreams::{CALL_ID, Egress, TOOL, Upstreams, arguments, check_json_output, check_tool_turns};
 
 struct Matrix {
-    url: String,
     client: reqwest::Client,
     upstreams: Upstreams,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    server: Running,
 }
 
 impl Matrix {
     async fn start() -> Matrix {
         let upstreams = Upstreams::start().await;
-        let config =
-            Config::from_toml_str_with(&upstreams.config(), "matrix.toml", Upstreams::secret)
-                .unwrap_or_else(|errors| panic!("{errors}"));
-        let state = AppState::from_config(&config).expect("builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a port");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(switchyard_server::run(
-            listener,
-            state,
-            async move {
-                let _ = stopped.await;
-            },
-            Duration::from_secs(1),
-        ));
+        let server = serve_config(&upstreams.config(), Upstreams::secret).await;
         Matrix {
-            url,
             client: reqwest::Client::new(),
             upstreams,
-            _stop: stop,
+            server,
         }
     }
 
@@ -59,7 +38,7 @@ impl Matrix {
         let stream = body["stream"] == true;
         let response = self
             .client
-            .post(format!("{}{}", self.url, ingress.path()))
+            .post(format!("{}{}", self.server.url, ingress.path()))
             .header("x-api-key", "unused")
             .json(body)
             .send()
