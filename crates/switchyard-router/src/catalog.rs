@@ -7,6 +7,7 @@ use switchyard_types::Provider;
 
 use crate::deployment::Deployment;
 use crate::strategy::Strategy;
+use crate::task::Tasks;
 
 /// A public model name (a model group, or an alias of one deployment) and the
 /// deployments that can serve it, in configured order, with how to choose among them.
@@ -18,6 +19,8 @@ pub struct Route {
     pub strategy: Strategy,
     /// Prompts in a language (ISO 639-3 code) go first to this deployment.
     pub languages: BTreeMap<&'static str, String>,
+    /// The tasks the `semantic` strategy recognises, and the deployment each goes to.
+    pub tasks: Option<Arc<Tasks>>,
 }
 
 impl Route {
@@ -30,6 +33,7 @@ impl Route {
             deployments: providers.into_iter().map(Deployment::new).collect(),
             strategy: Strategy::Priority,
             languages: BTreeMap::new(),
+            tasks: None,
         }
     }
 

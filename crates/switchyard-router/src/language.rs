@@ -3,12 +3,14 @@
 //! with `whatlang` (trigram models, no I/O, microseconds on a prompt) and acted on only
 //! when the detection is reliable.
 
-use switchyard_types::{ChatRequest, ContentBlock, Prompt, Role};
+use switchyard_types::ChatRequest;
 use whatlang::Lang;
+
+use crate::prompt;
 
 /// How much of the prompt is read: enough for a reliable guess, bounded for long
 /// prompts.
-const SAMPLE_BYTES: usize = 2048;
+const SAMPLE_CHARS: usize = 2048;
 
 /// A language by its ISO 639-3 code (`fra`) or English name (`French`), any case.
 pub fn parse(name: &str) -> Option<&'static str> {
@@ -29,39 +31,15 @@ pub fn name(code: &str) -> &'static str {
 /// The ISO 639-3 code of the prompt's language: the last user message's text, or a
 /// text completion's first prompt; `None` when there is no text or no reliable guess.
 pub fn detect(request: &ChatRequest) -> Option<&'static str> {
-    let text = match &request.completion {
-        Some(completion) => match &completion.prompt {
-            Prompt::Texts(texts) => texts.first()?.clone(),
-            Prompt::Tokens(_) => return None,
-        },
-        None => {
-            let message = request
-                .messages
-                .iter()
-                .rev()
-                .find(|message| message.role == Role::User)?;
-            let mut text = String::new();
-            for block in &message.content {
-                if let ContentBlock::Text { text: part, .. } = block {
-                    text.push_str(part);
-                    text.push(' ');
-                }
-            }
-            text
-        }
-    };
-    let sample = match text.char_indices().nth(SAMPLE_BYTES) {
-        Some((end, _)) => &text[..end],
-        None => &text,
-    };
-    whatlang::detect(sample)
+    let sample = prompt::latest_text(request, SAMPLE_CHARS)?;
+    whatlang::detect(&sample)
         .filter(whatlang::Info::is_reliable)
         .map(|info| info.lang().code())
 }
 
 #[cfg(test)]
 mod tests {
-    use switchyard_types::Message;
+    use switchyard_types::{Message, Role};
 
     use super::*;
 

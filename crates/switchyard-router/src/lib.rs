@@ -13,8 +13,11 @@
 //! - [`health`]: latency averages, requests in flight and a circuit breaker per
 //!   deployment, which plans and strategies read.
 //! - [`strategy`]: priority, weighted, least-latency, least-busy, cheapest,
-//!   quality-per-cost.
+//!   quality-per-cost, semantic.
 //! - [`language`]: a prompt's language, for routes that send languages to deployments.
+//! - [`task`]: the task a prompt resembles most (by its examples' embeddings), for the
+//!   `semantic` strategy.
+//! - [`prompt`]: the text those two rules read.
 //! - [`tokens`]: a request's input tokens, estimated where no deployment counts them.
 //!
 //! The router holds `Arc<dyn Provider>` and never names an adapter.
@@ -26,7 +29,9 @@ pub mod health;
 pub mod language;
 pub mod plan;
 pub mod policy;
+pub mod prompt;
 pub mod strategy;
+pub mod task;
 pub mod tokens;
 
 #[cfg(test)]
@@ -39,3 +44,4 @@ pub use health::{BreakerSettings, Circuit, Health, Observed};
 pub use plan::{Conditions, Exclusion, Needs, NoCandidate, Plan, Reason, plan};
 pub use policy::{Capability, InvalidPolicy, Place, Policies, Policy, PolicySource};
 pub use strategy::Strategy;
+pub use task::{Task, TaskError, TaskMatch, Tasks};

@@ -11,8 +11,9 @@
 //! 4. its circuit breaker: an open one keeps it out until its cooldown ends.
 //!
 //! The route's [`Strategy`](crate::Strategy) then orders the rest; the first is chosen and the others
-//! are its fallbacks. A route's language rule, when the prompt's language has one,
-//! puts its deployment first.
+//! are its fallbacks. Under the `semantic` strategy the deployment of the prompt's task
+//! (found before planning, see [`crate::task`]) goes first; a route's language rule,
+//! when the prompt's language has one, puts its deployment first over any strategy.
 
 use std::fmt;
 use std::time::Duration;
@@ -24,7 +25,8 @@ use crate::deployment::Deployment;
 use crate::health::{Circuit, Health};
 use crate::language;
 use crate::policy::{Capability, Policies, PolicySource};
-use crate::strategy::{self, Scored, Size};
+use crate::strategy::{self, Scored, Size, Strategy};
+use crate::task::TaskMatch;
 use crate::tokens;
 
 /// The share of the estimated input a deployment must hold for it to stay a candidate.
@@ -36,7 +38,7 @@ const ESTIMATE_MARGIN: f64 = 0.9;
 const ASSUMED_OUTPUT_TOKENS: u64 = 512;
 
 /// What a request needs of the deployment that serves it, read off the request once.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Needs {
     /// The estimated tokens of its longest sequence (the conversation, or a text
     /// completion's longest prompt).
@@ -54,6 +56,9 @@ pub struct Needs {
     /// The prompt's language (ISO 639-3), detected only for routes with a language
     /// rule (see [`Needs::with_language`]).
     pub language: Option<&'static str>,
+    /// The task the prompt resembles most, found only for routes with the `semantic`
+    /// strategy (see [`crate::task::Tasks::classify`]).
+    pub task: Option<TaskMatch>,
 }
 
 impl Needs {
@@ -82,6 +87,7 @@ impl Needs {
                 Some(ResponseFormat::JsonSchema { .. } | ResponseFormat::JsonObject)
             ),
             language: None,
+            task: None,
         }
     }
 
@@ -295,15 +301,31 @@ pub fn plan(
     };
     let (mut candidates, mut reason) =
         strategy::order(route.strategy, eligible, size, conditions.rng);
+    if route.strategy == Strategy::Semantic
+        && let Some(task) = &needs.task
+    {
+        let name = &task.task;
+        let similarity = task.similarity;
+        reason = if put_first(&mut candidates, &task.deployment) {
+            format!(
+                "semantic: the prompt is nearest to the `{name}` task (similarity {similarity:.2}), \
+                 served by `{}`",
+                task.deployment
+            )
+        } else {
+            format!(
+                "semantic: the prompt is nearest to the `{name}` task (similarity {similarity:.2}), \
+                 but `{}` may not serve it; `{}` is first in order",
+                task.deployment,
+                candidates[0].info().id
+            )
+        };
+    }
     // The language rule overrides the strategy's first pick; the rest keep their order.
     if let Some(code) = needs.language
         && let Some(target) = route.languages.get(code)
-        && let Some(position) = candidates
-            .iter()
-            .position(|candidate| candidate.info().id.as_str() == target)
+        && put_first(&mut candidates, target)
     {
-        let chosen = candidates.remove(position);
-        candidates.insert(0, chosen);
         reason = format!(
             "language: a {} prompt goes to `{target}`",
             language::name(code)
@@ -314,6 +336,22 @@ pub fn plan(
         excluded,
         reason,
     })
+}
+
+/// Moves the candidate `id` to the front, the others keeping their order; false when
+/// it is not a candidate.
+fn put_first(candidates: &mut Vec<Deployment>, id: &str) -> bool {
+    match candidates
+        .iter()
+        .position(|candidate| candidate.info().id.as_str() == id)
+    {
+        Some(position) => {
+            let chosen = candidates.remove(position);
+            candidates.insert(0, chosen);
+            true
+        }
+        None => false,
+    }
 }
 
 #[cfg(test)]

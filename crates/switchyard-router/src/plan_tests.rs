@@ -35,6 +35,7 @@ fn with(deployments: Vec<Deployment>, strategy: Strategy) -> Route {
         deployments,
         strategy,
         languages: Default::default(),
+        tasks: None,
     }
 }
 
@@ -135,6 +136,7 @@ fn needs_are_read_off_the_request() {
             vision: true,
             json_output: true,
             language: None,
+            task: None,
         }
     );
     let completion = ChatRequest {

@@ -29,16 +29,20 @@ pub enum Strategy {
     Cheapest,
     /// Highest eval score per estimated dollar first; unscored deployments last.
     QualityPerCost,
+    /// The deployment of the task the prompt resembles most first (see
+    /// [`crate::task`]), the rest in the order configured.
+    Semantic,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 6] = [
+    pub const ALL: [Strategy; 7] = [
         Strategy::Priority,
         Strategy::Weighted,
         Strategy::LeastLatency,
         Strategy::LeastBusy,
         Strategy::Cheapest,
         Strategy::QualityPerCost,
+        Strategy::Semantic,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +53,7 @@ impl Strategy {
             Strategy::LeastBusy => "least-busy",
             Strategy::Cheapest => "cheapest",
             Strategy::QualityPerCost => "quality-per-cost",
+            Strategy::Semantic => "semantic",
         }
     }
 
@@ -94,7 +99,8 @@ pub(crate) fn order(
             .cost(size.input_tokens, size.output_tokens)
     };
     match strategy {
-        Strategy::Priority => {}
+        // The plan puts the task's deployment first, knowing the prompt's task.
+        Strategy::Priority | Strategy::Semantic => {}
         Strategy::Weighted => {
             // Efraimidis–Spirakis: sorting by u^(1/w) descending draws a weighted
             // permutation in one pass; weight 0 goes last.
@@ -169,6 +175,7 @@ fn reason(strategy: Strategy, first: &Scored, cost: Option<f64>, size: Size) -> 
     let id = &first.deployment.info().id;
     match strategy {
         Strategy::Priority => format!("priority: `{id}` is the first eligible deployment"),
+        Strategy::Semantic => format!("semantic: no task recognised; `{id}` is first in order"),
         Strategy::Weighted => format!(
             "weighted: `{id}` drawn with weight {}",
             first.deployment.weight

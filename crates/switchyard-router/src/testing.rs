@@ -1,12 +1,14 @@
 //! Providers for the router's tests: one that is only described (planning never calls
-//! it), and one that answers from a script of failures and records when it was called.
+//! it), one that answers from a script of failures and records when it was called, and
+//! an embedder that counts words.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use switchyard_types::{
-    CallContext, Capabilities, ChatRequest, ChatResponse, DeploymentId, DeploymentInfo, ErrorKind,
-    EventStream, Provider, ProviderError, RetryAdvice, UpstreamModel,
+    CallContext, Capabilities, ChatRequest, ChatResponse, DeploymentId, DeploymentInfo, EmbedInput,
+    EmbedRequest, EmbedResponse, ErrorKind, EventStream, Provider, ProviderError, RetryAdvice,
+    UpstreamModel,
 };
 use tokio::time::Instant;
 
@@ -160,6 +162,97 @@ impl Provider for Scripted {
         _: &CallContext,
     ) -> Result<EventStream, ProviderError> {
         Err(ProviderError::unsupported("streaming"))
+    }
+
+    async fn list_models(&self, _: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError> {
+        Ok(Vec::new())
+    }
+}
+
+/// An embedding deployment whose vectors count words (each word hashed to one of 64
+/// dimensions), so texts sharing words are similar; it takes `takes` per call and
+/// fails while `failing` is set.
+#[derive(Debug)]
+pub struct WordCounter {
+    info: DeploymentInfo,
+    pub takes: Duration,
+    pub failing: std::sync::atomic::AtomicBool,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl WordCounter {
+    pub fn new(takes: Duration) -> Arc<WordCounter> {
+        let capabilities = Capabilities {
+            chat: false,
+            embeddings: true,
+            ..Capabilities::default()
+        };
+        Arc::new(WordCounter {
+            info: info("test", "word-counter", capabilities),
+            takes,
+            failing: Default::default(),
+            calls: Default::default(),
+        })
+    }
+
+    pub fn calls(&self) -> usize {
+        self.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn vector(text: &str) -> Vec<f32> {
+        let mut vector = vec![0.0; 64];
+        for word in text.split(|c: char| !c.is_alphanumeric()) {
+            if word.is_empty() {
+                continue;
+            }
+            let hash = word.to_lowercase().bytes().fold(5381u32, |hash, byte| {
+                hash.wrapping_mul(33) ^ u32::from(byte)
+            });
+            vector[hash as usize % 64] += 1.0;
+        }
+        vector
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for WordCounter {
+    fn info(&self) -> &DeploymentInfo {
+        &self.info
+    }
+
+    async fn chat(&self, _: ChatRequest, _: &CallContext) -> Result<ChatResponse, ProviderError> {
+        Err(ProviderError::unsupported("chat"))
+    }
+
+    async fn chat_stream(
+        &self,
+        _: ChatRequest,
+        _: &CallContext,
+    ) -> Result<EventStream, ProviderError> {
+        Err(ProviderError::unsupported("chat"))
+    }
+
+    async fn embed(
+        &self,
+        request: EmbedRequest,
+        _: &CallContext,
+    ) -> Result<EmbedResponse, ProviderError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(self.takes).await;
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ProviderError::new(
+                ErrorKind::Overloaded,
+                "the encoder is down",
+            ));
+        }
+        let EmbedInput::Texts(texts) = request.input else {
+            return Err(ProviderError::unsupported("token input"));
+        };
+        Ok(EmbedResponse {
+            model: request.model,
+            embeddings: texts.iter().map(|text| WordCounter::vector(text)).collect(),
+            usage: Default::default(),
+        })
     }
 
     async fn list_models(&self, _: &CallContext) -> Result<Vec<UpstreamModel>, ProviderError> {

@@ -141,8 +141,10 @@ pub(super) fn needs() -> impl proptest::strategy::Strategy<Value = Needs> {
         proptest::array::uniform5(any::<bool>()),
         0..300_000u64,
         proptest::option::of(0..10_000u64),
+        // The task the prompt resembles, pointing at any deployment (or none).
+        proptest::option::of((0..8usize, -1.0..1.0f32)),
     )
-        .prop_map(|(flags, input_tokens, max_output_tokens)| Needs {
+        .prop_map(|(flags, input_tokens, max_output_tokens, task)| Needs {
             input_tokens,
             max_output_tokens,
             text_completion: flags[0],
@@ -151,6 +153,11 @@ pub(super) fn needs() -> impl proptest::strategy::Strategy<Value = Needs> {
             vision: flags[3],
             json_output: flags[4],
             language: None,
+            task: task.map(|(index, similarity)| crate::task::TaskMatch {
+                task: "t".into(),
+                deployment: format!("d{index}"),
+                similarity,
+            }),
         })
 }
 
