@@ -92,6 +92,21 @@ pub struct RouteError {
     pub earlier: Vec<Attempted>,
 }
 
+impl RouteError {
+    /// How many calls were made, and every failure, this one last.
+    pub fn into_attempts(self) -> (u32, Vec<Attempted>) {
+        let mut earlier = self.earlier;
+        if let Some(deployment) = self.deployment {
+            earlier.push(Attempted {
+                deployment,
+                kind: self.error.kind,
+                message: self.error.message,
+            });
+        }
+        (self.attempts, earlier)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Attempted {
     pub deployment: DeploymentInfo,

@@ -10,6 +10,8 @@
 //!   is refused up front. Pure and synchronous.
 //! - [`execute`]: walks a plan: retries with backoff, falls back when the error's data
 //!   says another deployment may succeed, within the request's deadline.
+//! - [`hedge`]: a second call when the first is slower than the route usually is; the
+//!   first answer wins.
 //! - [`health`]: latency averages, requests in flight and a circuit breaker per
 //!   deployment, which plans and strategies read.
 //! - [`strategy`]: priority, weighted, least-latency, least-busy, cheapest,
@@ -26,6 +28,7 @@ pub mod catalog;
 pub mod deployment;
 pub mod execute;
 pub mod health;
+pub mod hedge;
 pub mod language;
 pub mod plan;
 pub mod policy;
@@ -41,6 +44,7 @@ pub use catalog::{Catalog, Route, UnknownModel};
 pub use deployment::{Deployment, Profile, Retention};
 pub use execute::{Attempted, Outcome, RetrySettings, RouteError, execute};
 pub use health::{BreakerSettings, Circuit, Health, Observed};
+pub use hedge::{Hedge, HedgeAfter, Hedged, execute_hedged};
 pub use plan::{Conditions, Exclusion, Needs, NoCandidate, Plan, Reason, plan};
 pub use policy::{Capability, InvalidPolicy, Place, Policies, Policy, PolicySource};
 pub use strategy::Strategy;

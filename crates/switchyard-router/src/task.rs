@@ -26,6 +26,12 @@ use crate::prompt;
 /// reads at most 256 word pieces anyway.
 pub const SAMPLE_CHARS: usize = 1000;
 
+/// How similar (cosine) a prompt must be to a task's nearest example, unless the
+/// route says otherwise. On the labelled prompts of `bench/routing/semantic.json`,
+/// MiniLM puts most prompts of a task between 0.2 and 0.6 from its nearest example, and
+/// prompts of no task mostly below 0.25 (`examples/semantic_routing.rs` sweeps it).
+pub const DEFAULT_MIN_SIMILARITY: f32 = 0.25;
+
 /// How long a prompt's embedding may take before the route goes by priority instead:
 /// routing should cost milliseconds, and a busy encoder must not hold requests up.
 pub const DEFAULT_CLASSIFY_TIMEOUT: Duration = Duration::from_millis(250);

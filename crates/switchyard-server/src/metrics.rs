@@ -67,6 +67,19 @@ pub struct CircuitLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TaskLabels {
+    pub model: String,
+    /// The task's configured name, `none` when no task was near enough, `error` when
+    /// the prompt could not be embedded in time.
+    pub task: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ModelLabels {
+    pub model: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LatencyLabels {
     pub deployment: String,
     pub provider: String,
@@ -94,6 +107,8 @@ pub struct Metrics {
     pub circuit: Family<CircuitLabels, Gauge>,
     pub deployment_in_flight: Family<DeploymentLabels, Gauge>,
     pub latency_average: Family<LatencyLabels, Gauge<f64, AtomicU64>>,
+    pub tasks: Family<TaskLabels, Counter>,
+    pub task_duration: Family<ModelLabels, Histogram, fn() -> Histogram>,
 }
 
 impl Default for Metrics {
@@ -115,6 +130,19 @@ impl Metrics {
         let circuit = Family::<CircuitLabels, Gauge>::default();
         let deployment_in_flight = Family::<DeploymentLabels, Gauge>::default();
         let latency_average = Family::<LatencyLabels, Gauge<f64, AtomicU64>>::default();
+        let tasks = Family::<TaskLabels, Counter>::default();
+        let task_duration = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        registry.register(
+            "route_tasks",
+            "Prompts the semantic strategy classified, by model and task (none: no task near \
+             enough; error: not embedded in time)",
+            tasks.clone(),
+        );
+        registry.register(
+            "route_task_duration_seconds",
+            "Time to embed a prompt and find its task, by model",
+            task_duration.clone(),
+        );
         registry.register(
             "deployment_circuit",
             "Each deployment's circuit breaker: 1 for its current state (closed, half_open, open)",
@@ -171,6 +199,8 @@ impl Metrics {
             circuit,
             deployment_in_flight,
             latency_average,
+            tasks,
+            task_duration,
         }
     }
 

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use secrecy::SecretString;
-use switchyard_router::{Catalog, Deployment, Health, Policy, RetrySettings, Route};
+use switchyard_router::{Catalog, Deployment, Health, Policy, RetrySettings, Route, Tasks};
 use switchyard_store::{ResponseStore, SqliteStore};
 use switchyard_types::{DeploymentId, Provider};
 
-use crate::config::{Config, DeploymentKind, RoutingConfig, StoreLocation};
+use crate::config::{Config, DeploymentKind, RoutingConfig, StoreLocation, TasksConfig};
 use crate::metrics::Metrics;
 
 /// Server settings handlers read on every request.
@@ -65,6 +65,35 @@ pub struct BuildError {
     pub deployment: String,
     #[source]
     pub source: Box<switchyard_types::ProviderError>,
+}
+
+/// A model's tasks, embedded by its `embedder` deployment, which must serve embeddings.
+fn route_tasks(
+    tasks: &TasksConfig,
+    deployments: &HashMap<&str, Deployment>,
+) -> Result<Tasks, BuildError> {
+    let failed = |message: &str| BuildError {
+        deployment: tasks.embedder.clone(),
+        source: Box::new(switchyard_types::ProviderError::new(
+            switchyard_types::ErrorKind::InvalidRequest,
+            message,
+        )),
+    };
+    let embedder = deployments
+        .get(tasks.embedder.as_str())
+        .ok_or_else(|| failed("the embedder is not a deployment"))?;
+    if !embedder.info().capabilities.embeddings {
+        return Err(failed(
+            "it cannot embed the tasks' examples: the `embedder` of the semantic strategy \
+             must be an embedding deployment (a local `minilm`, say)",
+        ));
+    }
+    Ok(Tasks::new(
+        embedder.provider.clone(),
+        tasks.tasks.clone(),
+        tasks.min_similarity,
+    )
+    .with_classify_timeout(tasks.timeout))
 }
 
 impl AppState {
@@ -181,22 +210,30 @@ impl AppState {
             );
         }
         // Validation guarantees every referenced deployment exists.
-        let routes = config.models.iter().map(|model| Route {
-            name: model.name.clone(),
-            description: model.description.clone(),
-            strategy: model.strategy,
-            languages: model.languages.clone(),
-            deployments: model
-                .deployments
-                .iter()
-                .filter_map(|name| {
-                    let mut deployment = deployments.get(name.as_str())?.clone();
-                    deployment.weight = model.weights.get(name).copied().unwrap_or(1);
-                    deployment.quality = model.quality.get(name).copied();
-                    Some(deployment)
-                })
-                .collect(),
-        });
+        let mut routes = Vec::new();
+        for model in &config.models {
+            let tasks = match &model.tasks {
+                Some(tasks) => Some(Arc::new(route_tasks(tasks, &deployments)?)),
+                None => None,
+            };
+            routes.push(Route {
+                name: model.name.clone(),
+                description: model.description.clone(),
+                strategy: model.strategy,
+                languages: model.languages.clone(),
+                tasks,
+                deployments: model
+                    .deployments
+                    .iter()
+                    .filter_map(|name| {
+                        let mut deployment = deployments.get(name.as_str())?.clone();
+                        deployment.weight = model.weights.get(name).copied().unwrap_or(1);
+                        deployment.quality = model.quality.get(name).copied();
+                        Some(deployment)
+                    })
+                    .collect(),
+            });
+        }
         // The built-in local models run here, like configured local deployments.
         let extra_routes = extra_routes.into_iter().map(|mut route| {
             for deployment in &mut route.deployments {
@@ -216,7 +253,7 @@ impl AppState {
             Some(StoreLocation::Memory) | None => SqliteStore::in_memory(),
         };
         Ok(AppState::with_routing(
-            Catalog::new(routes.chain(extra_routes)),
+            Catalog::new(routes.into_iter().chain(extra_routes)),
             settings,
             Arc::new(store),
             &config.routing,
@@ -247,6 +284,33 @@ impl AppState {
             .flat_map(|route| &route.deployments)
             .filter(|deployment| seen.insert(deployment.info().id.clone()))
             .collect()
+    }
+
+    /// Embeds the example prompts of every route's tasks, so the first prompts do not
+    /// wait for it. A route whose embedder fails is logged and tried again on its first
+    /// prompt, which goes by priority meanwhile.
+    pub async fn prepare_tasks(&self) {
+        for route in self.catalog().routes() {
+            let Some(tasks) = &route.tasks else { continue };
+            let started = std::time::Instant::now();
+            match tasks
+                .prepare(&switchyard_types::CallContext::default())
+                .await
+            {
+                Ok(examples) => tracing::info!(
+                    model = %route.name,
+                    embedder = %tasks.embedder().info().id,
+                    examples,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "Embedded the task examples."
+                ),
+                Err(error) => tracing::warn!(
+                    model = %route.name,
+                    %error,
+                    "Cannot embed the task examples; trying again on the first prompt."
+                ),
+            }
+        }
     }
 
     pub fn health(&self) -> &Health {

@@ -401,37 +401,40 @@ fn the_encoder_computes_what_candle_transformers_bert_computes() {
     .expect("candle's encoder");
     let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).expect("tokenizer");
     tokenizer.with_padding(Some(PaddingParams::default()));
-    let encodings = tokenizer
-        .encode_batch(
-            vec![
-                "hello world",
-                "A much longer sentence, so that the others are padded to its length.",
-                "x",
-            ],
-            true,
-        )
-        .expect("tokens");
-    let rows = |field: fn(&tokenizers::Encoding) -> &[u32]| {
-        let rows: Vec<Vec<u32>> = encodings.iter().map(|e| field(e).to_vec()).collect();
-        Tensor::new(rows, &Device::Cpu).expect("tensor")
-    };
-    let (ids, types, mask) = (
-        rows(tokenizers::Encoding::get_ids),
-        rows(tokenizers::Encoding::get_type_ids),
-        rows(tokenizers::Encoding::get_attention_mask),
-    );
-    let got = ours.forward(&ids, &types, &mask).expect("ours");
-    let want = reference
-        .forward(&ids, &types, Some(&mask))
-        .expect("reference");
-    assert_eq!(got.dims(), want.dims());
-    let difference = (got - want)
-        .and_then(|d| d.abs())
-        .and_then(|d| d.flatten_all())
-        .and_then(|d| d.max(0))
-        .and_then(|d| d.to_scalar::<f32>())
-        .expect("difference");
-    assert!(difference < 1e-4, "largest difference {difference}");
+    // A padded batch (gemm's usual shape), and one short sentence, whose few rows are
+    // multiplied the other way round.
+    let batches = [
+        vec![
+            "hello world",
+            "A much longer sentence, so that the others are padded to its length.",
+            "x",
+        ],
+        vec!["Write a Go function that reverses a linked list."],
+    ];
+    for batch in batches {
+        let encodings = tokenizer.encode_batch(batch, true).expect("tokens");
+        let rows = |field: fn(&tokenizers::Encoding) -> &[u32]| {
+            let rows: Vec<Vec<u32>> = encodings.iter().map(|e| field(e).to_vec()).collect();
+            Tensor::new(rows, &Device::Cpu).expect("tensor")
+        };
+        let (ids, types, mask) = (
+            rows(tokenizers::Encoding::get_ids),
+            rows(tokenizers::Encoding::get_type_ids),
+            rows(tokenizers::Encoding::get_attention_mask),
+        );
+        let got = ours.forward(&ids, &types, &mask).expect("ours");
+        let want = reference
+            .forward(&ids, &types, Some(&mask))
+            .expect("reference");
+        assert_eq!(got.dims(), want.dims());
+        let difference = (got - want)
+            .and_then(|d| d.abs())
+            .and_then(|d| d.flatten_all())
+            .and_then(|d| d.max(0))
+            .and_then(|d| d.to_scalar::<f32>())
+            .expect("difference");
+        assert!(difference < 1e-4, "largest difference {difference}");
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
-//! The promise end to end: whatever the deployments answer, `execute` on a plan calls
-//! only deployments every policy allows, on the first attempt, every retry and every
-//! fallback. Time is paused, so backoffs cost nothing.
+//! The promise end to end: whatever the deployments answer and however long they take,
+//! `execute` on a plan calls only deployments every policy allows, on the first
+//! attempt, every retry, every fallback and every hedge. Time is paused, so backoffs
+//! and slow answers cost nothing.
 
 use std::sync::Mutex;
 
@@ -9,20 +10,25 @@ use switchyard_types::{CallContext, ErrorKind, RetryAdvice};
 
 use super::properties::{PROVIDERS, build, catalog, needs, policies};
 use super::*;
-use crate::execute::{RetrySettings, execute};
+use crate::execute::RetrySettings;
+use crate::hedge::{Hedge, HedgeAfter, execute_hedged};
 use crate::strategy::Strategy;
 use crate::testing::{Scripted, Step, fails, succeeds};
 
-/// The steps failure `index` of [`FAILURES`] scripts: a rate limit asks for two
-/// seconds, the rest fail (or succeed) at once.
-fn step(index: usize) -> Step {
-    match FAILURES[index] {
+/// The step failure `index` of [`FAILURES`] scripts, taking `seconds`: a rate limit
+/// asks for two seconds more.
+fn step((index, seconds): (usize, u64)) -> Step {
+    let step = match FAILURES[index] {
         Some(ErrorKind::RateLimited) => Step {
             retry: Some(RetryAdvice::After(std::time::Duration::from_secs(2))),
             ..fails(ErrorKind::RateLimited)
         },
         Some(kind) => fails(kind),
         None => succeeds(),
+    };
+    Step {
+        takes: std::time::Duration::from_secs(seconds),
+        ..step
     }
 }
 
@@ -44,7 +50,11 @@ proptest! {
     #[test]
     fn no_attempt_retry_or_fallback_reaches_a_deployment_a_policy_forbids(
         catalog in catalog(),
-        scripts in proptest::collection::vec(proptest::collection::vec(0..FAILURES.len(), 0..4), 8),
+        scripts in proptest::collection::vec(
+            proptest::collection::vec((0..FAILURES.len(), 0..4u64), 0..4),
+            8,
+        ),
+        hedge_after in proptest::option::of(1..4u64),
         policies in policies(),
         needs in needs(),
         fallback_on_content_filter in any::<bool>(),
@@ -75,9 +85,19 @@ proptest! {
                 fallback_on_content_filter,
                 ..RetrySettings::default()
             };
-            let _ = runtime.block_on(execute(&planned.candidates, &health, &settings, |deployment| async move {
-                deployment.chat(ChatRequest::default(), &CallContext::default()).await
-            }));
+            let hedge = hedge_after.map(|seconds| {
+                Hedge::new(HedgeAfter::Fixed(std::time::Duration::from_secs(seconds)))
+            });
+            let _ = runtime.block_on(execute_hedged(
+                &planned.candidates,
+                &health,
+                &settings,
+                hedge.as_ref(),
+                false,
+                |deployment| async move {
+                    deployment.chat(ChatRequest::default(), &CallContext::default()).await
+                },
+            ));
         }
         for (deployment, route_deployment) in scripted.lock().expect("not poisoned").iter().zip(&route.deployments) {
             let calls = deployment.calls() as u32;

@@ -209,6 +209,21 @@ pub struct ModelConfig {
     pub quality: BTreeMap<String, f64>,
     /// Prompts in a language (ISO 639-3 code) go first to this deployment.
     pub languages: BTreeMap<&'static str, String>,
+    /// The tasks of the `semantic` strategy; set exactly when it is the strategy.
+    pub tasks: Option<TasksConfig>,
+}
+
+/// A model's tasks, for the `semantic` strategy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TasksConfig {
+    /// The deployment (serving embeddings) that embeds prompts and examples.
+    pub embedder: String,
+    /// Prompts less similar than this to every example have no task.
+    pub min_similarity: f32,
+    /// How long finding a prompt's task may take before the route goes by priority.
+    pub timeout: std::time::Duration,
+    /// In file order.
+    pub tasks: Vec<switchyard_router::Task>,
 }
 
 /// The documented example `switchyard.toml`, every field explained.
@@ -292,17 +307,24 @@ impl Config {
         })
     }
 
-    /// Deployments that no model lists: valid, but never routed to. Worth a warning at
-    /// startup.
+    /// Deployments that no model lists or embeds prompts with: valid, but never called.
+    /// Worth a warning at startup.
     #[must_use]
     pub fn unused_deployments(&self) -> Vec<&str> {
+        let used = |name: &String, model: &ModelConfig| {
+            model.deployments.contains(name)
+                || model
+                    .tasks
+                    .as_ref()
+                    .is_some_and(|tasks| &tasks.embedder == name)
+        };
         self.deployments
             .iter()
             .filter(|deployment| {
                 !self
                     .models
                     .iter()
-                    .any(|model| model.deployments.contains(&deployment.name))
+                    .any(|model| used(&deployment.name, model))
             })
             .map(|deployment| deployment.name.as_str())
             .collect()

@@ -191,6 +191,21 @@ pub(crate) struct RawModel {
     pub quality: Option<Named<f64>>,
     /// Languages (ISO 639-3 code or English name) → the deployment their prompts go to.
     pub languages: Option<Named<String>>,
+    /// The embedding deployment that embeds prompts and task examples, for `semantic`.
+    pub embedder: Option<Spanned<String>>,
+    /// How similar a prompt must be to a task's example to count as that task.
+    pub min_similarity: Option<Spanned<f64>>,
+    /// How long a prompt's task may take to find before the route goes by priority.
+    pub task_timeout: Option<Spanned<String>>,
+    /// Task name → its deployment and example prompts, for `semantic`.
+    pub tasks: Option<Named<RawTask>>,
+}
+
+/// `[models.<name>.tasks.<task>]`: prompts like `examples` go first to `deployment`.
+#[derive(Deserialize)]
+pub(crate) struct RawTask {
+    pub deployment: Option<Spanned<String>>,
+    pub examples: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// The outcome of [`parse`].

@@ -225,6 +225,7 @@ deployments = ["a-first"]
                 weights: BTreeMap::new(),
                 quality: BTreeMap::new(),
                 languages: BTreeMap::new(),
+                tasks: None,
             },
             ModelConfig {
                 name: "llama-3.1".into(),
@@ -234,6 +235,7 @@ deployments = ["a-first"]
                 weights: BTreeMap::new(),
                 quality: BTreeMap::new(),
                 languages: BTreeMap::new(),
+                tasks: None,
             },
         ]
     );
@@ -302,10 +304,11 @@ fn the_example_file_is_valid() {
             "smollm2",
             "claude",
             "gemini-flash",
-            "text-embedding-3-small"
+            "text-embedding-3-small",
+            "assistant"
         ]
     );
-    assert_eq!(config.deployments.len(), 9);
+    assert_eq!(config.deployments.len(), 10);
     assert_eq!(config.unused_deployments(), Vec::<&str>::new());
 }
 

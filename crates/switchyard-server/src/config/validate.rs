@@ -28,6 +28,7 @@ use super::suggest;
 mod family;
 mod provider;
 mod routing;
+mod tasks;
 use super::{
     DeploymentConfig, DeploymentKind, LocalDeployment, LogFormat, ModelConfig, ServerConfig,
     StoreLocation,
@@ -437,6 +438,7 @@ fn model(
         .as_ref()
         .map(|description| description.get_ref().clone());
     let choice = routing::choice(raw, &entry, &deployments, cx);
+    let tasks = tasks::tasks(raw, &entry, choice.strategy, &deployments, references, cx);
     (cx.diagnostics.count() == errors_before).then(|| ModelConfig {
         name: name.get_ref().clone(),
         deployments,
@@ -445,6 +447,7 @@ fn model(
         weights: choice.weights,
         quality: choice.quality,
         languages: choice.languages,
+        tasks,
     })
 }
 

@@ -105,13 +105,13 @@ pub async fn serve_chat<D: ChatDialect>(
         Ok(policies) => policies,
         Err(error) => return fail(accounting, error),
     };
+    let context = cx.call_context();
     // Deny before dispatch: a request no deployment can serve is refused with each
     // deployment's reason, and nothing is sent.
-    let plan = match routing::plan_for(&state, route, &request, &policies) {
+    let plan = match routing::plan_for(&state, route, &request, &policies, &context).await {
         Ok(plan) => plan,
         Err(error) => return fail(accounting, error),
     };
-    let context = cx.call_context();
     let (health, retry) = (state.health(), &state.routing().retry);
 
     if request.stream {

@@ -4,13 +4,16 @@
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
 use serde::Deserialize;
+use std::time::Instant;
+
 use switchyard_router::{
-    Conditions, Needs, NoCandidate, Plan, Policies, Policy, PolicySource, Route, plan,
+    Conditions, Needs, NoCandidate, Plan, Policies, Policy, PolicySource, Route, Strategy, plan,
 };
-use switchyard_types::ChatRequest;
+use switchyard_types::{CallContext, ChatRequest};
 
 use crate::context::RequestContext;
 use crate::error::{ApiError, Code};
+use crate::metrics::{ModelLabels, TaskLabels};
 use crate::state::AppState;
 
 /// Why the first deployment was chosen.
@@ -53,14 +56,59 @@ pub fn policies(
 }
 
 /// The plan for `request` on `route`, or the caller's error when none may serve it.
-pub fn plan_for(
+pub async fn plan_for(
     state: &AppState,
     route: &Route,
     request: &ChatRequest,
     policies: &Policies,
+    context: &CallContext,
 ) -> Result<Plan, ApiError> {
-    let needs = Needs::of(request).with_language(route, request);
+    let needs = needs_of(state, route, request, context).await;
     planned(state, route, &needs, policies).map_err(refusal)
+}
+
+/// What `request` needs of a deployment of `route`, with its language when the route
+/// has a language rule and its task under the `semantic` strategy. A prompt whose task
+/// cannot be found in time goes by priority: routing never fails for it.
+pub async fn needs_of(
+    state: &AppState,
+    route: &Route,
+    request: &ChatRequest,
+    context: &CallContext,
+) -> Needs {
+    let mut needs = Needs::of(request).with_language(route, request);
+    if route.strategy == Strategy::Semantic
+        && let Some(tasks) = &route.tasks
+    {
+        let started = Instant::now();
+        let (task, label) = match tasks.classify(request, context).await {
+            Ok(Some(task)) => {
+                let label = task.task.clone();
+                (Some(task), label)
+            }
+            Ok(None) => (None, "none".to_owned()),
+            Err(error) => {
+                tracing::warn!(model = %route.name, %error, "cannot find the prompt's task; routing by priority");
+                (None, "error".to_owned())
+            }
+        };
+        let metrics = state.metrics();
+        metrics
+            .task_duration
+            .get_or_create(&ModelLabels {
+                model: route.name.clone(),
+            })
+            .observe(started.elapsed().as_secs_f64());
+        metrics
+            .tasks
+            .get_or_create(&TaskLabels {
+                model: route.name.clone(),
+                task: label,
+            })
+            .inc();
+        needs.task = task;
+    }
+    needs
 }
 
 /// [`plan`] under the server's health and a fresh random draw.

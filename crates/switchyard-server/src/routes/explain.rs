@@ -21,7 +21,8 @@ pub struct RouteExplanation {
     pub model: String,
     /// What the request needs of a deployment: `input_tokens` (estimated),
     /// `max_output_tokens`, `text_completion`, `streaming`, `tools`, `vision`,
-    /// `json_output`, `language` (ISO 639-3, for routes with a language rule).
+    /// `json_output`, `language` (ISO 639-3, for routes with a language rule), `task`
+    /// (the nearest task, its deployment and similarity, under `semantic`).
     #[schema(value_type = Object)]
     pub needs: Needs,
     /// The route's strategy (`priority`, `weighted`, `least-latency`, …).
@@ -104,7 +105,7 @@ pub async fn explain(
     let mut request = openai::decode_chat_request(&body)?;
     let route = state.catalog().get(&request.model)?;
     let policies = routing::policies(&state, &cx, &mut request)?;
-    let needs = Needs::of(&request).with_language(route, &request);
+    let needs = routing::needs_of(&state, route, &request, &cx.call_context()).await;
     let strategy = route.strategy.to_string();
     let explanation = match routing::planned(&state, route, &needs, &policies) {
         Ok(plan) => RouteExplanation {

@@ -13,3 +13,4 @@ mod ops;
 mod responses;
 mod routing;
 mod stream;
+mod task_routing;

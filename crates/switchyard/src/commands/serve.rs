@@ -138,6 +138,7 @@ async fn build_state(args: &ServeArgs, config: &Config) -> anyhow::Result<AppSta
         .check()
         .await
         .context("cannot open the store")?;
+    state.prepare_tasks().await;
     Ok(state)
 }
 

@@ -169,3 +169,100 @@ require = ["telepathy"]
         );
     }
 }
+
+const SEMANTIC: &str = r#"
+[deployments.embedder]
+provider = "openai"
+model = "text-embedding-3-small"
+embeddings = true
+"#;
+
+#[test]
+fn semantic_tasks_are_read_in_file_order() {
+    let text = format!(
+        r#"{DEPLOYMENTS}{SEMANTIC}
+[models.m]
+deployments = ["a", "b"]
+strategy = "semantic"
+embedder = "embedder"
+min_similarity = 0.45
+task_timeout = "2s"
+
+[models.m.tasks.translation]
+deployment = "b"
+examples = ["Translate this into German.", "How do you say hello in Japanese?"]
+
+[models.m.tasks.code]
+deployment = "a"
+examples = ["Write a Python function that sorts a list."]
+"#
+    );
+    let config = load(&text, &[]);
+    let tasks = config.models[0].tasks.as_ref().expect("tasks");
+    assert_eq!(tasks.embedder, "embedder");
+    assert_eq!(tasks.min_similarity, 0.45);
+    assert_eq!(tasks.timeout, Duration::from_secs(2));
+    let read: Vec<(&str, &str, usize)> = tasks
+        .tasks
+        .iter()
+        .map(|task| {
+            (
+                task.name.as_str(),
+                task.deployment.as_str(),
+                task.examples.len(),
+            )
+        })
+        .collect();
+    assert_eq!(read, [("translation", "b", 2), ("code", "a", 1)]);
+}
+
+#[test]
+fn semantic_mistakes_are_reported_where_they_are_written() {
+    let text = format!(
+        r#"{DEPLOYMENTS}{SEMANTIC}
+[models.m]
+deployments = ["a", "b"]
+strategy = "semantic"
+embedder = "nobody"
+min_similarity = 2
+
+[models.m.tasks.code]
+deployment = "c"
+examples = []
+
+[models.m.tasks.maths]
+examples = ["", "Solve x + 1 = 2."]
+
+[models.bare]
+deployments = ["a"]
+strategy = "semantic"
+
+[models.stray]
+deployments = ["a"]
+embedder = "embedder"
+
+[models.stray.tasks.code]
+deployment = "a"
+examples = ["Write a function."]
+"#
+    );
+    let found = errors(&text, &[]);
+    let expected = [
+        "models.m.embedder: unknown deployment `nobody`",
+        "models.m.min_similarity: must be a cosine similarity between -1 and 1",
+        "models.m.tasks.code.deployment: `c` is not one of this model's deployments",
+        "models.m.tasks.code.examples: needs at least one example prompt",
+        "models.m.tasks.maths: missing field `deployment`",
+        "models.m.tasks.maths.examples[0]: an example must not be empty",
+        "models.bare: missing field `embedder`",
+        "models.bare.tasks: strategy = \"semantic\" needs at least one task",
+        "models.stray.embedder: `embedder` is read only under strategy = \"semantic\"",
+        "models.stray.tasks: `tasks` is read only under strategy = \"semantic\"",
+    ];
+    for message in expected {
+        assert!(
+            found.iter().any(|error| error.contains(message)),
+            "missing {message:?} in {found:#?}"
+        );
+    }
+}
