@@ -6,6 +6,7 @@ use std::sync::Arc;
 use switchyard_types::Provider;
 
 use crate::deployment::Deployment;
+use crate::hedge::Hedge;
 use crate::strategy::Strategy;
 use crate::task::Tasks;
 
@@ -21,6 +22,8 @@ pub struct Route {
     pub languages: BTreeMap<&'static str, String>,
     /// The tasks the `semantic` strategy recognises, and the deployment each goes to.
     pub tasks: Option<Arc<Tasks>>,
+    /// When a slow first deployment is hedged with the rest of the plan.
+    pub hedge: Option<Arc<Hedge>>,
 }
 
 impl Route {
@@ -34,6 +37,7 @@ impl Route {
             strategy: Strategy::Priority,
             languages: BTreeMap::new(),
             tasks: None,
+            hedge: None,
         }
     }
 

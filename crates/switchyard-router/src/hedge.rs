@@ -192,7 +192,9 @@ where
     // The first answer wins; a failure waits for the other.
     tokio::select! {
         result = &mut primary => match result {
-            Ok(outcome) => {
+            Ok(mut outcome) => {
+                // The hedge's call counts among the attempts: it was made.
+                outcome.attempts += 1;
                 hedged.cancelled.extend(rest.first().map(|d| d.info().clone()));
                 (Ok(outcome), hedged)
             }
@@ -200,7 +202,8 @@ where
             Err(error) => (merge_failure(secondary.await, error), hedged),
         },
         result = &mut secondary => match result {
-            Ok(outcome) => {
+            Ok(mut outcome) => {
+                outcome.attempts += 1;
                 hedged.cancelled.push(first[0].info().clone());
                 (Ok(outcome), hedged)
             }

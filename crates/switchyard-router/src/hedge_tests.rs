@@ -128,7 +128,7 @@ async fn after_the_hedge_a_failure_waits_for_the_other_call() {
     let outcome = result.expect("the hedge answers");
     assert_eq!(outcome.value.id, "second");
     assert_eq!(started.elapsed(), Duration::from_secs(5));
-    assert_eq!(outcome.attempts, 2);
+    assert_eq!(outcome.attempts, 2, "the failure and the answer");
     assert_eq!(outcome.earlier.len(), 1);
 
     let first = scripted("first", vec![taking(fails(ErrorKind::Upstream), 3)]);

@@ -36,6 +36,7 @@ fn with(deployments: Vec<Deployment>, strategy: Strategy) -> Route {
         strategy,
         languages: Default::default(),
         tasks: None,
+        hedge: None,
     }
 }
 

@@ -7,13 +7,14 @@
 
 use std::sync::Arc;
 
-use switchyard_router::{Outcome, RouteError};
+use switchyard_router::{Hedged, Outcome, RouteError};
 use switchyard_types::{DeploymentInfo, ErrorKind, Usage};
 use tokio::time::Instant;
 
 use crate::error::ApiError;
 use crate::metrics::{
-    CallLabels, Metrics, RequestLabels, RouteLabels, TokenLabels, UpstreamErrorLabels,
+    CallLabels, DeploymentLabels, Metrics, ModelLabels, RequestLabels, RouteLabels, TokenLabels,
+    UpstreamErrorLabels,
 };
 
 /// nginx's status for a request whose client closed the connection first.
@@ -32,6 +33,8 @@ pub struct Accounting {
     started: Instant,
     first_event: Option<Instant>,
     usage: Option<Usage>,
+    /// When the request was hedged, after how long.
+    hedged_after: Option<std::time::Duration>,
     recorded: bool,
 }
 
@@ -52,6 +55,7 @@ impl Accounting {
             started: Instant::now(),
             first_event: None,
             usage: None,
+            hedged_after: None,
             recorded: false,
         }
     }
@@ -77,6 +81,30 @@ impl Accounting {
             self.upstream_error(&attempt.deployment, attempt.kind);
         }
         self.set_served_by(&outcome.deployment, outcome.attempts);
+    }
+
+    /// A hedge was sent: count it, and each call dropped because another answered
+    /// first (its deployment may bill what it generated before the drop).
+    pub fn record_hedge(&mut self, hedged: &Hedged) {
+        let Some(after) = hedged.fired_after else {
+            return;
+        };
+        self.hedged_after = Some(after);
+        self.metrics
+            .hedges
+            .get_or_create(&ModelLabels {
+                model: self.model.clone(),
+            })
+            .inc();
+        for deployment in &hedged.cancelled {
+            self.metrics
+                .calls_cancelled
+                .get_or_create(&DeploymentLabels {
+                    deployment: deployment.id.to_string(),
+                    provider: deployment.provider.to_string(),
+                })
+                .inc();
+        }
     }
 
     pub fn mark_first_event(&mut self) {
@@ -186,6 +214,7 @@ impl Accounting {
         }
         let latency_ms = elapsed.as_secs_f64() * 1000.0;
         let ttft_ms = time_to_first_event.map(|ttft| ttft.as_secs_f64() * 1000.0);
+        let hedged_after_ms = self.hedged_after.map(|after| after.as_secs_f64() * 1000.0);
         match error {
             None => tracing::info!(
                 request_id = %self.request_id,
@@ -199,6 +228,7 @@ impl Accounting {
                 output_tokens,
                 latency_ms,
                 ttft_ms,
+                hedged_after_ms,
                 attempts = self.attempts,
                 "Request served."
             ),

@@ -108,6 +108,8 @@ pub struct Metrics {
     pub deployment_in_flight: Family<DeploymentLabels, Gauge>,
     pub latency_average: Family<LatencyLabels, Gauge<f64, AtomicU64>>,
     pub tasks: Family<TaskLabels, Counter>,
+    pub hedges: Family<ModelLabels, Counter>,
+    pub calls_cancelled: Family<DeploymentLabels, Counter>,
     pub task_duration: Family<ModelLabels, Histogram, fn() -> Histogram>,
 }
 
@@ -131,6 +133,18 @@ impl Metrics {
         let deployment_in_flight = Family::<DeploymentLabels, Gauge>::default();
         let latency_average = Family::<LatencyLabels, Gauge<f64, AtomicU64>>::default();
         let tasks = Family::<TaskLabels, Counter>::default();
+        let hedges = Family::<ModelLabels, Counter>::default();
+        let calls_cancelled = Family::<DeploymentLabels, Counter>::default();
+        registry.register(
+            "hedges",
+            "Requests hedged: the rest of the plan started because the first deployment was slow",
+            hedges.clone(),
+        );
+        registry.register(
+            "upstream_calls_cancelled",
+            "Upstream calls dropped because a hedge answered first, by deployment",
+            calls_cancelled.clone(),
+        );
         let task_duration = Family::new_with_constructor(latency_histogram as fn() -> Histogram);
         registry.register(
             "route_tasks",
@@ -201,6 +215,8 @@ impl Metrics {
             latency_average,
             tasks,
             task_duration,
+            hedges,
+            calls_cancelled,
         }
     }
 

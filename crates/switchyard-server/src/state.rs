@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use secrecy::SecretString;
-use switchyard_router::{Catalog, Deployment, Health, Policy, RetrySettings, Route, Tasks};
+use switchyard_router::{Catalog, Deployment, Health, Hedge, Policy, RetrySettings, Route, Tasks};
 use switchyard_store::{ResponseStore, SqliteStore};
 use switchyard_types::{DeploymentId, Provider};
 
@@ -222,6 +222,7 @@ impl AppState {
                 strategy: model.strategy,
                 languages: model.languages.clone(),
                 tasks,
+                hedge: model.hedge.map(|after| Arc::new(Hedge::new(after))),
                 deployments: model
                     .deployments
                     .iter()

@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use switchyard_catalog::{Jurisdiction, Price};
-use switchyard_router::{BreakerSettings, Policy, Retention, RetrySettings, Strategy};
+use switchyard_router::{BreakerSettings, HedgeAfter, Policy, Retention, RetrySettings, Strategy};
 
 pub use diagnostic::{ConfigErrors, Diagnostic};
 pub use from_env::vendors_from_env;
@@ -209,6 +209,8 @@ pub struct ModelConfig {
     pub quality: BTreeMap<String, f64>,
     /// Prompts in a language (ISO 639-3 code) go first to this deployment.
     pub languages: BTreeMap<&'static str, String>,
+    /// When a slow first deployment is hedged with the rest; `None`: never.
+    pub hedge: Option<HedgeAfter>,
     /// The tasks of the `semantic` strategy; set exactly when it is the strategy.
     pub tasks: Option<TasksConfig>,
 }

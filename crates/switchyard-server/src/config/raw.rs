@@ -191,6 +191,8 @@ pub(crate) struct RawModel {
     pub quality: Option<Named<f64>>,
     /// Languages (ISO 639-3 code or English name) → the deployment their prompts go to.
     pub languages: Option<Named<String>>,
+    /// When to hedge a slow first deployment: a percentile (`p95`) or a duration.
+    pub hedge: Option<Spanned<String>>,
     /// The embedding deployment that embeds prompts and task examples, for `semantic`.
     pub embedder: Option<Spanned<String>>,
     /// How similar a prompt must be to a task's example to count as that task.

@@ -225,6 +225,7 @@ deployments = ["a-first"]
                 weights: BTreeMap::new(),
                 quality: BTreeMap::new(),
                 languages: BTreeMap::new(),
+                hedge: None,
                 tasks: None,
             },
             ModelConfig {
@@ -235,6 +236,7 @@ deployments = ["a-first"]
                 weights: BTreeMap::new(),
                 quality: BTreeMap::new(),
                 languages: BTreeMap::new(),
+                hedge: None,
                 tasks: None,
             },
         ]

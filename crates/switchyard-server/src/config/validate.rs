@@ -447,6 +447,7 @@ fn model(
         weights: choice.weights,
         quality: choice.quality,
         languages: choice.languages,
+        hedge: choice.hedge,
         tasks,
     })
 }

@@ -25,7 +25,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use switchyard_router::health::Admitted;
-use switchyard_router::{RouteError, execute};
+use switchyard_router::{RouteError, execute_hedged};
 use switchyard_types::{ChatRequest, ChatResponse, EventStream, StreamFrame, usage_in};
 
 use crate::accounting::Accounting;
@@ -113,14 +113,17 @@ pub async fn serve_chat<D: ChatDialect>(
         Err(error) => return fail(accounting, error),
     };
     let (health, retry) = (state.health(), &state.routing().retry);
+    let hedge = route.hedge.as_deref();
 
     if request.stream {
         let encoder = D::stream(&state, call, &request, &route.name);
-        let outcome = execute(&plan.candidates, health, retry, |deployment| {
-            let (request, context) = (request.clone(), context.clone());
-            async move { deployment.chat_stream(request, &context).await }
-        })
-        .await;
+        let (outcome, hedged) =
+            execute_hedged(&plan.candidates, health, retry, hedge, true, |deployment| {
+                let (request, context) = (request.clone(), context.clone());
+                async move { deployment.chat_stream(request, &context).await }
+            })
+            .await;
+        accounting.record_hedge(&hedged);
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(error) => return route_failure(accounting, &route.name, error),
@@ -144,11 +147,19 @@ pub async fn serve_chat<D: ChatDialect>(
         return response;
     }
 
-    let outcome = execute(&plan.candidates, health, retry, |deployment| {
-        let (request, context) = (request.clone(), context.clone());
-        async move { deployment.chat(request, &context).await }
-    })
+    let (outcome, hedged) = execute_hedged(
+        &plan.candidates,
+        health,
+        retry,
+        hedge,
+        false,
+        |deployment| {
+            let (request, context) = (request.clone(), context.clone());
+            async move { deployment.chat(request, &context).await }
+        },
+    )
     .await;
+    accounting.record_hedge(&hedged);
     match outcome {
         Ok(outcome) => {
             accounting.record_outcome(&outcome);

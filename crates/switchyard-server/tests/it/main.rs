@@ -7,6 +7,7 @@ mod chat;
 mod completions;
 mod errors;
 mod harness;
+mod hedging;
 mod matrix;
 mod messages;
 mod ops;

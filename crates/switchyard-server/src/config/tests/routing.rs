@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use pretty_assertions::assert_eq;
 use switchyard_catalog::Jurisdiction;
-use switchyard_router::{Capability, Place, Retention, Strategy};
+use switchyard_router::{Capability, HedgeAfter, Place, Retention, Strategy};
 
 use super::{errors, load};
 
@@ -38,6 +38,7 @@ strategy = "quality-per-cost"
 weights = {{ a = 3 }}
 quality = {{ a = 0.9, b = 0.7 }}
 languages = {{ French = "b", deu = "b" }}
+hedge = "p95"
 
 [routing]
 retries = 2
@@ -104,6 +105,7 @@ require = ["tools", "json_schema"]
     assert_eq!(model.strategy, Strategy::QualityPerCost);
     assert_eq!(model.weights.get("a"), Some(&3));
     assert_eq!(model.quality.get("b"), Some(&0.7));
+    assert_eq!(model.hedge, Some(HedgeAfter::Percentile(0.95)));
     assert_eq!(
         model
             .languages
@@ -130,6 +132,11 @@ deployments = ["a", "b"]
 strategy = "fastest"
 weights = {{ z = 1 }}
 languages = {{ klingon = "a", fra = "zz" }}
+hedge = "p100"
+
+[models.solo]
+deployments = ["a"]
+hedge = "1s"
 
 [routing]
 retries = 50
@@ -154,6 +161,8 @@ require = ["telepathy"]
         "models.m.weights.z: `z` is not one of this model's deployments",
         "models.m.languages.klingon: unknown language `klingon`",
         "models.m.languages.fra: `zz` is not one of this model's deployments",
+        "models.m.hedge: `p100` is not a percentile between p0 and p100",
+        "models.solo.hedge: hedging needs a second deployment",
         "routing.retries: must be between 0 and 10",
         "routing.backoff: invalid duration `soon`",
         "routing.breaker.error_rate: must be a share above 0 and at most 1",

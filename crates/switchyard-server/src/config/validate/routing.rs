@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use switchyard_catalog::{Jurisdiction, Price, region_jurisdiction};
-use switchyard_router::{BreakerSettings, Capability, Place, Policy, Retention, Strategy};
+use switchyard_router::{
+    BreakerSettings, Capability, HedgeAfter, Place, Policy, Retention, Strategy,
+};
 use toml::Spanned;
 
 use super::super::raw::{self, Names, RawDeployment, RawModel, RawPolicy, RawRouting};
@@ -346,6 +348,7 @@ pub(super) struct Choice {
     pub weights: BTreeMap<String, u32>,
     pub quality: BTreeMap<String, f64>,
     pub languages: BTreeMap<&'static str, String>,
+    pub hedge: Option<HedgeAfter>,
 }
 
 pub(super) fn choice(
@@ -433,10 +436,23 @@ pub(super) fn choice(
             "under `weighted`, at least one deployment needs a weight above 0",
         );
     }
+    let hedge = raw.hedge.as_ref().and_then(|hedge| {
+        HedgeAfter::parse(hedge.get_ref())
+            .map_err(|message| cx.error(hedge.span(), &entry.field("hedge"), message))
+            .ok()
+    });
+    if hedge.is_some() && deployments.len() < 2 {
+        cx.error(
+            entry.span.clone(),
+            &entry.field("hedge"),
+            "hedging needs a second deployment to send the hedge to",
+        );
+    }
     Choice {
         strategy,
         weights,
         quality,
         languages,
+        hedge,
     }
 }
