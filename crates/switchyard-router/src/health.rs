@@ -167,6 +167,8 @@ pub struct Admitted {
     started: Instant,
     /// Whether this call is the half-open breaker's probe.
     probe: bool,
+    /// Whether it counts in flight (a health check does not: it is not traffic).
+    counted: bool,
     settled: bool,
 }
 
@@ -232,6 +234,17 @@ impl Health {
     /// Lets a call through to `id` unless its breaker is open, or half-open with its
     /// probe already out; `Err` carries how long until it may be tried.
     pub fn admit(&self, id: &DeploymentId) -> Result<Admitted, Duration> {
+        self.admit_as(id, true)
+    }
+
+    /// Lets a health check through as [`Health::admit`] would a call: while the
+    /// breaker is half-open the check is its probe, so a deployment recovers without a
+    /// caller's request being risked on it. A check is not counted in flight.
+    pub fn admit_check(&self, id: &DeploymentId) -> Result<Admitted, Duration> {
+        self.admit_as(id, false)
+    }
+
+    fn admit_as(&self, id: &DeploymentId, counted: bool) -> Result<Admitted, Duration> {
         let entry = self.entry(id);
         let now = Instant::now();
         let probe = {
@@ -247,12 +260,15 @@ impl Health {
                 Breaker::HalfOpen { probing: true } => return Err(Duration::ZERO),
             }
         };
-        entry.in_flight.fetch_add(1, Ordering::Relaxed);
+        if counted {
+            entry.in_flight.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(Admitted {
             entry,
             settings: self.settings,
             started: now,
             probe,
+            counted,
             settled: false,
         })
     }
@@ -276,6 +292,18 @@ impl Admitted {
         tracker.successes += 1;
         tracker.consecutive_failures = 0;
         tracker.recent.push_back((now, false));
+        if self.probe || matches!(tracker.breaker, Breaker::HalfOpen { .. }) {
+            tracker.breaker = Breaker::Closed;
+            tracker.recent.clear();
+        }
+    }
+
+    /// A health check passed: the deployment answers. It closes a half-open breaker
+    /// and ends a run of failures, but is no latency sample (it did no model work).
+    pub fn check_passed(mut self) {
+        self.settled = true;
+        let mut tracker = lock(&self.entry.tracker);
+        tracker.consecutive_failures = 0;
         if self.probe || matches!(tracker.breaker, Breaker::HalfOpen { .. }) {
             tracker.breaker = Breaker::Closed;
             tracker.recent.clear();
@@ -333,7 +361,9 @@ impl Admitted {
 
 impl Drop for Admitted {
     fn drop(&mut self) {
-        self.entry.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if self.counted {
+            self.entry.in_flight.fetch_sub(1, Ordering::Relaxed);
+        }
         if !self.settled {
             self.release_probe();
         }

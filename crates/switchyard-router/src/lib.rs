@@ -12,6 +12,8 @@
 //!   says another deployment may succeed, within the request's deadline.
 //! - [`hedge`]: a second call when the first is slower than the route usually is; the
 //!   first answer wins.
+//! - [`check`]: active health checks that tell the breakers whether a deployment
+//!   answers.
 //! - [`health`]: latency averages, requests in flight and a circuit breaker per
 //!   deployment, which plans and strategies read.
 //! - [`strategy`]: priority, weighted, least-latency, least-busy, cheapest,
@@ -25,6 +27,7 @@
 //! The router holds `Arc<dyn Provider>` and never names an adapter.
 
 pub mod catalog;
+pub mod check;
 pub mod deployment;
 pub mod execute;
 pub mod health;

@@ -11,6 +11,7 @@
 //! - [`profile`]: what routing policies know of each deployment (catalog + config).
 //! - [`error`]: [`error::ApiError`] and its stable code table, encoded per protocol.
 //! - [`accounting`]: each model request's log line and metrics, recorded once.
+//! - [`checks`]: active health checks of the deployments that ask for them.
 //! - [`auth`], [`body`], [`context`], [`metrics`]: edge concerns.
 //!
 //! The server knows no provider wire details: it holds `Arc<dyn Provider>`s in the
@@ -19,6 +20,7 @@
 pub mod accounting;
 pub mod auth;
 pub mod body;
+pub mod checks;
 pub mod config;
 pub mod context;
 pub mod error;

@@ -75,6 +75,14 @@ pub struct TaskLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CheckLabels {
+    pub deployment: String,
+    pub provider: String,
+    /// `passed`, `failed`, or `skipped` (the breaker is open and not yet due a probe).
+    pub result: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ModelLabels {
     pub model: String,
 }
@@ -111,6 +119,7 @@ pub struct Metrics {
     pub hedges: Family<ModelLabels, Counter>,
     pub calls_cancelled: Family<DeploymentLabels, Counter>,
     pub task_duration: Family<ModelLabels, Histogram, fn() -> Histogram>,
+    pub health_checks: Family<CheckLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -135,6 +144,12 @@ impl Metrics {
         let tasks = Family::<TaskLabels, Counter>::default();
         let hedges = Family::<ModelLabels, Counter>::default();
         let calls_cancelled = Family::<DeploymentLabels, Counter>::default();
+        let health_checks = Family::<CheckLabels, Counter>::default();
+        registry.register(
+            "health_checks",
+            "Active health checks of deployments, by result",
+            health_checks.clone(),
+        );
         registry.register(
             "hedges",
             "Requests hedged: the rest of the plan started because the first deployment was slow",
@@ -217,6 +232,7 @@ impl Metrics {
             task_duration,
             hedges,
             calls_cancelled,
+            health_checks,
         }
     }
 

@@ -48,6 +48,8 @@ struct Inner {
     /// Latency, load and circuit breakers of every deployment called.
     health: Health,
     routing: Routing,
+    /// Deployments checked on a timer, and how often.
+    checked: Vec<(Deployment, std::time::Duration)>,
 }
 
 /// How requests are routed, beyond each route's own settings.
@@ -116,6 +118,16 @@ impl AppState {
         responses: Arc<dyn ResponseStore>,
         routing: &RoutingConfig,
     ) -> Self {
+        Self::build(catalog, settings, responses, routing, Vec::new())
+    }
+
+    fn build(
+        catalog: Catalog,
+        settings: Settings,
+        responses: Arc<dyn ResponseStore>,
+        routing: &RoutingConfig,
+        checked: Vec<(Deployment, std::time::Duration)>,
+    ) -> Self {
         let started_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
@@ -132,6 +144,7 @@ impl AppState {
                     policy: routing.policy.clone(),
                     retry: routing.retry,
                 },
+                checked,
             }),
         }
     }
@@ -253,11 +266,20 @@ impl AppState {
             Some(StoreLocation::File(path)) => SqliteStore::file(path),
             Some(StoreLocation::Memory) | None => SqliteStore::in_memory(),
         };
-        Ok(AppState::with_routing(
+        let checked = config
+            .deployments
+            .iter()
+            .filter_map(|deployment| {
+                let interval = deployment.health_check?;
+                Some((deployments.get(deployment.name.as_str())?.clone(), interval))
+            })
+            .collect();
+        Ok(AppState::build(
             Catalog::new(routes.into_iter().chain(extra_routes)),
             settings,
             Arc::new(store),
             &config.routing,
+            checked,
         ))
     }
 
@@ -312,6 +334,12 @@ impl AppState {
                 ),
             }
         }
+    }
+
+    /// Starts the active health checks of the deployments that have one (see
+    /// [`crate::checks`]); they run until the process ends.
+    pub fn spawn_health_checks(&self) {
+        crate::checks::spawn(self, &self.inner.checked);
     }
 
     pub fn health(&self) -> &Health {

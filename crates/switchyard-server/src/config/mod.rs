@@ -136,6 +136,9 @@ pub struct DeploymentConfig {
     pub name: String,
     pub kind: DeploymentKind,
     pub profile: ProfileOverrides,
+    /// How often the deployment's model list is fetched to tell its circuit breaker
+    /// whether it answers; `None`: never (traffic alone tells it).
+    pub health_check: Option<Duration>,
 }
 
 /// A deployment's settings, by provider family (the provider's `type`).

@@ -176,6 +176,8 @@ pub(crate) struct RawDeployment {
     pub retention_days: Option<Spanned<i64>>,
     pub price: Option<Spanned<RawPrice>>,
     pub context_window: Option<Spanned<i64>>,
+    /// How often to check that the deployment answers (lists its models).
+    pub health_check: Option<Spanned<String>>,
 }
 
 /// `[models.<name>]`: a public model name and where it is served.

@@ -257,6 +257,13 @@ fn deployment(
     let own_headers = cx.headers(raw.headers.as_ref(), &entry.path);
     let local = local_settings(raw, &entry, cx);
     let profile = routing::profile_overrides(raw, &entry, cx);
+    let health_check = raw.health_check.as_ref().and_then(|interval| {
+        cx.duration(
+            interval,
+            &entry.field("health_check"),
+            ZeroDuration::Rejected,
+        )
+    });
 
     // An invalid provider was reported where it is defined.
     let provider = providers.get(provider?.get_ref().as_str())?.as_ref()?;
@@ -370,6 +377,7 @@ fn deployment(
         name: name.get_ref().clone(),
         kind,
         profile,
+        health_check,
     })
 }
 

@@ -173,6 +173,7 @@ pub async fn serve_config(text: &str, lookup: impl Fn(&str) -> Option<String>) -
     let config = Config::from_toml_str_with(text, "it.toml", lookup)
         .unwrap_or_else(|errors| panic!("{errors}"));
     let state = AppState::from_config(&config).expect("builds");
+    state.spawn_health_checks();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port");

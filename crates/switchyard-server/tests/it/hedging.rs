@@ -1,6 +1,7 @@
 //! Hedging through the server: a first deployment that has not answered after the
 //! model's `hedge` delay is raced by the next one, the first answer reaches the
-//! caller, and both calls are counted.
+//! caller, and both calls are counted. And active health checks, the other way a
+//! slow or dead deployment is found before callers wait on it.
 
 use std::time::{Duration, Instant};
 
@@ -127,4 +128,101 @@ async fn a_quick_answer_is_not_hedged() {
         .expect("answers");
     assert_eq!(header(&response, "x-switchyard-deployment"), Some("first"));
     assert!(served.spare.requests().is_empty());
+}
+
+// === active health checks ===
+
+/// The circuit state `/v1/route/health` shows for `deployment`.
+async fn circuit(client: &reqwest::Client, url: &str, deployment: &str) -> String {
+    let health: serde_json::Value = client
+        .get(format!("{url}/v1/route/health"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    health["deployments"]
+        .as_array()
+        .expect("deployments")
+        .iter()
+        .find(|entry| entry["deployment"] == deployment)
+        .map(|entry| entry["circuit"]["state"].as_str().unwrap_or("").to_owned())
+        .expect("listed")
+}
+
+/// Polls until `deployment`'s circuit is `state`, for at most 10 s.
+async fn wait_for_circuit(client: &reqwest::Client, url: &str, deployment: &str, state: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = circuit(client, url, deployment).await;
+        if now == state {
+            return;
+        }
+        if Instant::now() >= deadline {
+            let metrics = client
+                .get(format!("{url}/metrics"))
+                .send()
+                .await
+                .expect("answers")
+                .text()
+                .await
+                .expect("text");
+            panic!("the circuit stayed {now}, not {state}; metrics:\n{metrics}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn health_checks_open_a_breaker_without_traffic_and_close_it_on_recovery() {
+    let upstream = MockOpenAi::start().await;
+    for _ in 0..2 {
+        upstream.push(
+            Route::Models,
+            Script::Error {
+                status: 503,
+                body: json!({"error": {"message": "down", "type": "server_error", "code": null}}),
+                retry_after: None,
+            },
+        );
+    }
+    let text = format!(
+        r#"
+[providers.upstream]
+type = "openai"
+base_url = "{url}"
+
+[deployments.checked]
+provider = "upstream"
+model = "gpt-4o"
+health_check = "100ms"
+
+[models.m]
+deployments = ["checked"]
+
+[routing.breaker]
+failures = 2
+cooldown = "1s"
+"#,
+        url = upstream.base_url(),
+    );
+    let server = serve_config(&text, |_| None).await;
+    let client = reqwest::Client::new();
+    // Two failed checks open it, before any caller sent anything...
+    wait_for_circuit(&client, &server.url, "checked", "open").await;
+    assert!(upstream.requests_to(Route::ChatCompletions).is_empty());
+    // ...and after the cooldown a passing check is the probe that closes it.
+    wait_for_circuit(&client, &server.url, "checked", "closed").await;
+    assert!(upstream.requests_to(Route::ChatCompletions).is_empty());
+    let metrics = client
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("text");
+    let line = r#"switchyard_health_checks_total{deployment="checked",provider="upstream",result="failed"} 2"#;
+    assert!(metrics.contains(line), "no {line:?} in\n{metrics}");
 }

@@ -139,6 +139,7 @@ async fn build_state(args: &ServeArgs, config: &Config) -> anyhow::Result<AppSta
         .await
         .context("cannot open the store")?;
     state.prepare_tasks().await;
+    state.spawn_health_checks();
     Ok(state)
 }
 

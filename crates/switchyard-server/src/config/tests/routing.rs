@@ -20,6 +20,7 @@ region = "westeurope"
 retention_days = 0
 price = { input = 1.5, output = 6 }
 context_window = 64000
+health_check = "30s"
 
 [deployments.b]
 provider = "openai"
@@ -84,6 +85,11 @@ require = ["tools", "json_schema"]
     assert_eq!(policy.max_output_price, Some(20.0));
     assert_eq!(policy.require, [Capability::Tools, Capability::JsonOutput]);
 
+    assert_eq!(
+        config.deployments[0].health_check,
+        Some(Duration::from_secs(30))
+    );
+    assert_eq!(config.deployments[1].health_check, None);
     let a = &config.deployments[0].profile;
     assert_eq!(
         a.hosted_in,
@@ -126,6 +132,7 @@ model = "x"
 region = "moon-base-1"
 retention_days = -1
 price = {{ output = 1 }}
+health_check = "never"
 
 [models.m]
 deployments = ["a", "b"]
@@ -157,6 +164,7 @@ require = ["telepathy"]
         "deployments.c.region: the country of region `moon-base-1` is not known; add `hosted_in` with its country code",
         "deployments.c.retention_days: must be a number of days, 0 or more",
         "deployments.c.price: missing field `input`",
+        "deployments.c.health_check: invalid duration `never`",
         "models.m.strategy: unknown strategy `fastest`",
         "models.m.weights.z: `z` is not one of this model's deployments",
         "models.m.languages.klingon: unknown language `klingon`",

@@ -88,6 +88,7 @@ pub(super) fn remote_only_fields(raw: &RawDeployment, entry: &Entry) -> FieldSpa
             raw.max_concurrency.as_ref().map(Spanned::span),
         ),
         ("timeouts", raw.timeouts.as_ref().map(Spanned::span)),
+        ("health_check", raw.health_check.as_ref().map(Spanned::span)),
         ("headers", headers_span(raw.headers.as_ref(), entry)),
         // Plain bools without a span: point at the entry.
         ("embeddings", raw.embeddings.map(|_| entry.span.clone())),
