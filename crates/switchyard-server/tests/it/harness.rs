@@ -216,6 +216,16 @@ pub fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str
         .and_then(|value| value.to_str().ok())
 }
 
+/// The Prometheus text of the server at `url`.
+pub async fn metrics_text(url: &str) -> String {
+    reqwest::get(format!("{url}/metrics"))
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("text")
+}
+
 pub fn user(text: &str) -> serde_json::Value {
     serde_json::json!([{"role": "user", "content": text}])
 }

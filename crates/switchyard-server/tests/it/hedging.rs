@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use switchyard_testkit::{MockOpenAi, Route, Script};
 
-use crate::harness::{Running, header, serve_config, user};
+use crate::harness::{Running, header, metrics_text, serve_config, user};
 
 struct Served {
     url: String,
@@ -82,15 +82,7 @@ async fn a_stalled_first_deployment_is_hedged_and_the_spare_answers() {
     assert_eq!(served.slow.requests_to(Route::ChatCompletions).len(), 1);
     assert_eq!(served.spare.requests_to(Route::ChatCompletions).len(), 1);
 
-    let metrics = served
-        .client
-        .get(format!("{}/metrics", served.url))
-        .send()
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("text");
+    let metrics = metrics_text(&served.url).await;
     for line in [
         r#"switchyard_hedges_total{model="hedged"} 1"#,
         r#"switchyard_upstream_calls_cancelled_total{deployment="first",provider="slow"} 1"#,
@@ -160,14 +152,7 @@ async fn wait_for_circuit(client: &reqwest::Client, url: &str, deployment: &str,
             return;
         }
         if Instant::now() >= deadline {
-            let metrics = client
-                .get(format!("{url}/metrics"))
-                .send()
-                .await
-                .expect("answers")
-                .text()
-                .await
-                .expect("text");
+            let metrics = metrics_text(url).await;
             panic!("the circuit stayed {now}, not {state}; metrics:\n{metrics}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -215,14 +200,7 @@ cooldown = "1s"
     // ...and after the cooldown a passing check is the probe that closes it.
     wait_for_circuit(&client, &server.url, "checked", "closed").await;
     assert!(upstream.requests_to(Route::ChatCompletions).is_empty());
-    let metrics = client
-        .get(format!("{}/metrics", server.url))
-        .send()
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("text");
+    let metrics = metrics_text(&server.url).await;
     let line = r#"switchyard_health_checks_total{deployment="checked",provider="upstream",result="failed"} 2"#;
     assert!(metrics.contains(line), "no {line:?} in\n{metrics}");
 }

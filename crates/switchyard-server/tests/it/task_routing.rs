@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 use switchyard_testkit::{MockOpenAi, Route, Script};
 
-use crate::harness::{Running, header, serve_config, user};
+use crate::harness::{Running, header, metrics_text, serve_config, user};
 
 const CODE_EXAMPLE: &str = "Write a Python function that sorts a list.";
 
@@ -30,17 +30,6 @@ impl Served {
             .send()
             .await
             .expect("answers")
-    }
-
-    async fn metrics(&self) -> String {
-        self.client
-            .get(format!("{}/metrics", self.url))
-            .send()
-            .await
-            .expect("answers")
-            .text()
-            .await
-            .expect("text")
     }
 }
 
@@ -139,7 +128,7 @@ async fn a_prompt_like_a_tasks_example_goes_to_the_tasks_deployment() {
             json!(["Tell me about the weather."]),
         ]
     );
-    let metrics = served.metrics().await;
+    let metrics = metrics_text(&served.url).await;
     for line in [
         r#"switchyard_route_tasks_total{model="assistant",task="code"} 1"#,
         r#"switchyard_route_tasks_total{model="assistant",task="none"} 1"#,
@@ -166,7 +155,7 @@ async fn a_failing_embedder_leaves_the_request_to_priority() {
         header(&response, "x-switchyard-deployment"),
         Some("general")
     );
-    let metrics = served.metrics().await;
+    let metrics = metrics_text(&served.url).await;
     let line = r#"switchyard_route_tasks_total{model="assistant",task="error"} 1"#;
     assert!(metrics.contains(line), "no {line:?} in\n{metrics}");
 
