@@ -29,6 +29,9 @@ pub struct RouteExplanation {
     pub strategy: String,
     /// Why the first candidate would be chosen.
     pub reason: Option<String>,
+    /// When the first candidate would be hedged with the rest, in milliseconds: the
+    /// model's `hedge` delay, or its latency percentile once measured.
+    pub hedge_after_ms: Option<f64>,
     /// The deployments that may serve it, in the order they would be tried, each with
     /// its profile and health.
     pub candidates: Vec<CandidateView>,
@@ -107,12 +110,18 @@ pub async fn explain(
     let policies = routing::policies(&state, &cx, &mut request)?;
     let needs = routing::needs_of(&state, route, &request, &cx.call_context()).await;
     let strategy = route.strategy.to_string();
+    let hedge_after_ms = route
+        .hedge
+        .as_ref()
+        .and_then(|hedge| hedge.delay(needs.streaming))
+        .map(|delay| delay.as_secs_f64() * 1000.0);
     let explanation = match routing::planned(&state, route, &needs, &policies) {
         Ok(plan) => RouteExplanation {
             model: route.name.clone(),
             needs,
             strategy,
             reason: Some(plan.reason),
+            hedge_after_ms,
             candidates: plan
                 .candidates
                 .iter()
@@ -126,6 +135,7 @@ pub async fn explain(
             needs,
             strategy,
             reason: None,
+            hedge_after_ms: None,
             candidates: Vec::new(),
             excluded: excluded_views(&refused.excluded),
             refusal: Some(refused.to_string()),

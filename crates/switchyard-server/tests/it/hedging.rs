@@ -109,6 +109,22 @@ async fn a_stream_is_hedged_until_its_first_event() {
 }
 
 #[tokio::test]
+async fn explain_says_when_a_request_would_be_hedged() {
+    let served = serve().await;
+    let explained: serde_json::Value = served
+        .client
+        .post(format!("{}/v1/route/explain", served.url))
+        .json(&json!({"model": "hedged", "messages": user("hello")}))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(explained["hedge_after_ms"], 300.0);
+}
+
+#[tokio::test]
 async fn a_quick_answer_is_not_hedged() {
     let served = serve().await;
     let response = served
