@@ -36,7 +36,7 @@ def _log_tail(path, lines=40):
         return "(no log)"
 
 
-def _start(args, env=None, log_path=None, ready_line=None):
+def _start(args, env=None, log_path=None, ready_line=None, timeout_s=STARTUP_TIMEOUT_S):
     """Starts a binary that prints `listening on http://HOST:PORT` (and then
     `ready_line`, when given, once it can answer); returns (process, url).
 
@@ -59,7 +59,7 @@ def _start(args, env=None, log_path=None, ready_line=None):
         lines.put(None)
 
     threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     seen = []
     url = None
     while True:
@@ -80,7 +80,7 @@ def _start(args, env=None, log_path=None, ready_line=None):
     _stop(process)
     waited_for = f"`{ready_line}`" if url else "`listening on`"
     raise RuntimeError(
-        f"{args[0]} printed no {waited_for} line within {STARTUP_TIMEOUT_S}s "
+        f"{args[0]} printed no {waited_for} line within {timeout_s}s "
         f"(exit status {process.poll()}); stdout: {seen!r}\nstderr tail:\n"
         f"{_log_tail(log_path) if log_path else ''}"
     )

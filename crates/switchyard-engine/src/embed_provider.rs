@@ -12,7 +12,7 @@ use crate::provider::PROVIDER_NAME;
 /// A loaded sentence encoder, served as an embeddings deployment.
 pub struct LocalEmbedProvider {
     info: DeploymentInfo,
-    encoder: Arc<crate::embed::SentenceEncoder>,
+    encoder: crate::embed::TextEncoder,
     /// One batch at a time: the encoder already uses every core.
     running: Arc<tokio::sync::Semaphore>,
 }
@@ -27,6 +27,10 @@ impl std::fmt::Debug for LocalEmbedProvider {
 
 impl LocalEmbedProvider {
     pub fn new(deployment: &str, model: &str, encoder: Arc<crate::embed::SentenceEncoder>) -> Self {
+        Self::with_encoder(deployment, model, crate::embed::TextEncoder::Full(encoder))
+    }
+
+    pub fn with_encoder(deployment: &str, model: &str, encoder: crate::embed::TextEncoder) -> Self {
         let info = DeploymentInfo {
             id: DeploymentId::new(deployment),
             provider: Arc::from(PROVIDER_NAME),

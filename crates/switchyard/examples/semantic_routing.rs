@@ -1,7 +1,7 @@
-//! The `semantic` strategy on the real MiniLM: how often held-out prompts go to the
-//! right task's deployment, at several similarity thresholds, and what one routing
-//! decision costs (embedding the prompt, finding its task, planning), the way the
-//! server makes it.
+//! The `semantic` strategy on the real MiniLM, with the encoder itself and with static
+//! vectors distilled from it: how often held-out prompts go to the right task's
+//! deployment, at several similarity thresholds, and what one routing decision costs
+//! (embedding the prompt, finding its task, planning), the way the server makes it.
 //!
 //! `cargo run --release -p switchyard --example semantic_routing [-- ROUNDS]`
 //!
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use switchyard_engine::LocalEmbedProvider;
-use switchyard_engine::embed::SentenceEncoder;
+use switchyard_engine::embed::{SentenceEncoder, StaticEncoder, TextEncoder};
 use switchyard_router::Policies;
 use switchyard_server::AppState;
 use switchyard_server::config::Config;
@@ -24,15 +24,18 @@ use switchyard_server::ingress::routing;
 use switchyard_types::{CallContext, ChatRequest, Message, Provider, Role};
 
 const DATA: &str = include_str!("../../../bench/routing/semantic.json");
-const THRESHOLDS: [f32; 6] = [0.2, 0.25, 0.3, 0.35, 0.4, 0.5];
+const THRESHOLDS: [f32; 9] = [0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75];
 
-/// A route whose every task has a deployment of its own, behind `general`; none is
-/// ever called (the base URL is a closed port), planning only reads them.
-fn config(tasks: &serde_json::Map<String, Value>, min_similarity: f32) -> String {
+/// A route whose every task has a deployment of its own, behind `general`, whose
+/// prompts `embedder` embeds; none is ever called (the base URL is a closed port),
+/// planning only reads them.
+fn config(tasks: &serde_json::Map<String, Value>, embedder: &str, min_similarity: f32) -> String {
     let mut text = String::from(
         "[providers.nowhere]\ntype = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\n\
          [providers.cpu]\ntype = \"local\"\n\
          [deployments.minilm]\nprovider = \"cpu\"\nmodel = \"minilm\"\nkind = \"embedding\"\n\
+         [deployments.minilm-static]\nprovider = \"cpu\"\nmodel = \"minilm\"\n\
+         kind = \"static-embedding\"\n\
          [deployments.general]\nprovider = \"nowhere\"\nmodel = \"general\"\n",
     );
     let mut deployments = vec!["\"general\"".to_owned()];
@@ -45,8 +48,8 @@ fn config(tasks: &serde_json::Map<String, Value>, min_similarity: f32) -> String
     }
     let _ = writeln!(
         text,
-        "[models.assistant]\ndeployments = [{}]\nstrategy = \"semantic\"\nembedder = \"minilm\"\n\
-         min_similarity = {min_similarity}",
+        "[models.assistant]\ndeployments = [{}]\nstrategy = \"semantic\"\nembedder = \"{embedder}\"\n\
+         min_similarity = {min_similarity}\ntask_timeout = \"10s\"",
         deployments.join(", ")
     );
     for (name, examples) in tasks {
@@ -91,20 +94,51 @@ async fn main() -> anyhow::Result<()> {
 
     let home = std::env::var_os("SWITCHYARD_HOME")
         .map_or_else(switchyard_engine::default_home, Into::into);
-    let store = switchyard_engine::ModelStore::under(&home);
-    let encoder = Arc::new(SentenceEncoder::load(&store.model_dir("all-minilm-l6-v2"))?);
-    let minilm: Arc<dyn Provider> = Arc::new(LocalEmbedProvider::new(
+    let dir = switchyard_engine::ModelStore::under(&home).model_dir("all-minilm-l6-v2");
+    let encoder = SentenceEncoder::load(&dir)?;
+    let started = Instant::now();
+    let distilled = StaticEncoder::load_or_distill(
+        &encoder,
+        &dir.join("static-vectors.safetensors"),
+        &|_, _| {},
+    )?;
+    println!(
+        "static vectors read or distilled in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let full: Arc<dyn Provider> = Arc::new(LocalEmbedProvider::new(
         "minilm",
         "all-minilm-l6-v2",
-        encoder,
+        Arc::new(encoder),
     ));
-    let local = HashMap::from([("minilm".to_owned(), minilm)]);
-    let cx = CallContext::default();
+    let fast: Arc<dyn Provider> = Arc::new(LocalEmbedProvider::with_encoder(
+        "minilm-static",
+        "all-minilm-l6-v2",
+        TextEncoder::Static(Arc::new(distilled)),
+    ));
+    let local = HashMap::from([
+        ("minilm".to_owned(), full),
+        ("minilm-static".to_owned(), fast),
+    ]);
+    for embedder in ["minilm", "minilm-static"] {
+        println!("\n=== embedder: {embedder}");
+        measure(tasks, &prompts, &local, embedder, rounds).await?;
+    }
+    Ok(())
+}
 
+async fn measure(
+    tasks: &serde_json::Map<String, Value>,
+    prompts: &[(String, Option<String>)],
+    local: &HashMap<String, Arc<dyn Provider>>,
+    embedder: &str,
+    rounds: usize,
+) -> anyhow::Result<()> {
+    let cx = CallContext::default();
     // Accuracy: every threshold from one pass that keeps the best match whatever it is.
     let state = AppState::from_config_with_local(
-        &Config::from_toml_str(&config(tasks, -1.0), "semantic_routing")?,
-        &local,
+        &Config::from_toml_str(&config(tasks, embedder, -1.0), "semantic_routing")?,
+        local,
         Vec::new(),
     )?;
     let started = Instant::now();
@@ -119,27 +153,34 @@ async fn main() -> anyhow::Result<()> {
     );
     let route = state.catalog().get("assistant")?;
     let mut nearest = Vec::new();
-    for (text, label) in &prompts {
+    for (text, label) in prompts {
         let needs = routing::needs_of(&state, route, &asking(text), &cx).await;
         let task = needs.task.expect("a best match at threshold -1");
-        nearest.push((task.task, task.similarity));
         println!(
             "{:>5.2} {:<12} {:<12} {text}",
             task.similarity,
-            nearest.last().map_or("", |(task, _)| task.as_str()),
+            task.task,
             label.as_deref().unwrap_or("(none)")
         );
+        nearest.push((task.task, task.similarity));
     }
+    let tasks_total = prompts.iter().filter(|(_, label)| label.is_some()).count();
+    let none_total = prompts.len() - tasks_total;
+    let top1 = prompts
+        .iter()
+        .zip(&nearest)
+        .filter(|((_, label), (task, _))| label.as_ref() == Some(task))
+        .count();
+    println!("\ntop-1 task right: {top1}/{tasks_total}");
     println!(
-        "\nthreshold  right  task right  none right  (of {} prompts)",
+        "threshold  right  task right  none right  (of {} prompts)",
         prompts.len()
     );
     for threshold in THRESHOLDS {
-        let (mut right, mut task_right, mut none_right) = (0, 0, 0);
+        let (mut task_right, mut none_right) = (0, 0);
         for ((_, label), (task, similarity)) in prompts.iter().zip(&nearest) {
             let chosen = (*similarity >= threshold).then_some(task);
             if chosen == label.as_ref() {
-                right += 1;
                 if label.is_some() {
                     task_right += 1;
                 } else {
@@ -147,22 +188,23 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        let (tasks_total, none_total) = (
-            prompts.iter().filter(|(_, label)| label.is_some()).count(),
-            prompts.iter().filter(|(_, label)| label.is_none()).count(),
-        );
         println!(
-            "{threshold:>9.2}  {right:>5}  {task_right:>5}/{tasks_total:<4} {none_right:>5}/{none_total}"
+            "{threshold:>9.2}  {:>5}  {task_right:>5}/{tasks_total:<4} {none_right:>5}/{none_total}",
+            task_right + none_right
         );
     }
 
     // Decision cost at the default threshold: task, needs and plan, as the server does.
     let state = AppState::from_config_with_local(
         &Config::from_toml_str(
-            &config(tasks, switchyard_router::task::DEFAULT_MIN_SIMILARITY),
+            &config(
+                tasks,
+                embedder,
+                switchyard_router::task::DEFAULT_MIN_SIMILARITY,
+            ),
             "semantic_routing",
         )?,
-        &local,
+        local,
         Vec::new(),
     )?;
     state.prepare_tasks().await;
@@ -170,7 +212,7 @@ async fn main() -> anyhow::Result<()> {
     let policies = Policies::default();
     let mut samples = Vec::new();
     for _ in 0..rounds {
-        for (text, _) in &prompts {
+        for (text, _) in prompts {
             let request = asking(text);
             let started = Instant::now();
             let needs = routing::needs_of(&state, route, &request, &cx).await;
@@ -181,7 +223,7 @@ async fn main() -> anyhow::Result<()> {
     }
     samples.sort();
     println!(
-        "\ndecision (embed + task + plan), {} decisions: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "decision (embed + task + plan), {} decisions: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         samples.len(),
         percentile(&samples, 0.5).as_secs_f64() * 1e3,
         percentile(&samples, 0.99).as_secs_f64() * 1e3,

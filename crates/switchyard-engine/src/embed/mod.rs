@@ -5,6 +5,7 @@ use std::path::Path;
 
 mod bert;
 mod gelu;
+mod static_vectors;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -17,6 +18,32 @@ const MAX_TOKENS: usize = 256;
 const BATCH: usize = 64;
 
 pub use bert::{BertConfig, BertEncoder};
+pub use static_vectors::StaticEncoder;
+
+/// What a local embedding deployment embeds with: the encoder itself, or static
+/// vectors distilled from it.
+#[derive(Clone)]
+pub enum TextEncoder {
+    Full(std::sync::Arc<SentenceEncoder>),
+    Static(std::sync::Arc<StaticEncoder>),
+}
+
+impl TextEncoder {
+    pub fn dimensions(&self) -> usize {
+        match self {
+            TextEncoder::Full(encoder) => encoder.dimensions(),
+            TextEncoder::Static(encoder) => encoder.dimensions(),
+        }
+    }
+
+    /// One unit vector per text, in order, and the number of tokens read.
+    pub fn encode(&self, texts: &[String]) -> Result<(Vec<Vec<f32>>, u64), ProviderError> {
+        match self {
+            TextEncoder::Full(encoder) => encoder.encode(texts),
+            TextEncoder::Static(encoder) => encoder.encode(texts),
+        }
+    }
+}
 
 pub struct SentenceEncoder {
     model: BertEncoder,

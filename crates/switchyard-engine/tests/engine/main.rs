@@ -437,6 +437,59 @@ fn the_encoder_computes_what_candle_transformers_bert_computes() {
     }
 }
 
+#[test]
+fn static_vectors_are_distilled_from_minilm_saved_and_reloaded() {
+    use switchyard_engine::embed::StaticEncoder;
+
+    let encoder = SentenceEncoder::load(&model_dir("all-minilm-l6-v2")).expect("loads");
+    let reported = std::sync::Mutex::new(Vec::new());
+    let distilled = StaticEncoder::distill(&encoder, &|done, total| {
+        reported.lock().expect("not poisoned").push((done, total));
+    })
+    .expect("distils");
+    let reported = reported.into_inner().expect("not poisoned");
+    assert_eq!(
+        reported.last(),
+        Some(&(30522, 30522)),
+        "progress ends at the vocabulary"
+    );
+
+    let texts: Vec<String> = [
+        "Write a Python function that sorts a list.",
+        "Fix the bug in my Java code.",
+        "What will the weather be like in Paris tomorrow?",
+        "",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let (vectors, tokens) = distilled.encode(&texts).expect("encodes");
+    assert!(tokens > 20);
+    let cosine = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    let code = cosine(&vectors[0], &vectors[1]);
+    let unrelated = cosine(&vectors[0], &vectors[2]);
+    assert!(
+        code > unrelated + 0.1,
+        "code {code} vs unrelated {unrelated}"
+    );
+    assert!(
+        (cosine(&vectors[0], &vectors[0]) - 1.0).abs() < 1e-5,
+        "unit vectors"
+    );
+    assert!(
+        vectors[3].iter().all(|x| *x == 0.0),
+        "no tokens, no direction"
+    );
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("static-vectors.safetensors");
+    distilled.save(&path).expect("saves");
+    let loaded = StaticEncoder::load_or_distill(&encoder, &path, &|_, _| {
+        panic!("a saved file is loaded, not distilled again")
+    })
+    .expect("loads");
+    assert_eq!(loaded.encode(&texts).expect("encodes").0, vectors);
+}
+
 #[tokio::test]
 async fn json_schema_output_always_parses_and_validates() {
     let provider = load("smollm2-135m-instruct", None);

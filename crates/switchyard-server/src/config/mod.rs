@@ -183,16 +183,25 @@ pub enum LocalKind {
     Chat,
     Completion,
     Embedding,
+    /// Embeddings from static token vectors distilled from a sentence encoder:
+    /// microseconds per text, coarser than the encoder (for task routing).
+    StaticEmbedding,
 }
 
 impl LocalKind {
-    pub const ALL: [LocalKind; 3] = [LocalKind::Chat, LocalKind::Completion, LocalKind::Embedding];
+    pub const ALL: [LocalKind; 4] = [
+        LocalKind::Chat,
+        LocalKind::Completion,
+        LocalKind::Embedding,
+        LocalKind::StaticEmbedding,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             LocalKind::Chat => "chat",
             LocalKind::Completion => "completion",
             LocalKind::Embedding => "embedding",
+            LocalKind::StaticEmbedding => "static-embedding",
         }
     }
 }

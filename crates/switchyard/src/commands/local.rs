@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use switchyard_engine::embed::SentenceEncoder;
+use switchyard_engine::embed::{SentenceEncoder, StaticEncoder, TextEncoder};
 use switchyard_engine::hub::HubOptions;
 use switchyard_engine::llama::{TextModel, TextModelOptions};
 use switchyard_engine::resolve::{ResolvedModel, Resolver};
@@ -56,7 +56,13 @@ pub async fn builtin_routes(resolver: &Resolver) -> anyhow::Result<Vec<Route>> {
             .resolve(&source, Arc::new(BarProgress::new()))
             .await
             .with_context(|| format!("cannot install {}", builtin.name))?;
-        let provider = load(builtin.name, &resolved, TextModelOptions::default()).await?;
+        let provider = load(
+            builtin.name,
+            &resolved,
+            TextModelOptions::default(),
+            Encoder::Full,
+        )
+        .await?;
         let description = Some(describe(&resolved));
         for public in std::iter::once(&builtin.name).chain(builtin.aliases) {
             routes.push(Route {
@@ -91,8 +97,13 @@ async fn variant_routes(
         let provider: Arc<dyn Provider> = Arc::new(OnDemandProvider::new(
             LocalTextProvider::info_for(&name, &name),
             Arc::new(move || {
-                load_now(&loader_name, &resolved, TextModelOptions::default())
-                    .map_err(|error| ProviderError::new(ErrorKind::Internal, format!("{error:#}")))
+                load_now(
+                    &loader_name,
+                    &resolved,
+                    TextModelOptions::default(),
+                    Encoder::Full,
+                )
+                .map_err(|error| ProviderError::new(ErrorKind::Internal, format!("{error:#}")))
             }),
         ));
         for public in std::iter::once(&builtin.name).chain(builtin.aliases) {
@@ -128,7 +139,11 @@ pub async fn configured_providers(
             resolved.kind =
                 kind_of(kind, &resolved).with_context(|| format!("deployment `{name}`: kind"))?;
         }
-        let provider = load(name, &resolved, text_options(settings)).await?;
+        let encoder = match settings.kind {
+            Some(LocalKind::StaticEmbedding) => Encoder::Static,
+            _ => Encoder::Full,
+        };
+        let provider = load(name, &resolved, text_options(settings), encoder).await?;
         providers.insert(name.clone(), provider);
     }
     Ok(providers)
@@ -138,7 +153,7 @@ fn kind_of(kind: LocalKind, resolved: &ResolvedModel) -> anyhow::Result<ModelKin
     let wanted = match kind {
         LocalKind::Chat => ModelKind::Chat,
         LocalKind::Completion => ModelKind::Completion,
-        LocalKind::Embedding => ModelKind::Embedding,
+        LocalKind::Embedding | LocalKind::StaticEmbedding => ModelKind::Embedding,
     };
     // GGUF files generate; encoder directories embed. Either may not become the other.
     if (wanted == ModelKind::Embedding) != (resolved.kind == ModelKind::Embedding) {
@@ -178,18 +193,54 @@ fn describe(resolved: &ResolvedModel) -> String {
     }
 }
 
+/// How a sentence encoder's deployment embeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoder {
+    /// With the encoder itself.
+    Full,
+    /// With static vectors distilled from it, kept beside its files.
+    Static,
+}
+
+/// The file the static vectors of an encoder's directory are kept in.
+const STATIC_VECTORS: &str = "static-vectors.safetensors";
+
 /// Loads a model's files as the provider of `deployment`, on a blocking thread.
 async fn load(
     deployment: &str,
     resolved: &ResolvedModel,
     options: TextModelOptions,
+    encoder: Encoder,
 ) -> anyhow::Result<Arc<dyn Provider>> {
     let owned = (deployment.to_owned(), resolved.clone());
     tokio::task::spawn_blocking(move || {
         let (deployment, resolved) = owned;
-        load_now(&deployment, &resolved, options)
+        load_now(&deployment, &resolved, options, encoder)
     })
     .await?
+}
+
+/// The static vectors of the encoder at `dir`: read, or distilled (~20 s for MiniLM)
+/// and saved beside its files, with progress in the log.
+fn static_encoder(
+    deployment: &str,
+    encoder: &SentenceEncoder,
+    dir: &std::path::Path,
+) -> anyhow::Result<StaticEncoder> {
+    let path = dir.join(STATIC_VECTORS);
+    let last_tenth = std::sync::atomic::AtomicUsize::new(0);
+    let progress = |done: usize, total: usize| {
+        let tenth = done * 10 / total.max(1);
+        if tenth > last_tenth.swap(tenth, std::sync::atomic::Ordering::Relaxed) {
+            tracing::info!(
+                model = deployment,
+                done,
+                total,
+                "Distilling static vectors from the encoder (once; saved beside its files)."
+            );
+        }
+    };
+    Ok(StaticEncoder::load_or_distill(encoder, &path, &progress)?)
 }
 
 /// Loads a model's files as the provider of `deployment`, reporting time and size.
@@ -197,15 +248,22 @@ fn load_now(
     deployment: &str,
     resolved: &ResolvedModel,
     options: TextModelOptions,
+    encoder: Encoder,
 ) -> anyhow::Result<Arc<dyn Provider>> {
     let started = Instant::now();
     let provider: Arc<dyn Provider> = (|| {
         anyhow::Ok(if resolved.kind == ModelKind::Embedding {
-            let encoder = SentenceEncoder::load(&resolved.path)?;
-            Arc::new(LocalEmbedProvider::new(
-                deployment,
-                deployment,
-                Arc::new(encoder),
+            let loaded = SentenceEncoder::load(&resolved.path)?;
+            let encoder = match encoder {
+                Encoder::Full => TextEncoder::Full(Arc::new(loaded)),
+                Encoder::Static => TextEncoder::Static(Arc::new(static_encoder(
+                    deployment,
+                    &loaded,
+                    &resolved.path,
+                )?)),
+            };
+            Arc::new(LocalEmbedProvider::with_encoder(
+                deployment, deployment, encoder,
             )) as Arc<dyn Provider>
         } else {
             let model = TextModel::load(deployment, resolved.kind, &resolved.path, options)?;

@@ -26,11 +26,16 @@ queue_limit = 0
 provider = "cpu"
 model = "./models/minilm"
 
+[deployments.fast-embed]
+provider = "cpu"
+model = "minilm"
+kind = "static-embedding"
+
 [models.tiny]
 deployments = ["small"]
 
 [models.minilm]
-deployments = ["embed"]
+deployments = ["embed", "fast-embed"]
 "#,
         &[],
     );
@@ -58,6 +63,15 @@ deployments = ["embed"]
                 provider: "cpu".into(),
                 source: "./models/minilm".into(),
                 kind: None,
+                threads: None,
+                context_tokens: None,
+                max_sequences: None,
+                queue_limit: None,
+            },
+            &LocalDeployment {
+                provider: "cpu".into(),
+                source: "minilm".into(),
+                kind: Some(LocalKind::StaticEmbedding),
                 threads: None,
                 context_tokens: None,
                 max_sequences: None,
