@@ -79,10 +79,6 @@ impl Hedge {
         }
     }
 
-    pub fn after(&self) -> HedgeAfter {
-        self.after
-    }
-
     /// How long to wait for the first deployment before hedging a request of this
     /// kind; `None` while too few requests are measured.
     pub fn delay(&self, streaming: bool) -> Option<Duration> {
@@ -174,7 +170,19 @@ where
             Ok(outcome) => (Ok(outcome), Hedged::default()),
             Err(error) if stops(&error, settings) => (Err(error), Hedged::default()),
             Err(error) => {
-                let fallback = execute(rest, health, settings, call).await;
+                // As `execute` would: after a context overflow only larger windows help.
+                let rest: Vec<Deployment> = match (
+                    classify(&error.error, settings),
+                    first[0].profile.context_window,
+                ) {
+                    (Next::LargerWindow, Some(overflowed)) => rest
+                        .iter()
+                        .filter(|d| d.profile.context_window.is_none_or(|w| w > overflowed))
+                        .cloned()
+                        .collect(),
+                    _ => rest.to_vec(),
+                };
+                let fallback = execute(&rest, health, settings, call).await;
                 (merge_failure(fallback, error), Hedged::default())
             }
         };

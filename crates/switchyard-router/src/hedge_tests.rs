@@ -188,3 +188,38 @@ fn hedge_delays_are_percentiles_or_durations() {
         assert!(HedgeAfter::parse(wrong).is_err(), "{wrong}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_quick_context_overflow_falls_back_only_to_larger_windows() {
+    let windowed = |scripted: &Arc<Scripted>, window: u64| {
+        Deployment::with_profile(
+            scripted.clone() as Arc<dyn Provider>,
+            crate::deployment::Profile {
+                context_window: Some(window),
+                ..Default::default()
+            },
+        )
+    };
+    let first = scripted("first", vec![fails(ErrorKind::ContextLengthExceeded)]);
+    let small = scripted("small", vec![]);
+    let large = scripted("large", vec![]);
+    let (result, _) = execute_hedged(
+        &[
+            windowed(&first, 1000),
+            windowed(&small, 500),
+            windowed(&large, 10_000),
+        ],
+        &Health::default(),
+        &RetrySettings::default(),
+        Some(&after(5)),
+        false,
+        |provider| async move {
+            provider
+                .chat(ChatRequest::default(), &CallContext::default())
+                .await
+        },
+    )
+    .await;
+    assert_eq!(result.expect("the larger window answers").value.id, "large");
+    assert_eq!(small.calls(), 0, "a smaller window cannot help");
+}

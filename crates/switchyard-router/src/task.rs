@@ -111,16 +111,8 @@ impl Tasks {
         self
     }
 
-    pub fn tasks(&self) -> &[Task] {
-        &self.tasks
-    }
-
     pub fn embedder(&self) -> &Arc<dyn Provider> {
         &self.embedder
-    }
-
-    pub fn min_similarity(&self) -> f32 {
-        self.min_similarity
     }
 
     /// Embeds every example, once; later calls return at once. Returns how many

@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use switchyard_types::ProviderError;
 use tokenizers::Tokenizer;
 
@@ -183,14 +183,13 @@ fn token_vectors(encoder: &SentenceEncoder, ids: &[u32]) -> Result<Vec<f32>, Pro
         .model
         .forward(&input, &types, &mask)
         .and_then(|hidden| hidden.mean(1))
-        .and_then(|pooled| pooled.to_dtype(DType::F32))
         .and_then(|pooled| pooled.flatten_all())
         .and_then(|flat| flat.to_vec1::<f32>())
         .map_err(|error| engine_error("the encoder failed", error))
 }
 
-/// The encoder's tokenizer without its padding (which would add the padding token's
-/// vector to every text) and without special tokens' effect on lengths.
+/// The encoder's tokenizer without its padding, which would add the padding token's
+/// vector to every text.
 fn text_tokenizer(tokenizer: &Tokenizer) -> Tokenizer {
     let mut tokenizer = tokenizer.clone();
     tokenizer.with_padding(None);
