@@ -1,12 +1,13 @@
 //! Switchyard's durable state.
 //!
-//! The server holds one `Arc<dyn ResponseStore>` (and, as they come, the key, usage and
-//! budget stores beside it). The embedded implementation, [`SqliteStore`], is one SQLite
+//! The server holds one `Arc<dyn ResponseStore>`, and the same store as governance's
+//! `KeyStore`, `Ledger` and `AuditLog` (see `switchyard-governance`). The embedded implementation, [`SqliteStore`], is one SQLite
 //! file through sqlx: bundled, so nothing needs installing, its schema brought up to date
 //! by the migrations compiled in from `migrations/sqlite/`.
 //!
 //! - [`responses`]: responses of the Responses API, for `GET /v1/responses/{id}`, its
 //!   input items, and conversations continued with `previous_response_id`.
+//! - keys, teams, organisations, the cost ledger and the audit log, for governance.
 
 pub mod responses;
 mod sqlite;
@@ -28,4 +29,13 @@ pub enum StoreError {
     /// A stored record that no longer reads back: a bug, or a file edited by hand.
     #[error("a stored record is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl From<StoreError> for switchyard_governance::GovernanceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Corrupt(what) => switchyard_governance::GovernanceError::Corrupt(what),
+            other => switchyard_governance::GovernanceError::Unavailable(other.to_string()),
+        }
+    }
 }

@@ -1,4 +1,11 @@
 //! [`SqliteStore`]: the embedded store, one SQLite file (or an in-memory database).
+//!
+//! - this module: the pool, migrations, and stored responses;
+//! - [`keys`]: organisations, teams, keys, alert claims and the audit log;
+//! - [`ledger`]: the cost ledger.
+
+mod keys;
+mod ledger;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -216,4 +223,9 @@ mod tests {
         let error = store.check().await.expect_err("a file is in the way");
         assert!(error.to_string().contains("file/switchyard.db"), "{error}");
     }
+}
+
+#[cfg(test)]
+mod governance_conformance {
+    switchyard_governance::store_conformance!(std::sync::Arc::new(super::SqliteStore::in_memory()));
 }

@@ -1,0 +1,430 @@
+//! [`LedgerWriter`]: requests hand their records to a bounded queue; one task writes
+//! them in batches, so no request waits on the store.
+//!
+//! A record is never dropped silently:
+//! - a full queue sends it to the spill file (JSON lines) at once;
+//! - a batch the store keeps refusing goes there too, after a few tries;
+//! - the spill file is replayed into the store at the next start;
+//! - [`LedgerWriter::shutdown`] drains the queue before the process exits.
+//!
+//! Without a spill file (a server that keeps nothing on disk), such records are
+//! counted as lost and logged.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::GovernanceError;
+use crate::ledger::{Ledger, LedgerRecord};
+
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    /// Records waiting at most; a full queue spills.
+    pub capacity: usize,
+    /// A batch is written when it has this many records…
+    pub batch_rows: usize,
+    /// …or when its first record has waited this long.
+    pub batch_interval: Duration,
+    /// Tries per batch before it is spilled.
+    pub attempts: u32,
+    pub spill: Option<PathBuf>,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            capacity: 10_000,
+            batch_rows: 500,
+            batch_interval: Duration::from_millis(200),
+            attempts: 3,
+            spill: None,
+        }
+    }
+}
+
+/// What the writer has done since it started.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub written: AtomicU64,
+    pub spilled: AtomicU64,
+    /// Records neither written nor spilled (no spill file, or it failed too).
+    pub lost: AtomicU64,
+    pub failed_batches: AtomicU64,
+}
+
+#[derive(Debug)]
+pub struct LedgerWriter {
+    sender: Mutex<Option<mpsc::Sender<LedgerRecord>>>,
+    task: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    spill: Arc<Spill>,
+    stats: Arc<WriterStats>,
+}
+
+impl LedgerWriter {
+    /// Starts the writing task on the current runtime.
+    pub fn spawn(ledger: Arc<dyn Ledger>, options: WriterOptions) -> LedgerWriter {
+        let (sender, receiver) = mpsc::channel(options.capacity.max(1));
+        let stats = Arc::new(WriterStats::default());
+        let spill = Arc::new(Spill {
+            path: options.spill.clone(),
+            file: Mutex::new(()),
+            stats: stats.clone(),
+        });
+        let task = tokio::spawn(write_batches(
+            ledger,
+            receiver,
+            options,
+            spill.clone(),
+            stats.clone(),
+        ));
+        LedgerWriter {
+            sender: Mutex::new(Some(sender)),
+            task: tokio::sync::Mutex::new(Some(task)),
+            spill,
+            stats,
+        }
+    }
+
+    /// Queues `record`; never waits. A full or closed queue spills it.
+    pub fn record(&self, record: LedgerRecord) {
+        let sender = self
+            .sender
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let record = match sender {
+            Some(sender) => match sender.try_send(record) {
+                Ok(()) => return,
+                Err(mpsc::error::TrySendError::Full(record)) => {
+                    tracing::warn!("The ledger queue is full; spilling the record to disk.");
+                    record
+                }
+                Err(mpsc::error::TrySendError::Closed(record)) => record,
+            },
+            None => record,
+        };
+        self.spill.write(std::slice::from_ref(&record));
+    }
+
+    /// Closes the queue and waits until everything queued is written (or spilled).
+    pub async fn shutdown(&self) {
+        self.sender
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(task) = self.task.lock().await.take()
+            && let Err(error) = task.await
+        {
+            tracing::error!(%error, "The ledger writer failed.");
+        }
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+}
+
+/// Writes the records a previous run spilled, then empties the file.
+pub async fn replay_spill(ledger: &dyn Ledger, path: &Path) -> Result<u64, GovernanceError> {
+    let text = match tokio::fs::read_to_string(path).await {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(error) => return Err(GovernanceError::Spill(error.to_string())),
+    };
+    let mut records = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<LedgerRecord>(line) {
+            Ok(record) => records.push(record),
+            // A line cut short by a crash: the rest are still good.
+            Err(error) => tracing::warn!(
+                line = number + 1,
+                %error,
+                "Skipping an unreadable line of the ledger spill file."
+            ),
+        }
+    }
+    for chunk in records.chunks(500) {
+        ledger.append(chunk).await?;
+    }
+    tokio::fs::write(path, b"")
+        .await
+        .map_err(|error| GovernanceError::Spill(error.to_string()))?;
+    Ok(records.len() as u64)
+}
+
+async fn write_batches(
+    ledger: Arc<dyn Ledger>,
+    mut receiver: mpsc::Receiver<LedgerRecord>,
+    options: WriterOptions,
+    spill: Arc<Spill>,
+    stats: Arc<WriterStats>,
+) {
+    let mut batch = Vec::with_capacity(options.batch_rows);
+    loop {
+        // Wait for a first record, then gather more until the batch is full or has
+        // waited long enough.
+        let Some(first) = receiver.recv().await else {
+            return;
+        };
+        batch.push(first);
+        let deadline = tokio::time::Instant::now() + options.batch_interval;
+        while batch.len() < options.batch_rows {
+            match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                Ok(Some(record)) => batch.push(record),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        write_batch(ledger.as_ref(), &batch, &options, &spill, &stats).await;
+        batch.clear();
+    }
+}
+
+async fn write_batch(
+    ledger: &dyn Ledger,
+    batch: &[LedgerRecord],
+    options: &WriterOptions,
+    spill: &Spill,
+    stats: &WriterStats,
+) {
+    let mut backoff = Duration::from_millis(100);
+    for attempt in 1..=options.attempts.max(1) {
+        match ledger.append(batch).await {
+            Ok(()) => {
+                stats
+                    .written
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                return;
+            }
+            Err(error) => {
+                stats.failed_batches.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%error, attempt, rows = batch.len(), "Cannot write to the ledger.");
+                if attempt < options.attempts {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+            }
+        }
+    }
+    spill.write(batch);
+}
+
+#[derive(Debug)]
+struct Spill {
+    path: Option<PathBuf>,
+    /// One writer at a time, so lines never interleave.
+    file: Mutex<()>,
+    stats: Arc<WriterStats>,
+}
+
+impl Spill {
+    fn write(&self, records: &[LedgerRecord]) {
+        let count = records.len() as u64;
+        let Some(path) = &self.path else {
+            self.stats.lost.fetch_add(count, Ordering::Relaxed);
+            tracing::error!(
+                records = count,
+                "Ledger records lost: the store cannot take them and no spill file is set."
+            );
+            return;
+        };
+        let _one_writer = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let written = (|| -> std::io::Result<()> {
+            if let Some(parent) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
+            let mut lines = Vec::new();
+            for record in records {
+                serde_json::to_writer(&mut lines, record)?;
+                lines.push(b'\n');
+            }
+            file.write_all(&lines)?;
+            file.sync_data()
+        })();
+        match written {
+            Ok(()) => {
+                self.stats.spilled.fetch_add(count, Ordering::Relaxed);
+            }
+            Err(error) => {
+                self.stats.lost.fetch_add(count, Ordering::Relaxed);
+                tracing::error!(%error, records = count, "Ledger records lost: the spill file failed.");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+    use crate::conformance::record;
+    use crate::ledger::{UsageQuery, UsageRow};
+    use crate::limiter::SpendSource;
+    use crate::model::{MicroUsd, Scope};
+    use crate::period::Window;
+
+    /// Records in a vector, once per id; refuses writes while `down`.
+    #[derive(Debug, Default)]
+    struct VecLedger {
+        records: Mutex<Vec<LedgerRecord>>,
+        batches: AtomicU64,
+        down: AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl SpendSource for VecLedger {
+        async fn spent(&self, _: &Scope, _: Window) -> Result<MicroUsd, GovernanceError> {
+            Ok(0)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Ledger for VecLedger {
+        async fn append(&self, records: &[LedgerRecord]) -> Result<(), GovernanceError> {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(GovernanceError::Unavailable("down".into()));
+            }
+            self.batches.fetch_add(1, Ordering::SeqCst);
+            let mut stored = self.records.lock().expect("not poisoned");
+            for record in records {
+                if !stored.iter().any(|old| old.id == record.id) {
+                    stored.push(record.clone());
+                }
+            }
+            Ok(())
+        }
+        async fn usage(&self, _: &UsageQuery) -> Result<Vec<UsageRow>, GovernanceError> {
+            Ok(vec![])
+        }
+        async fn records(
+            &self,
+            _: &UsageQuery,
+            _: u32,
+        ) -> Result<Vec<LedgerRecord>, GovernanceError> {
+            Ok(self.records.lock().expect("not poisoned").clone())
+        }
+    }
+
+    fn numbered(n: usize) -> LedgerRecord {
+        record(&format!("r{n}"), Some("key_a"), "smollm2", n as i64, 1)
+    }
+
+    #[tokio::test]
+    async fn records_are_written_in_batches_and_drained_on_shutdown() {
+        let ledger = Arc::new(VecLedger::default());
+        let writer = LedgerWriter::spawn(
+            ledger.clone(),
+            WriterOptions {
+                batch_rows: 100,
+                batch_interval: Duration::from_secs(3600),
+                ..WriterOptions::default()
+            },
+        );
+        for n in 0..250 {
+            writer.record(numbered(n));
+        }
+        writer.shutdown().await;
+        let stored = ledger.records.lock().expect("not poisoned").len();
+        assert_eq!(stored, 250);
+        assert_eq!(ledger.batches.load(Ordering::SeqCst), 3, "100 + 100 + 50");
+        assert_eq!(writer.stats().written.load(Ordering::SeqCst), 250);
+        writer.record(numbered(999));
+        assert_eq!(
+            writer.stats().lost.load(Ordering::SeqCst),
+            1,
+            "after shutdown, with no spill file, a record is counted as lost"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_partial_batch_goes_out_after_the_interval() {
+        let ledger = Arc::new(VecLedger::default());
+        let writer = LedgerWriter::spawn(ledger.clone(), WriterOptions::default());
+        writer.record(numbered(1));
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(ledger.batches.load(Ordering::SeqCst), 0);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(ledger.batches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_store_that_stays_down_spills_and_the_spill_is_replayed_once() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let spill = dir.path().join("ledger-spill.jsonl");
+        let ledger = Arc::new(VecLedger::default());
+        ledger.down.store(true, Ordering::SeqCst);
+        let writer = LedgerWriter::spawn(
+            ledger.clone(),
+            WriterOptions {
+                spill: Some(spill.clone()),
+                ..WriterOptions::default()
+            },
+        );
+        for n in 0..3 {
+            writer.record(numbered(n));
+        }
+        writer.shutdown().await;
+        assert_eq!(writer.stats().spilled.load(Ordering::SeqCst), 3);
+        assert_eq!(writer.stats().failed_batches.load(Ordering::SeqCst), 3);
+
+        ledger.down.store(false, Ordering::SeqCst);
+        // A torn last line (a crash mid-write) is skipped, the rest replayed.
+        let mut text = std::fs::read_to_string(&spill).expect("reads");
+        text.push_str("{\"id\":\"torn");
+        std::fs::write(&spill, text).expect("writes");
+        assert_eq!(
+            replay_spill(ledger.as_ref(), &spill)
+                .await
+                .expect("replays"),
+            3
+        );
+        assert_eq!(
+            replay_spill(ledger.as_ref(), &spill)
+                .await
+                .expect("replays"),
+            0
+        );
+        assert_eq!(ledger.records.lock().expect("not poisoned").len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_spills_instead_of_waiting() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let spill = dir.path().join("spill.jsonl");
+        let ledger = Arc::new(VecLedger::default());
+        // On a current-thread runtime the writer cannot run while this test does not
+        // yield, so the queue of 2 fills.
+        let writer = LedgerWriter::spawn(
+            ledger.clone(),
+            WriterOptions {
+                capacity: 2,
+                spill: Some(spill.clone()),
+                ..WriterOptions::default()
+            },
+        );
+        for n in 0..5 {
+            writer.record(numbered(n));
+        }
+        assert_eq!(writer.stats().spilled.load(Ordering::SeqCst), 3);
+        writer.shutdown().await;
+        replay_spill(ledger.as_ref(), &spill)
+            .await
+            .expect("replays");
+        assert_eq!(ledger.records.lock().expect("not poisoned").len(), 5);
+    }
+}
