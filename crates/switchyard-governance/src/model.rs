@@ -38,9 +38,10 @@ impl Limits {
     }
 }
 
-/// At most `micro_usd` spent per `period`.
+/// At most `micro_usd` spent per `period`. Written, stored and shown as people write
+/// it: `"50usd/month"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "String", into = "String")]
 pub struct Budget {
     pub micro_usd: MicroUsd,
     pub period: Period,
@@ -55,6 +56,20 @@ impl Budget {
 impl fmt::Display for Budget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}usd/{}", format_usd(self.micro_usd), self.period)
+    }
+}
+
+impl TryFrom<String> for Budget {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl From<Budget> for String {
+    fn from(budget: Budget) -> Self {
+        budget.to_string()
     }
 }
 

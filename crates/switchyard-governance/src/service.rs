@@ -45,7 +45,6 @@ pub struct NewKey {
 }
 
 impl Governance {
-    /// Starts the ledger writer on the current runtime.
     pub fn new(
         keys: Arc<dyn KeyStore>,
         limiter: Arc<dyn Limiter>,
@@ -53,7 +52,7 @@ impl Governance {
         audit: Arc<dyn AuditLog>,
         writer: WriterOptions,
     ) -> Governance {
-        let writer = LedgerWriter::spawn(ledger.clone(), writer);
+        let writer = LedgerWriter::new(ledger.clone(), writer);
         Governance {
             keys,
             limiter,

@@ -1,30 +1,49 @@
 //! [`Accounting`]: what one model request did, recorded exactly once.
 //!
 //! A handler starts it when the request arrives and fills it in as the request is
-//! routed and answered. It records metrics and the request's single log line when it is
-//! finished — for a stream, when the last event has been sent — or, if it is dropped
-//! unfinished because the client went away, with status 499 (client closed request).
+//! routed and answered. It records metrics, the request's single log line and its
+//! ledger record, and settles its limits and budget, when it is finished — for a
+//! stream, when the last event has been sent — or, if it is dropped unfinished because
+//! the client went away, with status 499 (client closed request). A stream cut off
+//! before the upstream reported usage is billed for what was sent: the prompt's
+//! estimate and the streamed text, counted.
 
 use std::sync::Arc;
 
+use switchyard_governance::{Grant, LedgerRecord, Used};
 use switchyard_router::{Hedged, Outcome, RouteError};
-use switchyard_types::{DeploymentInfo, ErrorKind, Usage};
+use switchyard_types::{DeploymentInfo, ErrorKind, StreamEvent, Usage};
 use tokio::time::Instant;
 
+use crate::auth::Caller;
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::metrics::{
-    CallLabels, DeploymentLabels, Metrics, ModelLabels, RequestLabels, RouteLabels, TokenLabels,
+    CallLabels, DeploymentLabels, ModelLabels, RequestLabels, RouteLabels, TokenLabels,
     UpstreamErrorLabels,
 };
+use crate::state::AppState;
 
 /// nginx's status for a request whose client closed the connection first.
 pub const CLIENT_CLOSED: u16 = 499;
 
 #[derive(Debug)]
 pub struct Accounting {
-    metrics: Arc<Metrics>,
+    state: AppState,
     route: &'static str,
     request_id: Arc<str>,
+    /// The ledger record's id, unique per request (a caller's `x-request-id` need not be).
+    ledger_id: String,
+    caller: Caller,
+    /// When the request arrived, Unix milliseconds: the ledger's time for it.
+    arrived_at: i64,
+    /// The request's hold on its key's limits and budget, settled when it is recorded.
+    grant: Option<Grant>,
+    /// The prompt's estimated tokens, for a stream that ends without usage.
+    input_estimate: Option<u64>,
+    /// What a stream sent, kept until the upstream reports usage.
+    streamed: String,
+    cancelled_calls: u32,
     /// The configured model name, or `unknown` (a metrics label: bounded).
     model: String,
     deployment: Option<DeploymentInfo>,
@@ -39,15 +58,23 @@ pub struct Accounting {
 }
 
 impl Accounting {
-    pub fn start(metrics: Arc<Metrics>, route: &'static str, request_id: Arc<str>) -> Self {
-        metrics
+    pub fn start(state: &AppState, route: &'static str, cx: &RequestContext) -> Self {
+        state
+            .metrics()
             .in_flight
             .get_or_create(&RouteLabels { route })
             .inc();
         Accounting {
-            metrics,
+            state: state.clone(),
             route,
-            request_id,
+            request_id: cx.request_id.clone(),
+            ledger_id: uuid::Uuid::new_v4().simple().to_string(),
+            caller: cx.caller.clone(),
+            arrived_at: switchyard_governance::period::now_millis(),
+            grant: None,
+            input_estimate: None,
+            streamed: String::new(),
+            cancelled_calls: 0,
             model: "unknown".to_owned(),
             deployment: None,
             attempts: 0,
@@ -57,6 +84,40 @@ impl Accounting {
             usage: None,
             hedged_after: None,
             recorded: false,
+        }
+    }
+
+    pub fn ledger_id(&self) -> &str {
+        &self.ledger_id
+    }
+
+    /// The request was admitted under its key's limits and budget.
+    pub fn set_grant(&mut self, grant: Option<Grant>) {
+        self.grant = grant;
+    }
+
+    pub fn set_input_estimate(&mut self, tokens: u64) {
+        self.input_estimate = Some(tokens);
+    }
+
+    /// Keeps the text a stream frame carries, to count if no usage ever comes.
+    pub fn note_streamed(&mut self, frame: &[StreamEvent]) {
+        if self.usage.is_some() {
+            return;
+        }
+        for event in frame {
+            match event {
+                StreamEvent::TextDelta { text, .. }
+                | StreamEvent::ReasoningDelta { text, .. }
+                | StreamEvent::RefusalDelta { text, .. } => self.streamed.push_str(text),
+                StreamEvent::ToolCallDelta {
+                    name, arguments, ..
+                } => {
+                    self.streamed.push_str(name.as_deref().unwrap_or(""));
+                    self.streamed.push_str(arguments);
+                }
+                _ => {}
+            }
         }
     }
 
@@ -90,14 +151,17 @@ impl Accounting {
             return;
         };
         self.hedged_after = Some(after);
-        self.metrics
+        self.cancelled_calls = u32::try_from(hedged.cancelled.len()).unwrap_or(u32::MAX);
+        self.state
+            .metrics()
             .hedges
             .get_or_create(&ModelLabels {
                 model: self.model.clone(),
             })
             .inc();
         for deployment in &hedged.cancelled {
-            self.metrics
+            self.state
+                .metrics()
                 .calls_cancelled
                 .get_or_create(&DeploymentLabels {
                     deployment: deployment.id.to_string(),
@@ -113,6 +177,7 @@ impl Accounting {
 
     pub fn set_usage(&mut self, usage: Usage) {
         self.usage = Some(usage);
+        self.streamed = String::new();
     }
 
     /// Counts each failed upstream attempt of a route, the last one included.
@@ -133,7 +198,8 @@ impl Accounting {
         ) {
             return;
         }
-        self.metrics
+        self.state
+            .metrics()
             .upstream_errors
             .get_or_create(&UpstreamErrorLabels {
                 deployment: deployment.id.to_string(),
@@ -156,7 +222,7 @@ impl Accounting {
             return;
         }
         self.recorded = true;
-        let metrics = &self.metrics;
+        let metrics = self.state.metrics();
         metrics
             .in_flight
             .get_or_create(&RouteLabels { route: self.route })
@@ -195,11 +261,9 @@ impl Accounting {
                 .get_or_create(&call)
                 .observe(ttft.as_secs_f64());
         }
-        let (input_tokens, output_tokens) = self
-            .usage
-            .as_ref()
-            .map_or((0, 0), |usage| (usage.input_tokens, usage.output_tokens));
-        if self.usage.is_some() {
+        let (usage, usage_estimated) = self.usage_to_bill();
+        let (input_tokens, output_tokens) = (usage.input_tokens, usage.output_tokens);
+        if self.usage.is_some() || usage_estimated {
             for (direction, count) in [("input", input_tokens), ("output", output_tokens)] {
                 metrics
                     .tokens
@@ -246,6 +310,83 @@ impl Accounting {
                 attempts = self.attempts,
                 "Request failed."
             ),
+        }
+        self.bill(
+            status,
+            &usage,
+            usage_estimated,
+            elapsed,
+            time_to_first_event,
+        );
+    }
+
+    /// The usage to bill: the upstream's, or for a stream cut off before it came, the
+    /// prompt's estimate and the streamed text counted.
+    fn usage_to_bill(&self) -> (Usage, bool) {
+        if let Some(usage) = &self.usage {
+            return (usage.clone(), false);
+        }
+        if !self.stream || self.deployment.is_none() || self.first_event.is_none() {
+            return (Usage::default(), false);
+        }
+        let usage = Usage {
+            input_tokens: self.input_estimate.unwrap_or(0),
+            output_tokens: switchyard_router::tokens::count_text(&self.streamed),
+            ..Usage::default()
+        };
+        (usage, true)
+    }
+
+    /// Writes the ledger record and settles the request's limits and budget.
+    fn bill(
+        &mut self,
+        status: u16,
+        usage: &Usage,
+        usage_estimated: bool,
+        elapsed: std::time::Duration,
+        time_to_first_event: Option<std::time::Duration>,
+    ) {
+        let priced = self
+            .deployment
+            .as_ref()
+            .map(|deployment| self.state.prices().priced(&deployment.id));
+        let cost = priced.as_ref().map_or(0, |priced| priced.cost(usage));
+        let principal = self.caller.principal();
+        let record = LedgerRecord {
+            id: std::mem::take(&mut self.ledger_id),
+            request_id: self.request_id.to_string(),
+            at: self.arrived_at,
+            key: principal.map(|principal| principal.key.id.clone()),
+            org: principal.map(|principal| principal.key.org.clone()),
+            team: principal.and_then(|principal| principal.key.team.clone()),
+            model: self.model.clone(),
+            deployment: self.deployment.as_ref().map(|info| info.id.to_string()),
+            provider: self
+                .deployment
+                .as_ref()
+                .map(|info| info.provider.to_string()),
+            route: self.route.to_owned(),
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            cached_tokens: usage.cached_input_tokens.unwrap_or(0),
+            reasoning_tokens: usage.reasoning_tokens.unwrap_or(0),
+            price_version: priced
+                .map_or_else(|| "none".to_owned(), |priced| priced.version.to_string()),
+            cost,
+            latency_ms: elapsed.as_millis() as u64,
+            ttft_ms: time_to_first_event.map(|ttft| ttft.as_millis() as u64),
+            status,
+            stream: self.stream,
+            usage_estimated,
+            cancelled_calls: self.cancelled_calls,
+        };
+        self.state.governance().writer().record(record);
+        if let Some(grant) = self.grant.take() {
+            let used = Used {
+                tokens: usage.total_tokens(),
+                cost,
+            };
+            crate::governance::settle(&self.state, grant, used);
         }
     }
 }

@@ -1,18 +1,52 @@
-//! Master-key authentication for the model API.
+//! Who is calling: a master key, a virtual key, or nobody on an open server.
 //!
 //! A key may come in any header an SDK uses: `Authorization: Bearer` (OpenAI),
-//! `api-key` (Azure OpenAI) or `x-api-key` (Anthropic). Keys are compared in constant
-//! time. With no master keys configured, the API is open.
+//! `api-key` (Azure OpenAI) or `x-api-key` (Anthropic). Master keys are compared in
+//! constant time; virtual keys (`sy-…`) are looked up by their SHA-256. With no master
+//! keys configured, the model API is open, and a virtual key presented to it still
+//! applies (its limits, budgets and policy).
+//!
+//! The admin API (`/admin/*`) takes master keys only, and is closed on a server that
+//! has none.
+
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
+use switchyard_governance::{Principal, secret};
 
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
+
+/// The caller of a request, put in its extensions by [`authenticate`] and read through
+/// [`crate::context::RequestContext`].
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// A master key (named by its fingerprint), or anyone on an open server (`None`):
+    /// held to no key's limits.
+    Operator { fingerprint: Option<Arc<str>> },
+    /// A virtual key, with its team and organisation.
+    Key(Arc<Principal>),
+}
+
+impl Default for Caller {
+    fn default() -> Self {
+        Caller::Operator { fingerprint: None }
+    }
+}
+
+impl Caller {
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            Caller::Key(principal) => Some(principal),
+            Caller::Operator { .. } => None,
+        }
+    }
+}
 
 /// The key the caller presented, from whichever header carries one.
 pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
@@ -35,30 +69,116 @@ pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
     })
 }
 
-pub async fn require_master_key(
+/// The master key `presented` matches, compared against every key without stopping
+/// early, so timing says nothing about which key (or how much of one) matched.
+fn matching_master<'k>(keys: &'k [SecretString], presented: &str) -> Option<&'k SecretString> {
+    keys.iter().fold(None, |found, key| {
+        let equal = bool::from(key.expose_secret().as_bytes().ct_eq(presented.as_bytes()));
+        if equal { Some(key) } else { found }
+    })
+}
+
+/// `master:` and 8 hex digits of the key's SHA-256: names an admin in the audit log
+/// without revealing anything usable.
+fn fingerprint(key: &SecretString) -> Arc<str> {
+    Arc::from(format!(
+        "master:{}",
+        &secret::hash(key.expose_secret())[..8]
+    ))
+}
+
+const NO_KEY: &str =
+    "no API key provided; send it as `Authorization: Bearer KEY`, `api-key` or `x-api-key`";
+
+/// Resolves the caller of a model API request, or refuses it.
+pub async fn authenticate(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    let keys = &state.settings().master_keys;
-    if keys.is_empty() {
-        return next.run(request).await;
+    match caller(&state, request.headers()).await {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(error) => error.into_response(),
     }
-    let Some(presented) = presented_key(request.headers()) else {
+}
+
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let masters = &state.settings().master_keys;
+    let Some(presented) = presented_key(headers) else {
+        return if masters.is_empty() {
+            Ok(Caller::default())
+        } else {
+            Err(ApiError::new(Code::InvalidApiKey, NO_KEY))
+        };
+    };
+    if let Some(master) = matching_master(masters, presented) {
+        return Ok(Caller::Operator {
+            fingerprint: Some(fingerprint(master)),
+        });
+    }
+    if secret::looks_like_secret(presented) {
+        let principal = state.governance().authenticate(presented).await?;
+        let Some(principal) = principal else {
+            return Err(ApiError::new(
+                Code::InvalidApiKey,
+                "the API key provided is not valid",
+            ));
+        };
+        let now = switchyard_governance::period::now_millis();
+        if let Some(reason) = principal.key.unusable_at(now) {
+            return Err(ApiError::new(
+                Code::InvalidApiKey,
+                format!("the API key `{}` has been {reason}", principal.key.id),
+            ));
+        }
+        return Ok(Caller::Key(Arc::new(principal)));
+    }
+    if masters.is_empty() {
+        // An open server: SDKs insist on sending some key; any other string is fine.
+        return Ok(Caller::default());
+    }
+    Err(ApiError::new(
+        Code::InvalidApiKey,
+        "the API key provided is not valid",
+    ))
+}
+
+/// Lets only master keys through to the admin API, and puts the admin's fingerprint in
+/// the request for the audit log.
+pub async fn require_admin(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let masters = &state.settings().master_keys;
+    if masters.is_empty() {
         return ApiError::new(
-            Code::InvalidApiKey,
-            "no API key provided; send it as `Authorization: Bearer KEY`, `api-key` or `x-api-key`",
+            Code::PermissionDenied,
+            "the admin API needs a master key: set `server.master_keys` in the config",
         )
         .into_response();
-    };
-    // Compare against every key without stopping early, so timing says nothing about
-    // which key (or how much of one) matched.
-    let matched = keys.iter().fold(false, |matched, key| {
-        matched | bool::from(key.expose_secret().as_bytes().ct_eq(presented.as_bytes()))
-    });
-    if !matched {
-        return ApiError::new(Code::InvalidApiKey, "the API key provided is not valid")
-            .into_response();
     }
+    let Some(presented) = presented_key(request.headers()) else {
+        return ApiError::new(Code::InvalidApiKey, NO_KEY).into_response();
+    };
+    let Some(master) = matching_master(masters, presented) else {
+        let message = if secret::looks_like_secret(presented) {
+            "the admin API takes a master key, not a virtual key"
+        } else {
+            "the API key provided is not valid"
+        };
+        let code = if secret::looks_like_secret(presented) {
+            Code::PermissionDenied
+        } else {
+            Code::InvalidApiKey
+        };
+        return ApiError::new(code, message).into_response();
+    };
+    request.extensions_mut().insert(Caller::Operator {
+        fingerprint: Some(fingerprint(master)),
+    });
     next.run(request).await
 }

@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use switchyard_router::Policy;
 
 use crate::REQUEST_ID;
+use crate::auth::Caller;
 use crate::error::{ApiError, Code};
 
 /// The caller's routing policy, as JSON (see [`Policy`]).
@@ -21,6 +22,9 @@ pub struct RequestContext {
     pub request_id: Arc<str>,
     /// Where the caller allows its request to go; no header allows anywhere.
     pub policy: Policy,
+    /// Who is calling, as authentication found (the operator where no authentication
+    /// ran).
+    pub caller: Caller,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
@@ -46,9 +50,15 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
                     .with_param(POLICY_HEADER.as_str())
                 })?,
         };
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or_default();
         Ok(RequestContext {
             request_id: Arc::from(request_id),
             policy,
+            caller,
         })
     }
 }

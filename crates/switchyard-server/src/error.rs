@@ -48,6 +48,9 @@ error_codes! {
     Unsupported => (BAD_REQUEST, "invalid_request_error", "unsupported_parameter");
     NoEligibleDeployment => (BAD_REQUEST, "invalid_request_error", "no_eligible_deployment");
     InvalidApiKey => (UNAUTHORIZED, "invalid_request_error", "invalid_api_key");
+    PermissionDenied => (FORBIDDEN, "invalid_request_error", "permission_denied");
+    NotFound => (NOT_FOUND, "invalid_request_error", "not_found");
+    Conflict => (CONFLICT, "invalid_request_error", "conflict");
     ModelNotFound => (NOT_FOUND, "invalid_request_error", "model_not_found");
     ResponseNotFound => (NOT_FOUND, "invalid_request_error", "response_not_found");
     PreviousResponseNotFound => (BAD_REQUEST, "invalid_request_error", "previous_response_not_found");
@@ -56,6 +59,8 @@ error_codes! {
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large");
     UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", "unsupported_media_type");
     RateLimited => (TOO_MANY_REQUESTS, "rate_limit_error", "rate_limit_exceeded");
+    InsufficientQuota => (TOO_MANY_REQUESTS, "insufficient_quota", "insufficient_quota");
+    GovernanceUnavailable => (SERVICE_UNAVAILABLE, "server_error", "governance_unavailable");
     Internal => (INTERNAL_SERVER_ERROR, "server_error", "internal_error");
     StoreFailed => (INTERNAL_SERVER_ERROR, "server_error", "store_error");
     Upstream => (BAD_GATEWAY, "server_error", "upstream_error");
@@ -72,6 +77,8 @@ pub struct ApiError {
     /// The upstream's own code when it gave one, shown instead of ours.
     pub upstream_code: Option<String>,
     pub retry_after: Option<Duration>,
+    /// More headers for the response (the rate-limit state of a refused request).
+    pub headers: axum::http::HeaderMap,
 }
 
 impl ApiError {
@@ -82,6 +89,7 @@ impl ApiError {
             param: None,
             upstream_code: None,
             retry_after: None,
+            headers: axum::http::HeaderMap::new(),
         }
     }
 
@@ -129,6 +137,26 @@ impl From<switchyard_store::StoreError> for ApiError {
     }
 }
 
+impl From<switchyard_governance::GovernanceError> for ApiError {
+    fn from(error: switchyard_governance::GovernanceError) -> Self {
+        use switchyard_governance::GovernanceError as E;
+        match error {
+            E::NotFound(message) => ApiError::new(Code::NotFound, message),
+            E::Conflict(message) => ApiError::new(Code::Conflict, message),
+            E::Invalid(message) => ApiError::new(Code::InvalidValue, message),
+            other => {
+                tracing::error!(error = %other, "Governance failed.");
+                let mut error = ApiError::new(
+                    Code::GovernanceUnavailable,
+                    "keys, limits and budgets cannot be checked right now; see the server log",
+                );
+                error.retry_after = Some(Duration::from_secs(1));
+                error
+            }
+        }
+    }
+}
+
 impl From<UnknownModel> for ApiError {
     fn from(error: UnknownModel) -> Self {
         ApiError::new(Code::ModelNotFound, error.to_string()).with_param("model")
@@ -169,6 +197,7 @@ impl From<ProviderError> for ApiError {
             param: error.param,
             upstream_code,
             retry_after,
+            headers: axum::http::HeaderMap::new(),
         }
     }
 }
@@ -182,6 +211,7 @@ impl From<RouteError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.to_openai_json())).into_response();
+        response.headers_mut().extend(self.headers.clone());
         if let Some(delay) = self.retry_after {
             // Whole seconds, rounded up, so a client never retries too early.
             let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);

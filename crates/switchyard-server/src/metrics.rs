@@ -75,6 +75,24 @@ pub struct TaskLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusalLabels {
+    /// `organisation`, `team` or `key`.
+    pub level: &'static str,
+    /// `requests`, `tokens`, `too_large`, `parallel` or `budget`.
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AlertLabels {
+    pub level: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LedgerLabels {
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CheckLabels {
     pub deployment: String,
     pub provider: String,
@@ -120,6 +138,10 @@ pub struct Metrics {
     pub calls_cancelled: Family<DeploymentLabels, Counter>,
     pub task_duration: Family<ModelLabels, Histogram, fn() -> Histogram>,
     pub health_checks: Family<CheckLabels, Counter>,
+    pub refusals: Family<RefusalLabels, Counter>,
+    pub budget_alerts: Family<AlertLabels, Counter>,
+    pub budget_alert_failures: Counter,
+    pub ledger_records: Family<LedgerLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -217,7 +239,37 @@ impl Metrics {
             "Failed upstream calls, by deployment and error kind",
             upstream_errors.clone(),
         );
+        let refusals = Family::<RefusalLabels, Counter>::default();
+        registry.register(
+            "governance_refusals",
+            "Requests refused by a key's, team's or organisation's limits or budget, by level \
+             and reason",
+            refusals.clone(),
+        );
+        let budget_alerts = Family::<AlertLabels, Counter>::default();
+        registry.register(
+            "budget_alerts",
+            "Budget alert thresholds crossed and claimed by this replica, by level",
+            budget_alerts.clone(),
+        );
+        let budget_alert_failures = Counter::default();
+        registry.register(
+            "budget_alert_failures",
+            "Budget alerts the webhook never accepted",
+            budget_alert_failures.clone(),
+        );
+        let ledger_records = Family::<LedgerLabels, Gauge>::default();
+        registry.register(
+            "ledger_records",
+            "Ledger records since start, by outcome: written to the store, spilled to the \
+             spill file (replayed at the next start), or lost",
+            ledger_records.clone(),
+        );
         Metrics {
+            refusals,
+            budget_alerts,
+            budget_alert_failures,
+            ledger_records,
             registry,
             requests,
             duration,
@@ -274,6 +326,20 @@ impl Metrics {
                         .set(average.as_secs_f64());
                 }
             }
+        }
+    }
+
+    /// Sets the ledger gauges from the writer's counts; called before each scrape.
+    pub fn observe_ledger(&self, stats: &switchyard_governance::ledger::writer::WriterStats) {
+        use std::sync::atomic::Ordering::Relaxed;
+        for (outcome, count) in [
+            ("written", &stats.written),
+            ("spilled", &stats.spilled),
+            ("lost", &stats.lost),
+        ] {
+            self.ledger_records
+                .get_or_create(&LedgerLabels { outcome })
+                .set(i64::try_from(count.load(Relaxed)).unwrap_or(i64::MAX));
         }
     }
 

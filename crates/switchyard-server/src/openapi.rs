@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth;
+use crate::governance::{admin, usage};
 use crate::ingress::anthropic::render_errors;
 use crate::routes::{
     azure, catalog, chat, completions, embeddings, explain, health, messages, models, ops,
@@ -44,6 +45,7 @@ use crate::state::AppState;
         (name = "routing", description = "How requests are routed, explained"),
         (name = "models", description = "The public model names"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
+        (name = "admin", description = "Virtual keys, organisations and teams, usage and the audit log (master keys only)"),
     )
 )]
 struct ApiDoc;
@@ -73,15 +75,32 @@ impl Modify for SecuritySchemes {
 
 /// Every error status a model route can answer with, and when. The statuses follow the
 /// code table in [`crate::error`]; each route documents the subset it can produce.
-const MODEL_ERRORS: [(&str, &str); 9] = [
+const MODEL_ERRORS: [(&str, &str); 11] = [
     (
         "400",
         "Malformed JSON, a wrong field (`param` names it), or a request the upstream rejects",
     ),
-    ("401", "Missing or wrong master key"),
-    ("404", "Unknown model; the message suggests close names"),
+    (
+        "401",
+        "Missing or wrong key (master or virtual), or a revoked or expired virtual key",
+    ),
+    (
+        "403",
+        "A virtual key on the admin API, or an admin API with no master key configured",
+    ),
+    (
+        "404",
+        "Unknown model (the message suggests close names, unless the key is limited to some \
+         models), or an unknown admin record",
+    ),
+    ("409", "The admin record cannot change that way"),
     ("413", "The body is larger than `server.max_body_bytes`"),
-    ("429", "Upstream rate limit; see `Retry-After`"),
+    (
+        "429",
+        "An upstream rate limit, or a key's, team's or organisation's limit \
+         (`rate_limit_exceeded`) or budget (`insufficient_quota`); see `Retry-After` and \
+         `x-ratelimit-*`",
+    ),
     ("500", "A failure inside Switchyard"),
     (
         "502",
@@ -89,7 +108,8 @@ const MODEL_ERRORS: [(&str, &str); 9] = [
     ),
     (
         "503",
-        "The upstream is overloaded, or the deployment is at its concurrency limit",
+        "The upstream is overloaded, the deployment is at its concurrency limit, or keys, \
+         limits and budgets cannot be checked (`governance_unavailable`)",
     ),
     ("504", "An upstream deadline passed"),
 ];
@@ -189,6 +209,15 @@ impl IntoResponses for StoredResponseErrors {
     }
 }
 
+/// The errors of the admin API.
+pub struct AdminErrors;
+
+impl IntoResponses for AdminErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        error_responses(&["400", "401", "403", "404", "409", "503"])
+    }
+}
+
 /// The errors of `GET /v1/models/{id}`, which reads only the catalog.
 pub struct RetrieveModelErrors;
 
@@ -233,7 +262,7 @@ pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(azure::v1_models))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            auth::require_master_key,
+            auth::authenticate,
         ));
     // Anthropic's routes answer errors in Anthropic's shape, those of auth included.
     let mut messages = OpenApiRouter::new().routes(routes!(messages::create));
@@ -242,12 +271,27 @@ pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(messages::count_tokens))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            auth::require_master_key,
+            auth::authenticate,
         ))
         .layer(axum::middleware::map_response(render_errors));
+    let admin_api = OpenApiRouter::new()
+        .routes(routes!(admin::create_key, admin::list_keys))
+        .routes(routes!(admin::get_key, admin::update_key))
+        .routes(routes!(admin::revoke_key))
+        .routes(routes!(admin::rotate_key))
+        .routes(routes!(admin::list_groups))
+        .routes(routes!(admin::put_org))
+        .routes(routes!(admin::put_team))
+        .routes(routes!(admin::list_audit))
+        .routes(routes!(usage::usage))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(model_api)
         .merge(anthropic_api)
+        .merge(admin_api)
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

@@ -104,6 +104,17 @@ fn documents_exactly_the_routes_the_app_serves() {
         ("get", "/readyz"),
         ("get", "/metrics"),
         ("get", "/openapi.json"),
+        ("post", "/admin/keys"),
+        ("get", "/admin/keys"),
+        ("get", "/admin/keys/{id}"),
+        ("patch", "/admin/keys/{id}"),
+        ("post", "/admin/keys/{id}/revoke"),
+        ("post", "/admin/keys/{id}/rotate"),
+        ("get", "/admin/orgs"),
+        ("put", "/admin/orgs/{org}"),
+        ("put", "/admin/orgs/{org}/teams/{team}"),
+        ("get", "/admin/audit"),
+        ("get", "/admin/usage"),
     ]
     .into_iter()
     .map(|(method, path)| (method.to_owned(), path.to_owned()))
@@ -195,6 +206,15 @@ fn model_routes_document_auth_and_error_bodies() {
     for (method, path) in operations(&document) {
         let operation = &document["paths"][&path][&method];
         let security = operation["security"].as_array();
+        if path.starts_with("/admin/") {
+            // Master keys only, and always: the admin API is never open.
+            assert_eq!(
+                security.map(Vec::as_slice),
+                Some([serde_json::json!({"bearer": []})].as_slice()),
+                "{method} {path}"
+            );
+            continue;
+        }
         if !path.starts_with("/v1/") && !path.starts_with("/openai/") {
             assert!(security.is_none(), "{method} {path} is open");
             continue;

@@ -5,12 +5,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use secrecy::SecretString;
+use switchyard_governance::{Governance, MemoryLimiter, WriterOptions};
 use switchyard_router::{Catalog, Deployment, Health, Hedge, Policy, RetrySettings, Route, Tasks};
 use switchyard_store::{ResponseStore, SqliteStore};
 use switchyard_types::{DeploymentId, Provider};
 
-use crate::config::{Config, DeploymentKind, RoutingConfig, StoreLocation, TasksConfig};
+use crate::config::{
+    Config, DeploymentKind, GovernanceConfig, RoutingConfig, StoreLocation, TasksConfig,
+};
 use crate::metrics::Metrics;
+use crate::pricing::PriceBook;
 
 /// Server settings handlers read on every request.
 #[derive(Debug, Clone)]
@@ -45,6 +49,12 @@ struct Inner {
     started_at: u64,
     /// Responses kept by the Responses API.
     responses: Arc<dyn ResponseStore>,
+    /// Keys, limits, budgets, the ledger and the audit log.
+    governance: Arc<Governance>,
+    governance_config: GovernanceConfig,
+    /// Where the ledger's spill file is, when it has one.
+    spill: Option<std::path::PathBuf>,
+    prices: PriceBook,
     /// Latency, load and circuit breakers of every deployment called.
     health: Health,
     routing: Routing,
@@ -98,39 +108,85 @@ fn route_tasks(
     .with_classify_timeout(tasks.timeout))
 }
 
+/// Where a deployment's price came from, for the ledger.
+fn price_version(deployment: &Deployment, config: Option<&Config>) -> Arc<str> {
+    let configured = config.and_then(|config| {
+        config
+            .deployments
+            .iter()
+            .find(|candidate| candidate.name == deployment.info().id.as_str())
+    });
+    Arc::from(match configured {
+        Some(configured) if configured.profile.price.is_some() => "config".to_owned(),
+        Some(configured) if matches!(configured.kind, DeploymentKind::Local(_)) => {
+            "local".to_owned()
+        }
+        Some(_) => format!("catalog:{}", switchyard_catalog::builtin().checked),
+        // A built-in local model.
+        None => "local".to_owned(),
+    })
+}
+
+/// What [`AppState::build`] is made from besides the catalog.
+struct Parts<'a> {
+    settings: Settings,
+    store: Arc<SqliteStore>,
+    spill: Option<std::path::PathBuf>,
+    routing: &'a RoutingConfig,
+    governance: GovernanceConfig,
+    checked: Vec<(Deployment, std::time::Duration)>,
+    config: Option<&'a Config>,
+}
+
 impl AppState {
-    /// State with the store in memory; see [`AppState::with_store`].
+    /// State with the store in memory and default routing and governance.
     pub fn new(catalog: Catalog, settings: Settings) -> Self {
-        Self::with_store(catalog, settings, Arc::new(SqliteStore::in_memory()))
+        Self::build(
+            catalog,
+            Parts {
+                settings,
+                store: Arc::new(SqliteStore::in_memory()),
+                spill: None,
+                routing: &RoutingConfig::default(),
+                governance: GovernanceConfig::default(),
+                checked: Vec::new(),
+                config: None,
+            },
+        )
     }
 
-    pub fn with_store(
-        catalog: Catalog,
-        settings: Settings,
-        responses: Arc<dyn ResponseStore>,
-    ) -> Self {
-        Self::with_routing(catalog, settings, responses, &RoutingConfig::default())
-    }
-
-    pub fn with_routing(
-        catalog: Catalog,
-        settings: Settings,
-        responses: Arc<dyn ResponseStore>,
-        routing: &RoutingConfig,
-    ) -> Self {
-        Self::build(catalog, settings, responses, routing, Vec::new())
-    }
-
-    fn build(
-        catalog: Catalog,
-        settings: Settings,
-        responses: Arc<dyn ResponseStore>,
-        routing: &RoutingConfig,
-        checked: Vec<(Deployment, std::time::Duration)>,
-    ) -> Self {
+    fn build(catalog: Catalog, parts: Parts<'_>) -> Self {
         let started_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
+        let Parts {
+            settings,
+            store,
+            spill,
+            routing,
+            governance: governance_config,
+            checked,
+            config,
+        } = parts;
+        let limiter = MemoryLimiter::new().with_spend_source(store.clone());
+        let governance = Governance::new(
+            store.clone(),
+            Arc::new(limiter),
+            store.clone(),
+            store.clone(),
+            WriterOptions {
+                spill: spill.clone(),
+                ..WriterOptions::default()
+            },
+        );
+        let mut seen = std::collections::HashSet::new();
+        let prices = PriceBook::new(
+            catalog
+                .routes()
+                .flat_map(|route| &route.deployments)
+                .filter(|deployment| seen.insert(deployment.info().id.clone())),
+            |deployment| price_version(deployment, config),
+        );
         AppState {
             inner: Arc::new(Inner {
                 catalog,
@@ -138,7 +194,11 @@ impl AppState {
                 metrics: Arc::new(Metrics::new()),
                 ready: AtomicBool::new(true),
                 started_at,
-                responses,
+                responses: store,
+                governance: Arc::new(governance),
+                governance_config,
+                spill,
+                prices,
                 health: Health::new(routing.breaker),
                 routing: Routing {
                     policy: routing.policy.clone(),
@@ -262,9 +322,12 @@ impl AppState {
             max_body_bytes: config.server.max_body_bytes,
             master_keys: config.server.master_keys.clone(),
         };
-        let store = match &config.server.store {
-            Some(StoreLocation::File(path)) => SqliteStore::file(path),
-            Some(StoreLocation::Memory) | None => SqliteStore::in_memory(),
+        let (store, spill) = match &config.server.store {
+            Some(StoreLocation::File(path)) => (
+                SqliteStore::file(path),
+                Some(path.with_extension("ledger-spill.jsonl")),
+            ),
+            Some(StoreLocation::Memory) | None => (SqliteStore::in_memory(), None),
         };
         let checked = config
             .deployments
@@ -276,10 +339,15 @@ impl AppState {
             .collect();
         Ok(AppState::build(
             Catalog::new(routes.into_iter().chain(extra_routes)),
-            settings,
-            Arc::new(store),
-            &config.routing,
-            checked,
+            Parts {
+                settings,
+                store: Arc::new(store),
+                spill,
+                routing: &config.routing,
+                governance: config.governance.clone(),
+                checked,
+                config: Some(config),
+            },
         ))
     }
 
@@ -297,6 +365,29 @@ impl AppState {
 
     pub fn responses(&self) -> &Arc<dyn ResponseStore> {
         &self.inner.responses
+    }
+
+    pub fn governance(&self) -> &Arc<Governance> {
+        &self.inner.governance
+    }
+
+    pub fn governance_config(&self) -> &GovernanceConfig {
+        &self.inner.governance_config
+    }
+
+    pub fn prices(&self) -> &PriceBook {
+        &self.inner.prices
+    }
+
+    /// Writes the ledger records a previous run spilled to disk (see
+    /// [`switchyard_governance::LedgerWriter`]); call once the store is open.
+    pub async fn replay_ledger_spill(&self) -> Result<u64, switchyard_governance::GovernanceError> {
+        match &self.inner.spill {
+            Some(path) => {
+                switchyard_governance::replay_spill(self.governance().ledger(), path).await
+            }
+            None => Ok(0),
+        }
     }
 
     /// Every deployment some route uses, once each, in route order.

@@ -59,45 +59,73 @@ pub struct WriterStats {
 
 #[derive(Debug)]
 pub struct LedgerWriter {
-    sender: Mutex<Option<mpsc::Sender<LedgerRecord>>>,
+    ledger: Arc<dyn Ledger>,
+    options: WriterOptions,
+    queue: Mutex<Queue>,
     task: tokio::sync::Mutex<Option<JoinHandle<()>>>,
     spill: Arc<Spill>,
     stats: Arc<WriterStats>,
 }
 
+/// The writing task starts with the first record, on that record's runtime, so a
+/// writer can be built anywhere.
+#[derive(Debug)]
+enum Queue {
+    NotStarted,
+    Open(mpsc::Sender<LedgerRecord>),
+    Closed,
+}
+
 impl LedgerWriter {
-    /// Starts the writing task on the current runtime.
-    pub fn spawn(ledger: Arc<dyn Ledger>, options: WriterOptions) -> LedgerWriter {
-        let (sender, receiver) = mpsc::channel(options.capacity.max(1));
+    pub fn new(ledger: Arc<dyn Ledger>, options: WriterOptions) -> LedgerWriter {
         let stats = Arc::new(WriterStats::default());
         let spill = Arc::new(Spill {
             path: options.spill.clone(),
             file: Mutex::new(()),
             stats: stats.clone(),
         });
-        let task = tokio::spawn(write_batches(
-            ledger,
-            receiver,
-            options,
-            spill.clone(),
-            stats.clone(),
-        ));
         LedgerWriter {
-            sender: Mutex::new(Some(sender)),
-            task: tokio::sync::Mutex::new(Some(task)),
+            ledger,
+            options,
+            queue: Mutex::new(Queue::NotStarted),
+            task: tokio::sync::Mutex::new(None),
             spill,
             stats,
         }
     }
 
+    /// The queue's sender, starting the task if this is the first record; `None` once
+    /// closed, or outside a runtime.
+    fn sender(&self) -> Option<mpsc::Sender<LedgerRecord>> {
+        let mut queue = self
+            .queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &*queue {
+            Queue::Open(sender) => Some(sender.clone()),
+            Queue::Closed => None,
+            Queue::NotStarted => {
+                let runtime = tokio::runtime::Handle::try_current().ok()?;
+                let (sender, receiver) = mpsc::channel(self.options.capacity.max(1));
+                let task = runtime.spawn(write_batches(
+                    self.ledger.clone(),
+                    receiver,
+                    self.options.clone(),
+                    self.spill.clone(),
+                    self.stats.clone(),
+                ));
+                if let Ok(mut slot) = self.task.try_lock() {
+                    *slot = Some(task);
+                }
+                *queue = Queue::Open(sender.clone());
+                Some(sender)
+            }
+        }
+    }
+
     /// Queues `record`; never waits. A full or closed queue spills it.
     pub fn record(&self, record: LedgerRecord) {
-        let sender = self
-            .sender
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        let record = match sender {
+        let record = match self.sender() {
             Some(sender) => match sender.try_send(record) {
                 Ok(()) => return,
                 Err(mpsc::error::TrySendError::Full(record)) => {
@@ -112,11 +140,12 @@ impl LedgerWriter {
     }
 
     /// Closes the queue and waits until everything queued is written (or spilled).
+    /// Records that come later are spilled.
     pub async fn shutdown(&self) {
-        self.sender
+        *self
+            .queue
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Queue::Closed;
         if let Some(task) = self.task.lock().await.take()
             && let Err(error) = task.await
         {
@@ -327,7 +356,7 @@ mod tests {
     #[tokio::test]
     async fn records_are_written_in_batches_and_drained_on_shutdown() {
         let ledger = Arc::new(VecLedger::default());
-        let writer = LedgerWriter::spawn(
+        let writer = LedgerWriter::new(
             ledger.clone(),
             WriterOptions {
                 batch_rows: 100,
@@ -354,7 +383,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_partial_batch_goes_out_after_the_interval() {
         let ledger = Arc::new(VecLedger::default());
-        let writer = LedgerWriter::spawn(ledger.clone(), WriterOptions::default());
+        let writer = LedgerWriter::new(ledger.clone(), WriterOptions::default());
         writer.record(numbered(1));
         tokio::time::sleep(Duration::from_millis(150)).await;
         assert_eq!(ledger.batches.load(Ordering::SeqCst), 0);
@@ -368,7 +397,7 @@ mod tests {
         let spill = dir.path().join("ledger-spill.jsonl");
         let ledger = Arc::new(VecLedger::default());
         ledger.down.store(true, Ordering::SeqCst);
-        let writer = LedgerWriter::spawn(
+        let writer = LedgerWriter::new(
             ledger.clone(),
             WriterOptions {
                 spill: Some(spill.clone()),
@@ -409,7 +438,7 @@ mod tests {
         let ledger = Arc::new(VecLedger::default());
         // On a current-thread runtime the writer cannot run while this test does not
         // yield, so the queue of 2 fills.
-        let writer = LedgerWriter::spawn(
+        let writer = LedgerWriter::new(
             ledger.clone(),
             WriterOptions {
                 capacity: 2,

@@ -56,6 +56,33 @@ pub struct Config {
     /// Every public model, in the order the file defines them.
     pub models: Vec<ModelConfig>,
     pub routing: RoutingConfig,
+    pub governance: GovernanceConfig,
+}
+
+/// `[governance]`: how keys, limits, budgets and the ledger behave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GovernanceConfig {
+    /// Let requests through (unmetered by limits and budgets) when the store or
+    /// counters cannot be reached, instead of refusing them with a 503.
+    pub allow_on_store_error: bool,
+    /// The output a request that sets no `max_tokens` is assumed to produce, for its
+    /// token-rate charge and budget reservation before it is answered.
+    pub default_output_tokens: u64,
+    /// Where budget alerts are POSTed.
+    pub alert_webhook: Option<String>,
+    /// Percentages of a budget at which an alert goes out, ascending.
+    pub alert_at: Vec<u32>,
+}
+
+impl Default for GovernanceConfig {
+    fn default() -> Self {
+        GovernanceConfig {
+            allow_on_store_error: false,
+            default_output_tokens: 4096,
+            alert_webhook: None,
+            alert_at: vec![50, 80, 100],
+        }
+    }
 }
 
 /// `[routing]`: how requests are retried, bounded and kept where the operator allows.
@@ -318,6 +345,7 @@ impl Config {
             deployments: validated.deployments,
             models: validated.models,
             routing: validated.routing,
+            governance: validated.governance,
         })
     }
 

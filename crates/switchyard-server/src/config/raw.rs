@@ -44,6 +44,16 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub models: Named<RawModel>,
     pub routing: Option<Spanned<RawRouting>>,
+    pub governance: Option<Spanned<RawGovernance>>,
+}
+
+/// `[governance]`: what happens when the store fails, request estimates, budget alerts.
+#[derive(Deserialize)]
+pub(crate) struct RawGovernance {
+    pub on_store_error: Option<Spanned<String>>,
+    pub default_output_tokens: Option<Spanned<i64>>,
+    pub alert_webhook: Option<Spanned<String>>,
+    pub alert_at: Option<Spanned<Vec<Spanned<i64>>>>,
 }
 
 /// `[routing]`: retries, deadlines, circuit breakers and the operator's policy.
@@ -523,7 +533,14 @@ mod tests {
         let names = Schema::field_names(&sections);
         assert_eq!(
             names,
-            ["server", "providers", "deployments", "models", "routing"]
+            [
+                "server",
+                "providers",
+                "deployments",
+                "models",
+                "routing",
+                "governance"
+            ]
         );
         let Some((_, Schema::Struct(routing))) =
             sections.iter().find(|(name, _)| *name == "routing")

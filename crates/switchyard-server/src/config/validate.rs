@@ -26,6 +26,7 @@ use super::secret::SecretRef;
 use super::suggest;
 
 mod family;
+mod governance;
 mod provider;
 mod routing;
 mod tasks;
@@ -53,6 +54,7 @@ pub(crate) struct Validated {
     pub deployments: Vec<DeploymentConfig>,
     pub models: Vec<ModelConfig>,
     pub routing: super::RoutingConfig,
+    pub governance: super::GovernanceConfig,
 }
 
 pub(crate) fn validate(parsed: &Parsed, cx: &mut Context<'_, '_>) -> Validated {
@@ -94,12 +96,14 @@ pub(crate) fn validate(parsed: &Parsed, cx: &mut Context<'_, '_>) -> Validated {
         .collect();
 
     let routing = routing::routing(raw.routing.as_ref().map(Spanned::get_ref), cx);
+    let governance = governance::governance(raw.governance.as_ref().map(Spanned::get_ref), cx);
 
     Validated {
         server,
         deployments,
         models,
         routing,
+        governance,
     }
 }
 

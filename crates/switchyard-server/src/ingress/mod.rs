@@ -32,6 +32,7 @@ use crate::accounting::Accounting;
 use crate::body::JsonBody;
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::governance;
 use crate::routes::served_by_headers;
 use crate::state::AppState;
 
@@ -85,8 +86,7 @@ pub async fn serve_chat<D: ChatDialect>(
     cx: RequestContext,
     body: Result<JsonBody, ApiError>,
 ) -> Response {
-    let mut accounting =
-        Accounting::start(state.metrics().clone(), D::ROUTE, cx.request_id.clone());
+    let mut accounting = Accounting::start(&state, D::ROUTE, &cx);
     let JsonBody(body) = match body {
         Ok(body) => body,
         Err(error) => return fail(accounting, error),
@@ -96,9 +96,9 @@ pub async fn serve_chat<D: ChatDialect>(
         Err(error) => return fail(accounting, error),
     };
     accounting.set_stream(request.stream);
-    let route = match state.catalog().get(&request.model) {
+    let route = match governance::route_for(&state, &cx, &request.model) {
         Ok(route) => route,
-        Err(unknown) => return fail(accounting, unknown.into()),
+        Err(error) => return fail(accounting, error),
     };
     accounting.set_model(&route.name);
     let policies = match routing::policies(&state, &cx, &mut request) {
@@ -108,8 +108,32 @@ pub async fn serve_chat<D: ChatDialect>(
     let context = cx.call_context();
     // Deny before dispatch: a request no deployment can serve is refused with each
     // deployment's reason, and nothing is sent.
-    let plan = match routing::plan_for(&state, route, &request, &policies, &context).await {
-        Ok(plan) => plan,
+    let (plan, needs) = match routing::plan_for(&state, route, &request, &policies, &context).await
+    {
+        Ok(planned) => planned,
+        Err(error) => return fail(accounting, error),
+    };
+    // Limits and budget, before anything is sent; the plan names the deployments whose
+    // prices bound the reservation.
+    let estimate = governance::Estimate {
+        input_tokens: needs.input_tokens,
+        max_output_tokens: needs.max_output_tokens,
+    };
+    accounting.set_input_estimate(estimate.input_tokens);
+    let grant = governance::admit(
+        &state,
+        &cx,
+        accounting.ledger_id(),
+        &plan.candidates,
+        estimate,
+    )
+    .await;
+    let quota = match grant {
+        Ok(grant) => {
+            let quota = grant.as_ref().map(|grant| grant.quota);
+            accounting.set_grant(grant);
+            quota
+        }
         Err(error) => return fail(accounting, error),
     };
     let (health, retry) = (state.health(), &state.routing().retry);
@@ -144,6 +168,9 @@ pub async fn serve_chat<D: ChatDialect>(
             outcome.attempts,
         );
         routing::reason_header(&mut response, &plan.reason);
+        if let Some(quota) = &quota {
+            governance::quota_headers(response.headers_mut(), quota);
+        }
         return response;
     }
 
@@ -175,6 +202,9 @@ pub async fn serve_chat<D: ChatDialect>(
                 outcome.attempts,
             );
             routing::reason_header(&mut response, &plan.reason);
+            if let Some(quota) = &quota {
+                governance::quota_headers(response.headers_mut(), quota);
+            }
             accounting.finish_ok(response.status().as_u16());
             response
         }
@@ -234,10 +264,11 @@ fn sse_events<E: StreamDialect>(
         loop {
             let events = match state.events.next().await {
                 Some(Ok(frame)) => {
-                    if let (Some(usage), Some(accounting)) =
-                        (usage_in(&frame), state.accounting.as_mut())
-                    {
-                        accounting.set_usage(usage.clone());
+                    if let Some(accounting) = state.accounting.as_mut() {
+                        match usage_in(&frame) {
+                            Some(usage) => accounting.set_usage(usage.clone()),
+                            None => accounting.note_streamed(&frame),
+                        }
                     }
                     state.encoder.frame(frame)
                 }

@@ -51,20 +51,42 @@ pub fn policies(
     })?;
     Ok(Policies::default()
         .with(PolicySource::Config, state.routing().policy.clone())
+        .with(PolicySource::Key, key_policy(cx)?)
         .with(PolicySource::Request, cx.policy.clone())
         .with(PolicySource::Request, from_body.policy))
 }
 
-/// The plan for `request` on `route`, or the caller's error when none may serve it.
+/// The calling key's policy; none for the operator. It was checked when the key was
+/// saved, so one that no longer reads is the server's fault.
+fn key_policy(cx: &RequestContext) -> Result<Policy, ApiError> {
+    let Some(stored) = cx
+        .caller
+        .principal()
+        .and_then(|principal| principal.key.settings.policy.as_ref())
+    else {
+        return Ok(Policy::default());
+    };
+    serde_json::from_value::<Policy>(stored.clone()).map_err(|error| {
+        tracing::error!(%error, "A key's stored policy does not read.");
+        ApiError::new(
+            Code::Internal,
+            "the key's routing policy cannot be read; an administrator must update the key",
+        )
+    })
+}
+
+/// The plan for `request` on `route` and what it was planned for, or the caller's error
+/// when no deployment may serve it.
 pub async fn plan_for(
     state: &AppState,
     route: &Route,
     request: &ChatRequest,
     policies: &Policies,
     context: &CallContext,
-) -> Result<Plan, ApiError> {
+) -> Result<(Plan, Needs), ApiError> {
     let needs = needs_of(state, route, request, context).await;
-    planned(state, route, &needs, policies).map_err(refusal)
+    let plan = planned(state, route, &needs, policies).map_err(refusal)?;
+    Ok((plan, needs))
 }
 
 /// What `request` needs of a deployment of `route`, with its language when the route

@@ -279,6 +279,9 @@ pub async fn v1_embeddings(
     ),
     security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
 )]
-pub async fn v1_models(state: State<AppState>) -> Json<ModelList> {
-    models::list(state).await
+pub async fn v1_models(
+    state: State<AppState>,
+    cx: crate::context::RequestContext,
+) -> Json<ModelList> {
+    models::list(state, cx).await
 }

@@ -6,13 +6,15 @@ use axum::response::{IntoResponse, Response};
 use switchyard_protocols::openai::embeddings::{
     decode_embedding_request, from_canonical_embed_response,
 };
-use switchyard_router::execute;
+use switchyard_router::{execute, tokens};
+use switchyard_types::EmbedInput;
 
 use super::served_by_headers;
 use crate::accounting::Accounting;
 use crate::body::JsonBody;
 use crate::context::RequestContext;
 use crate::error::{ApiError, Code};
+use crate::governance;
 use crate::state::AppState;
 
 const ROUTE: &str = "embeddings";
@@ -39,11 +41,11 @@ pub async fn embeddings(
     cx: RequestContext,
     body: Result<JsonBody, ApiError>,
 ) -> Response {
-    let mut accounting = Accounting::start(state.metrics().clone(), ROUTE, cx.request_id.clone());
+    let mut accounting = Accounting::start(&state, ROUTE, &cx);
     let result = async {
         let JsonBody(body) = body?;
         let (request, format) = decode_embedding_request(&body)?;
-        let route = state.catalog().get(&request.model)?;
+        let route = governance::route_for(&state, &cx, &request.model)?;
         accounting.set_model(&route.name);
         if !route.serves_embeddings() {
             return Err(ApiError::new(
@@ -59,6 +61,19 @@ pub async fn embeddings(
             .filter(|deployment| deployment.info().capabilities.embeddings)
             .cloned()
             .collect::<Vec<_>>();
+        let input_tokens = match &request.input {
+            EmbedInput::Texts(texts) => texts.iter().map(|text| tokens::count_text(text)).sum(),
+            EmbedInput::Tokens(inputs) => inputs.iter().map(|tokens| tokens.len() as u64).sum(),
+        };
+        accounting.set_input_estimate(input_tokens);
+        let estimate = governance::Estimate {
+            input_tokens,
+            max_output_tokens: Some(0),
+        };
+        let grant =
+            governance::admit(&state, &cx, accounting.ledger_id(), &candidates, estimate).await?;
+        let quota = grant.as_ref().map(|grant| grant.quota);
+        accounting.set_grant(grant);
         let outcome = execute(
             &candidates,
             state.health(),
@@ -81,6 +96,9 @@ pub async fn embeddings(
             &outcome.deployment,
             outcome.attempts,
         );
+        if let Some(quota) = &quota {
+            governance::quota_headers(response.headers_mut(), quota);
+        }
         Ok(response)
     }
     .await;

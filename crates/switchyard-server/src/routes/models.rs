@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use switchyard_protocols::openai::{Model, ModelList};
 use switchyard_router::Route;
 
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -32,12 +33,18 @@ fn model_object(route: &Route, created: u64) -> Model {
     ),
     security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
 )]
-pub async fn list(State(state): State<AppState>) -> Json<ModelList> {
+pub async fn list(State(state): State<AppState>, cx: RequestContext) -> Json<ModelList> {
     let created = state.started_at();
+    let allowed = |name: &str| {
+        cx.caller
+            .principal()
+            .is_none_or(|principal| principal.key.allows_model(name))
+    };
     Json(ModelList::new(
         state
             .catalog()
             .routes()
+            .filter(|route| allowed(&route.name))
             .map(|route| model_object(route, created))
             .collect(),
     ))
@@ -61,8 +68,9 @@ pub async fn list(State(state): State<AppState>) -> Json<ModelList> {
 )]
 pub async fn retrieve(
     State(state): State<AppState>,
+    cx: RequestContext,
     Path(id): Path<String>,
 ) -> Result<Json<Model>, ApiError> {
-    let route = state.catalog().get(&id)?;
+    let route = crate::governance::route_for(&state, &cx, &id)?;
     Ok(Json(model_object(route, state.started_at())))
 }

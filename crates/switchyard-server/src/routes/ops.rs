@@ -52,7 +52,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     path = "/metrics",
     operation_id = "metrics",
     tag = "operations",
-    responses((status = 200, description = "Requests, latency and time-to-first-token histograms, tokens, in-flight requests, upstream errors, and each deployment's circuit, calls in flight and latency averages", content_type = "application/openmetrics-text"))
+    responses((status = 200, description = "Requests, latency and time-to-first-token histograms, tokens, in-flight requests, upstream errors, each deployment's circuit, calls in flight and latency averages, governance refusals, budget alerts and ledger records", content_type = "application/openmetrics-text"))
 )]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let health = state.health();
@@ -62,6 +62,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             .into_iter()
             .map(|deployment| (deployment.info(), health.observe(&deployment.info().id))),
     );
+    state
+        .metrics()
+        .observe_ledger(state.governance().writer().stats());
     (
         [(
             header::CONTENT_TYPE,

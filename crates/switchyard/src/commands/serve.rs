@@ -82,11 +82,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         vendors = %vendors.join(","),
         "Switchyard is ready."
     );
+    let governance = state.governance().clone();
     let app = switchyard_server::app(state);
     publish.send_modify(|current| *current = app);
     println!("ready");
-    server
-        .await
+    let served = server.await;
+    // Every request's ledger record reaches the store (or the spill file) before exit.
+    governance.writer().shutdown().await;
+    served
         .context("the server task failed")?
         .context("the server failed")?;
     Ok(ExitCode::SUCCESS)
@@ -138,6 +141,16 @@ async fn build_state(args: &ServeArgs, config: &Config) -> anyhow::Result<AppSta
         .check()
         .await
         .context("cannot open the store")?;
+    let replayed = state
+        .replay_ledger_spill()
+        .await
+        .context("cannot replay the ledger's spill file")?;
+    if replayed > 0 {
+        tracing::info!(
+            records = replayed,
+            "Wrote the ledger records spilled by the last run."
+        );
+    }
     state.prepare_tasks().await;
     state.spawn_health_checks();
     Ok(state)

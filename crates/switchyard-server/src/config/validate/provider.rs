@@ -363,7 +363,11 @@ fn bedrock(
 }
 
 /// An absolute `http` or `https` URL, without a trailing `/`.
-fn base_url(raw: &Spanned<String>, path: &str, cx: &mut Context<'_, '_>) -> Option<String> {
+pub(super) fn base_url(
+    raw: &Spanned<String>,
+    path: &str,
+    cx: &mut Context<'_, '_>,
+) -> Option<String> {
     // The URL is not repeated in messages: it may carry credentials.
     match url::Url::parse(raw.get_ref()) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
