@@ -77,8 +77,9 @@ pub struct ApiError {
     /// The upstream's own code when it gave one, shown instead of ours.
     pub upstream_code: Option<String>,
     pub retry_after: Option<Duration>,
-    /// More headers for the response (the rate-limit state of a refused request).
-    pub headers: axum::http::HeaderMap,
+    /// More headers for the response (the rate-limit state of a refused request);
+    /// boxed, since most errors have none.
+    pub headers: Option<Box<axum::http::HeaderMap>>,
 }
 
 impl ApiError {
@@ -89,7 +90,7 @@ impl ApiError {
             param: None,
             upstream_code: None,
             retry_after: None,
-            headers: axum::http::HeaderMap::new(),
+            headers: None,
         }
     }
 
@@ -197,7 +198,7 @@ impl From<ProviderError> for ApiError {
             param: error.param,
             upstream_code,
             retry_after,
-            headers: axum::http::HeaderMap::new(),
+            headers: None,
         }
     }
 }
@@ -211,7 +212,9 @@ impl From<RouteError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.to_openai_json())).into_response();
-        response.headers_mut().extend(self.headers.clone());
+        if let Some(headers) = &self.headers {
+            response.headers_mut().extend((**headers).clone());
+        }
         if let Some(delay) = self.retry_after {
             // Whole seconds, rounded up, so a client never retries too early.
             let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);

@@ -123,7 +123,11 @@ fn refused(refusal: &Refusal) -> ApiError {
     };
     let mut error = ApiError::new(code, refusal.to_string());
     error.retry_after = refusal.retry_after;
-    quota_headers(&mut error.headers, &refusal.quota);
+    let mut headers = HeaderMap::new();
+    quota_headers(&mut headers, &refusal.quota);
+    if !headers.is_empty() {
+        error.headers = Some(Box::new(headers));
+    }
     error
 }
 

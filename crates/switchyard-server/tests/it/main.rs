@@ -6,6 +6,7 @@ mod catalog;
 mod chat;
 mod completions;
 mod errors;
+mod governance;
 mod harness;
 mod hedging;
 mod matrix;
