@@ -71,6 +71,15 @@ fn check_settings(settings: &KeySettings) -> Result<(), ApiError> {
     Ok(())
 }
 
+async fn existing_key(state: &AppState, id: &str) -> Result<Key, ApiError> {
+    state
+        .governance()
+        .keys()
+        .key(id)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound, format!("there is no key `{id}`")))
+}
+
 /// A key as the admin API shows it, with what its budgets have used.
 async fn key_view(state: &AppState, key: &Key) -> Value {
     let mut view = serde_json::to_value(key).unwrap_or(Value::Null);
@@ -178,12 +187,7 @@ pub async fn get_key(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let key = state
-        .governance()
-        .keys()
-        .key(&id)
-        .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound, format!("there is no key `{id}`")))?;
+    let key = existing_key(&state, &id).await?;
     Ok(Json(key_view(&state, &key).await))
 }
 
@@ -207,12 +211,7 @@ pub async fn update_key(
     body: Result<JsonBody, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
     let changes: serde_json::Map<String, Value> = parse(&body?.0)?;
-    let key = state
-        .governance()
-        .keys()
-        .key(&id)
-        .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound, format!("there is no key `{id}`")))?;
+    let key = existing_key(&state, &id).await?;
     let mut settings = serde_json::to_value(&key.settings).unwrap_or_default();
     if let Some(settings) = settings.as_object_mut() {
         settings.extend(changes);
