@@ -8,8 +8,7 @@
 //! continuously. Times are microseconds, so a limit of 60 million per minute still has
 //! an interval of a whole microsecond.
 //!
-//! The same arithmetic runs in Redis's Lua script (`limiter/redis.lua`); the
-//! conformance suite holds both to it.
+//! Every limiter uses this arithmetic, and the conformance suite holds each to it.
 
 /// One limit: `limit` units per `period_us` microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

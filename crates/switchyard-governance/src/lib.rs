@@ -2,9 +2,10 @@
 //! and budgets, the cost ledger and the audit log.
 //!
 //! The traits are what a backend implements; [`Governance`] is what the server holds.
-//! The embedded backend is SQLite (in `switchyard-store`) with [`MemoryLimiter`]; the
-//! distributed one is PostgreSQL with a Redis limiter. The [`conformance`] suite holds
-//! every backend to the same behaviour.
+//! The embedded backend is SQLite (in `switchyard-store`) with [`MemoryLimiter`]; a
+//! distributed one (PostgreSQL with a Redis limiter) is planned in
+//! `docs/design/governance.md`. The [`conformance`] suite holds every backend to the
+//! same behaviour.
 //!
 //! - [`model`]: organisations, teams, keys, limits, budgets, money.
 //! - [`period`]: budget periods as UTC calendar windows.

@@ -238,36 +238,33 @@ impl Governance {
         settings: &KeySettings,
     ) -> Result<Key, GovernanceError> {
         let before = self.existing_key(id).await?;
-        let after = self
-            .keys
-            .update_key(id, settings)
-            .await?
-            .ok_or_else(|| GovernanceError::NotFound(format!("there is no key `{id}`")))?;
-        self.record(
-            actor,
-            "key.update",
-            id.to_owned(),
-            Some(to_value(&before)),
-            Some(to_value(&after)),
-        )
-        .await?;
-        self.invalidate();
-        Ok(after)
+        let after = self.keys.update_key(id, settings).await?;
+        self.key_changed(actor, "key.update", &before, after).await
     }
 
     /// Revokes the key now.
     pub async fn revoke_key(&self, actor: &str, id: &str) -> Result<Key, GovernanceError> {
         let before = self.existing_key(id).await?;
-        let after = self
-            .keys
-            .revoke_key(id, now_millis())
-            .await?
-            .ok_or_else(|| GovernanceError::NotFound(format!("there is no key `{id}`")))?;
+        let after = self.keys.revoke_key(id, now_millis()).await?;
+        self.key_changed(actor, "key.revoke", &before, after).await
+    }
+
+    /// Audits a key's change from `before` to `after` (what the store returned; `None`
+    /// if the key went meanwhile) and forgets cached keys.
+    async fn key_changed(
+        &self,
+        actor: &str,
+        action: &str,
+        before: &Key,
+        after: Option<Key>,
+    ) -> Result<Key, GovernanceError> {
+        let after = after
+            .ok_or_else(|| GovernanceError::NotFound(format!("there is no key `{}`", before.id)))?;
         self.record(
             actor,
-            "key.revoke",
-            id.to_owned(),
-            Some(to_value(&before)),
+            action,
+            before.id.clone(),
+            Some(to_value(before)),
             Some(to_value(&after)),
         )
         .await?;
@@ -301,15 +298,7 @@ impl Governance {
             .await?;
         let revoke_at = now_millis().saturating_add(grace.as_millis() as i64);
         let revoked = self.keys.revoke_key(id, revoke_at).await?;
-        self.record(
-            actor,
-            "key.revoke",
-            id.to_owned(),
-            Some(to_value(&old)),
-            revoked.as_ref().map(to_value),
-        )
-        .await?;
-        self.invalidate();
+        self.key_changed(actor, "key.revoke", &old, revoked).await?;
         Ok((new, secret))
     }
 }

@@ -165,17 +165,15 @@ pub async fn require_admin(
         return ApiError::new(Code::InvalidApiKey, NO_KEY).into_response();
     };
     let Some(master) = matching_master(masters, presented) else {
-        let message = if secret::looks_like_secret(presented) {
-            "the admin API takes a master key, not a virtual key"
+        let refusal = if secret::looks_like_secret(presented) {
+            ApiError::new(
+                Code::PermissionDenied,
+                "the admin API takes a master key, not a virtual key",
+            )
         } else {
-            "the API key provided is not valid"
+            ApiError::new(Code::InvalidApiKey, "the API key provided is not valid")
         };
-        let code = if secret::looks_like_secret(presented) {
-            Code::PermissionDenied
-        } else {
-            Code::InvalidApiKey
-        };
-        return ApiError::new(code, message).into_response();
+        return refusal.into_response();
     };
     request.extensions_mut().insert(Caller::Operator {
         fingerprint: Some(fingerprint(master)),

@@ -60,7 +60,8 @@ pub struct PriceBook {
 }
 
 impl PriceBook {
-    /// Prices from each deployment's profile, with the source named by `version_of`.
+    /// Prices from each deployment's profile, with the source named by `version_of`. A
+    /// deployment several routes share is one entry.
     pub fn new<'a>(
         deployments: impl IntoIterator<Item = &'a Deployment>,
         version_of: impl Fn(&Deployment) -> Arc<str>,

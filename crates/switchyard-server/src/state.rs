@@ -179,12 +179,8 @@ impl AppState {
                 ..WriterOptions::default()
             },
         );
-        let mut seen = std::collections::HashSet::new();
         let prices = PriceBook::new(
-            catalog
-                .routes()
-                .flat_map(|route| &route.deployments)
-                .filter(|deployment| seen.insert(deployment.info().id.clone())),
+            catalog.routes().flat_map(|route| &route.deployments),
             |deployment| price_version(deployment, config),
         );
         AppState {

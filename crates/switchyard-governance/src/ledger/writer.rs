@@ -62,7 +62,7 @@ pub struct LedgerWriter {
     ledger: Arc<dyn Ledger>,
     options: WriterOptions,
     queue: Mutex<Queue>,
-    task: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    task: Mutex<Option<JoinHandle<()>>>,
     spill: Arc<Spill>,
     stats: Arc<WriterStats>,
 }
@@ -88,7 +88,7 @@ impl LedgerWriter {
             ledger,
             options,
             queue: Mutex::new(Queue::NotStarted),
-            task: tokio::sync::Mutex::new(None),
+            task: Mutex::new(None),
             spill,
             stats,
         }
@@ -114,9 +114,10 @@ impl LedgerWriter {
                     self.spill.clone(),
                     self.stats.clone(),
                 ));
-                if let Ok(mut slot) = self.task.try_lock() {
-                    *slot = Some(task);
-                }
+                *self
+                    .task
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(task);
                 *queue = Queue::Open(sender.clone());
                 Some(sender)
             }
@@ -146,7 +147,12 @@ impl LedgerWriter {
             .queue
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Queue::Closed;
-        if let Some(task) = self.task.lock().await.take()
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(task) = task
             && let Err(error) = task.await
         {
             tracing::error!(%error, "The ledger writer failed.");

@@ -168,6 +168,8 @@ impl Limiter for MemoryLimiter {
         // have passed.
         let mut quota = Quota::default();
         let mut new_tats = Vec::new();
+        // The budget windows to reserve in once every check has passed.
+        let mut windows = Vec::new();
         for level in levels {
             let scope_id = level.scope.id();
             let refuse = |reason, retry_after, quota| {
@@ -251,6 +253,7 @@ impl Limiter for MemoryLimiter {
                         quota,
                     );
                 }
+                windows.push((level.scope.clone(), *budget, window));
             }
         }
 
@@ -258,25 +261,23 @@ impl Limiter for MemoryLimiter {
         for (key, tat) in new_tats {
             state.tats.insert(key, tat);
         }
-        let mut windows = Vec::new();
-        for level in levels {
-            if level.limits.max_parallel.is_some() {
-                state
-                    .leases
-                    .entry(level.scope.id())
-                    .or_default()
-                    .insert(demand.request_id.clone(), expiry);
-            }
-            for budget in &level.budgets {
-                let window = budget.period.window(wall);
-                state
-                    .budgets
-                    .entry(budget_key(&level.scope, budget, window))
-                    .or_default()
-                    .reservations
-                    .insert(demand.request_id.clone(), (demand.max_cost, expiry));
-                windows.push((level.scope.clone(), *budget, window));
-            }
+        for level in levels
+            .iter()
+            .filter(|level| level.limits.max_parallel.is_some())
+        {
+            state
+                .leases
+                .entry(level.scope.id())
+                .or_default()
+                .insert(demand.request_id.clone(), expiry);
+        }
+        for (scope, budget, window) in &windows {
+            state
+                .budgets
+                .entry(budget_key(scope, budget, *window))
+                .or_default()
+                .reservations
+                .insert(demand.request_id.clone(), (demand.max_cost, expiry));
         }
         Ok(Admission::Granted(Grant {
             request_id: demand.request_id.clone(),

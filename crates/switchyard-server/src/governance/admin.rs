@@ -29,22 +29,9 @@ fn actor(cx: &RequestContext) -> String {
     }
 }
 
+/// The body as `T`, or an error naming the field that does not fit.
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let code = if error.inner().is_syntax() || error.inner().is_eof() {
-            Code::InvalidJson
-        } else {
-            Code::InvalidValue
-        };
-        let error_text = error.inner().to_string();
-        let mut api_error = ApiError::new(code, format!("`{path}`: {error_text}"));
-        if path != "." {
-            api_error = api_error.with_param(path);
-        }
-        api_error
-    })
+    Ok(switchyard_protocols::decode::from_json(body)?)
 }
 
 /// A query string that does not read, in the API's error shape.
