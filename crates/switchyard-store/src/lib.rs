@@ -9,10 +9,16 @@
 //!   input items, and conversations continued with `previous_response_id`.
 //! - keys, teams, organisations, the cost ledger and the audit log, for governance.
 
+mod ledger_sql;
+mod postgres;
+mod redis;
 pub mod responses;
+mod rows;
 mod sqlite;
 
 pub use responses::{ResponseStore, StoredResponse};
+pub use postgres::PgStore;
+pub use redis::RedisLimiter;
 pub use sqlite::SqliteStore;
 
 /// A store that could not do what was asked.

@@ -13,6 +13,7 @@
 //!   that stall, truncate or break, stalls, delays), serializable so other processes can push them
 //!   over HTTP.
 //! * [`fixtures`]: builders for OpenAI response objects, chunks and error bodies.
+//! * [`services`]: PostgreSQL and Redis servers for the distributed backend's tests.
 //!
 //! The `switchyard-mock-openai` binary serves the same mock for end-to-end tests in other
 //! languages.
@@ -32,6 +33,7 @@
 
 pub mod fixtures;
 pub mod mock;
+pub mod services;
 
 pub use mock::anthropic::{AnthropicRequest, AnthropicScript, MockAnthropic};
 pub use mock::bedrock::{BedrockScript, MockBedrock};

@@ -1,9 +1,5 @@
 //! The embedded store's organisations, teams, keys, alert claims and audit log.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use switchyard_governance::{
     AlertClaim, AuditEntry, AuditLog, GovernanceError, Group, GroupSettings, Key, KeyFilter,
     KeySettings, KeyStore, Millis,
@@ -11,57 +7,20 @@ use switchyard_governance::{
 
 use super::SqliteStore;
 use crate::StoreError;
-
-pub(super) fn to_json(value: &impl Serialize) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
-}
-
-pub(super) fn from_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|error| StoreError::Corrupt(format!("{what}: {error}")))
-}
-
-fn group_from(row: &SqliteRow) -> Result<Group, StoreError> {
-    let settings: GroupSettings = from_json("groups.settings", row.try_get("settings")?)?;
-    let team: String = row.try_get("team")?;
-    Ok(Group {
-        org: row.try_get("org")?,
-        team: (!team.is_empty()).then_some(team),
-        limits: settings.limits,
-        budgets: settings.budgets,
-        metadata: settings.metadata,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
-fn key_from(row: &SqliteRow) -> Result<Key, StoreError> {
-    let settings: KeySettings = from_json("keys.settings", row.try_get("settings")?)?;
-    Ok(Key {
-        id: row.try_get("id")?,
-        settings,
-        org: row.try_get("org")?,
-        team: row.try_get("team")?,
-        secret_hash: row.try_get("secret_hash")?,
-        last4: row.try_get("last4")?,
-        created_at: row.try_get("created_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-        rotated_from: row.try_get("rotated_from")?,
-    })
-}
-
-const KEY_COLUMNS: &str =
-    "id, secret_hash, last4, org, team, settings, created_at, revoked_at, rotated_from";
+use crate::rows::{
+    AUDIT_COLUMNS, AuditRow, GROUP_COLUMNS, GroupRow, KEY_COLUMNS, KeyRow, convert, to_json,
+};
 
 impl SqliteStore {
     async fn key_where(&self, column: &str, value: &str) -> Result<Option<Key>, StoreError> {
         let pool = self.ready().await?;
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, KeyRow>(&format!(
             "SELECT {KEY_COLUMNS} FROM keys WHERE {column} = ?"
         ))
         .bind(value)
         .fetch_optional(pool)
         .await?;
-        row.as_ref().map(key_from).transpose()
+        row.map(Key::try_from).transpose()
     }
 }
 
@@ -75,13 +34,12 @@ impl KeyStore for SqliteStore {
         now: Millis,
     ) -> Result<Group, GovernanceError> {
         let pool = self.ready().await?;
-        let row = sqlx::query(
-            "INSERT INTO groups (org, team, settings, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?) \
+        let row = sqlx::query_as::<_, GroupRow>(&format!(
+            "INSERT INTO groups ({GROUP_COLUMNS}) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (org, team) DO UPDATE SET settings = excluded.settings, \
              updated_at = excluded.updated_at \
-             RETURNING org, team, settings, created_at, updated_at",
-        )
+             RETURNING {GROUP_COLUMNS}"
+        ))
         .bind(org)
         .bind(team.unwrap_or(""))
         .bind(to_json(settings))
@@ -90,32 +48,31 @@ impl KeyStore for SqliteStore {
         .fetch_one(pool)
         .await
         .map_err(StoreError::from)?;
-        Ok(group_from(&row)?)
+        Ok(Group::try_from(row)?)
     }
 
     async fn group(&self, org: &str, team: Option<&str>) -> Result<Option<Group>, GovernanceError> {
         let pool = self.ready().await?;
-        let row = sqlx::query(
-            "SELECT org, team, settings, created_at, updated_at FROM groups \
-             WHERE org = ? AND team = ?",
-        )
+        let row = sqlx::query_as::<_, GroupRow>(&format!(
+            "SELECT {GROUP_COLUMNS} FROM groups WHERE org = ? AND team = ?"
+        ))
         .bind(org)
         .bind(team.unwrap_or(""))
         .fetch_optional(pool)
         .await
         .map_err(StoreError::from)?;
-        Ok(row.as_ref().map(group_from).transpose()?)
+        Ok(row.map(Group::try_from).transpose()?)
     }
 
     async fn groups(&self) -> Result<Vec<Group>, GovernanceError> {
         let pool = self.ready().await?;
-        let rows = sqlx::query(
-            "SELECT org, team, settings, created_at, updated_at FROM groups ORDER BY org, team",
-        )
+        let rows = sqlx::query_as::<_, GroupRow>(&format!(
+            "SELECT {GROUP_COLUMNS} FROM groups ORDER BY org, team"
+        ))
         .fetch_all(pool)
         .await
         .map_err(StoreError::from)?;
-        Ok(rows.iter().map(group_from).collect::<Result<_, _>>()?)
+        Ok(convert(rows)?)
     }
 
     async fn insert_key(&self, key: &Key) -> Result<(), GovernanceError> {
@@ -153,7 +110,7 @@ impl KeyStore for SqliteStore {
 
     async fn keys(&self, filter: &KeyFilter) -> Result<Vec<Key>, GovernanceError> {
         let pool = self.ready().await?;
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as::<_, KeyRow>(&format!(
             "SELECT {KEY_COLUMNS} FROM keys \
              WHERE (?1 IS NULL OR org = ?1) AND (?2 IS NULL OR team = ?2) \
              AND (?3 OR revoked_at IS NULL OR revoked_at > ?4) \
@@ -166,7 +123,7 @@ impl KeyStore for SqliteStore {
         .fetch_all(pool)
         .await
         .map_err(StoreError::from)?;
-        Ok(rows.iter().map(key_from).collect::<Result<_, _>>()?)
+        Ok(convert(rows)?)
     }
 
     async fn update_key(
@@ -175,7 +132,7 @@ impl KeyStore for SqliteStore {
         settings: &KeySettings,
     ) -> Result<Option<Key>, GovernanceError> {
         let pool = self.ready().await?;
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, KeyRow>(&format!(
             "UPDATE keys SET settings = ? WHERE id = ? RETURNING {KEY_COLUMNS}"
         ))
         .bind(to_json(settings))
@@ -183,12 +140,12 @@ impl KeyStore for SqliteStore {
         .fetch_optional(pool)
         .await
         .map_err(StoreError::from)?;
-        Ok(row.as_ref().map(key_from).transpose()?)
+        Ok(row.map(Key::try_from).transpose()?)
     }
 
     async fn revoke_key(&self, id: &str, at: Millis) -> Result<Option<Key>, GovernanceError> {
         let pool = self.ready().await?;
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, KeyRow>(&format!(
             "UPDATE keys SET revoked_at = MIN(COALESCE(revoked_at, ?1), ?1) WHERE id = ?2 \
              RETURNING {KEY_COLUMNS}"
         ))
@@ -197,7 +154,7 @@ impl KeyStore for SqliteStore {
         .fetch_optional(pool)
         .await
         .map_err(StoreError::from)?;
-        Ok(row.as_ref().map(key_from).transpose()?)
+        Ok(row.map(Key::try_from).transpose()?)
     }
 
     async fn claim_alert(&self, claim: &AlertClaim) -> Result<bool, GovernanceError> {
@@ -221,10 +178,9 @@ impl KeyStore for SqliteStore {
 impl AuditLog for SqliteStore {
     async fn append(&self, entry: &AuditEntry) -> Result<(), GovernanceError> {
         let pool = self.ready().await?;
-        sqlx::query(
-            "INSERT INTO audit (at, actor, action, target, before, after) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
+        sqlx::query(&format!(
+            "INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+        ))
         .bind(entry.at)
         .bind(&entry.actor)
         .bind(&entry.action)
@@ -243,32 +199,14 @@ impl AuditLog for SqliteStore {
         limit: u32,
     ) -> Result<Vec<AuditEntry>, GovernanceError> {
         let pool = self.ready().await?;
-        let rows = sqlx::query(
-            "SELECT at, actor, action, target, before, after FROM audit \
-             WHERE at >= ? ORDER BY seq LIMIT ?",
-        )
+        let rows = sqlx::query_as::<_, AuditRow>(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit WHERE at >= ? ORDER BY seq LIMIT ?"
+        ))
         .bind(since.unwrap_or(i64::MIN))
         .bind(i64::from(limit))
         .fetch_all(pool)
         .await
         .map_err(StoreError::from)?;
-        let json = |row: &SqliteRow, column: &str| -> Result<_, StoreError> {
-            row.try_get::<Option<String>, _>(column)?
-                .map(|text| from_json(&format!("audit.{column}"), &text))
-                .transpose()
-        };
-        Ok(rows
-            .iter()
-            .map(|row| -> Result<AuditEntry, StoreError> {
-                Ok(AuditEntry {
-                    at: row.try_get("at")?,
-                    actor: row.try_get("actor")?,
-                    action: row.try_get("action")?,
-                    target: row.try_get("target")?,
-                    before: json(row, "before")?,
-                    after: json(row, "after")?,
-                })
-            })
-            .collect::<Result<_, _>>()?)
+        Ok(convert(rows)?)
     }
 }

@@ -11,14 +11,13 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde_json::Value;
-use sqlx::Row;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use tokio::sync::OnceCell;
 
 use crate::StoreError;
 use crate::responses::{ResponseStore, StoredResponse};
+use crate::rows::{RESPONSE_COLUMNS, ResponseRow};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -104,11 +103,6 @@ impl SqliteStore {
     }
 }
 
-fn parse_json(column: &str, text: &str) -> Result<Value, StoreError> {
-    serde_json::from_str(text)
-        .map_err(|error| StoreError::Corrupt(format!("responses.{column}: {error}")))
-}
-
 #[async_trait::async_trait]
 impl ResponseStore for SqliteStore {
     async fn check(&self) -> Result<(), StoreError> {
@@ -117,14 +111,14 @@ impl ResponseStore for SqliteStore {
 
     async fn save_response(&self, response: &StoredResponse) -> Result<(), StoreError> {
         let pool = self.ready().await?;
-        sqlx::query(
-            "INSERT OR REPLACE INTO responses (id, created_at, response, input_items) \
-             VALUES (?, ?, ?, ?)",
-        )
-        .bind(&response.id)
-        .bind(response.created_at)
-        .bind(response.response.to_string())
-        .bind(Value::from(response.input_items.clone()).to_string())
+        let (id, created_at, body, input_items) = ResponseRow::values(response);
+        sqlx::query(&format!(
+            "INSERT OR REPLACE INTO responses ({RESPONSE_COLUMNS}) VALUES (?, ?, ?, ?)"
+        ))
+        .bind(id)
+        .bind(created_at)
+        .bind(body)
+        .bind(input_items)
         .execute(pool)
         .await?;
         Ok(())
@@ -132,28 +126,14 @@ impl ResponseStore for SqliteStore {
 
     async fn response(&self, id: &str) -> Result<Option<StoredResponse>, StoreError> {
         let pool = self.ready().await?;
-        let row =
-            sqlx::query("SELECT id, created_at, response, input_items FROM responses WHERE id = ?")
-                .bind(id)
-                .fetch_optional(pool)
-                .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let input_items = match parse_json("input_items", row.try_get("input_items")?)? {
-            Value::Array(items) => items,
-            _ => {
-                return Err(StoreError::Corrupt(
-                    "responses.input_items is not a list".to_owned(),
-                ));
-            }
-        };
-        Ok(Some(StoredResponse {
-            id: row.try_get("id")?,
-            created_at: row.try_get("created_at")?,
-            response: parse_json("response", row.try_get("response")?)?,
-            input_items,
-        }))
+        sqlx::query_as::<_, ResponseRow>(&format!(
+            "SELECT {RESPONSE_COLUMNS} FROM responses WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .map(StoredResponse::try_from)
+        .transpose()
     }
 
     async fn delete_response(&self, id: &str) -> Result<bool, StoreError> {

@@ -1,0 +1,183 @@
+//! [`PgStore`]: the distributed backend's store, one PostgreSQL database shared by every
+//! replica.
+//!
+//! - this module: the pool, migrations, and stored responses;
+//! - [`keys`]: organisations, teams, keys, alert claims and the audit log;
+//! - [`ledger`]: the cost ledger.
+//!
+//! The schema is the embedded store's in PostgreSQL's types (`migrations/postgres/`);
+//! rows are read and written through the same [`crate::rows`] types. Replicas starting
+//! together migrate once: sqlx holds an advisory lock while it migrates.
+
+mod keys;
+mod ledger;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use tokio::sync::OnceCell;
+
+use crate::StoreError;
+use crate::responses::{ResponseStore, StoredResponse};
+use crate::rows::{RESPONSE_COLUMNS, ResponseRow};
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How long a request waits for a pooled connection before the store counts as down.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug)]
+pub struct PgStore {
+    pool: PgPool,
+    /// `host:port/database`, for messages: never the user or password.
+    location: String,
+    migrated: OnceCell<()>,
+}
+
+impl PgStore {
+    /// A store for the database at `url` (`postgres://user:password@host:port/db`).
+    /// Nothing is connected until the first call or [`ResponseStore::check`], so building
+    /// one never blocks.
+    ///
+    /// # Errors
+    ///
+    /// A URL that does not parse; the message does not repeat it.
+    pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgStore, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(|error| StoreError::Open {
+            location: "the PostgreSQL URL".to_owned(),
+            source: Box::new(error),
+        })?;
+        let location = format!(
+            "postgres://{}:{}/{}",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or_default()
+        );
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options);
+        Ok(PgStore {
+            pool,
+            location,
+            migrated: OnceCell::new(),
+        })
+    }
+
+    async fn ready(&self) -> Result<&PgPool, StoreError> {
+        self.migrated
+            .get_or_try_init(|| async {
+                MIGRATOR
+                    .run(&self.pool)
+                    .await
+                    .map_err(|error| StoreError::Open {
+                        location: self.location.clone(),
+                        source: Box::new(error),
+                    })
+            })
+            .await?;
+        Ok(&self.pool)
+    }
+}
+
+#[async_trait::async_trait]
+impl ResponseStore for PgStore {
+    async fn check(&self) -> Result<(), StoreError> {
+        self.ready().await.map(|_| ())
+    }
+
+    async fn save_response(&self, response: &StoredResponse) -> Result<(), StoreError> {
+        let pool = self.ready().await?;
+        let (id, created_at, body, input_items) = ResponseRow::values(response);
+        sqlx::query(&format!(
+            "INSERT INTO responses ({RESPONSE_COLUMNS}) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, \
+             response = excluded.response, input_items = excluded.input_items"
+        ))
+        .bind(id)
+        .bind(created_at)
+        .bind(body)
+        .bind(input_items)
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn response(&self, id: &str) -> Result<Option<StoredResponse>, StoreError> {
+        let pool = self.ready().await?;
+        sqlx::query_as::<_, ResponseRow>(&format!(
+            "SELECT {RESPONSE_COLUMNS} FROM responses WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .map(StoredResponse::try_from)
+        .transpose()
+    }
+
+    async fn delete_response(&self, id: &str) -> Result<bool, StoreError> {
+        let pool = self.ready().await?;
+        let deleted = sqlx::query("DELETE FROM responses WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await?;
+        Ok(deleted.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use switchyard_testkit::services::fresh_postgres_database;
+
+    use super::*;
+
+    pub(super) async fn fresh() -> std::sync::Arc<PgStore> {
+        let url = fresh_postgres_database().await;
+        std::sync::Arc::new(PgStore::connect_lazy(&url, 4).expect("a valid URL"))
+    }
+
+    #[tokio::test]
+    async fn responses_save_replace_read_and_delete() {
+        let store = fresh().await;
+        let mut response = StoredResponse {
+            id: "resp_1".to_owned(),
+            created_at: 1_700_000_000,
+            response: json!({"id": "resp_1", "output": []}),
+            input_items: vec![json!({"role": "user", "content": "hi"})],
+        };
+        store.save_response(&response).await.expect("saves");
+        response.response = json!({"id": "resp_1", "output": ["again"]});
+        store.save_response(&response).await.expect("replaces");
+        assert_eq!(
+            store.response("resp_1").await.expect("reads"),
+            Some(response)
+        );
+        assert!(store.delete_response("resp_1").await.expect("deletes"));
+        assert!(!store.delete_response("resp_1").await.expect("deletes"));
+    }
+
+    #[tokio::test]
+    async fn a_bad_url_is_refused_without_repeating_it() {
+        let error = PgStore::connect_lazy("postgres://user:hunter2@[bad", 1)
+            .expect_err("does not parse");
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_says_where_but_not_who() {
+        let store = PgStore::connect_lazy("postgres://user:hunter2@127.0.0.1:1/db", 1)
+            .expect("a valid URL");
+        let error = store.check().await.expect_err("nothing listens on port 1");
+        let message = error.to_string();
+        assert!(message.contains("127.0.0.1:1/db"), "{message}");
+        assert!(!message.contains("hunter2") && !message.contains("user"), "{message}");
+    }
+}
+
+#[cfg(test)]
+mod governance_conformance {
+    switchyard_governance::store_conformance!(super::tests::fresh().await);
+}
