@@ -15,6 +15,19 @@ cargo fmt --all -- --check
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "test services (PostgreSQL and Redis for the distributed backend)"
+# Private servers on free loopback ports, stopped when this script exits (their
+# script waits for its input to close). Every test process shares them.
+coproc SERVICES { bash scripts/services.sh; }
+services_ready=""
+while IFS= read -r line <&"${SERVICES[0]}"; do
+  case "$line" in
+    ready) services_ready=1; break ;;
+    SWITCHYARD_TEST_*=*) export "${line?}" ;;
+  esac
+done
+[ -n "$services_ready" ] || { echo "PostgreSQL and Redis could not be started (see above)" >&2; exit 1; }
+
 step "unit and integration tests"
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast

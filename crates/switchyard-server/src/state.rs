@@ -5,13 +5,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use secrecy::SecretString;
-use switchyard_governance::{Governance, MemoryLimiter, WriterOptions};
+use switchyard_governance::{
+    AuditLog, Governance, KeyStore, Ledger, Limiter, MemoryLimiter, WriterOptions,
+};
 use switchyard_router::{Catalog, Deployment, Health, Hedge, Policy, RetrySettings, Route, Tasks};
-use switchyard_store::{ResponseStore, SqliteStore};
+use switchyard_store::{PgStore, RedisLimiter, ResponseStore, SqliteStore};
 use switchyard_types::{DeploymentId, Provider};
 
 use crate::config::{
-    Config, DeploymentKind, GovernanceConfig, RoutingConfig, StoreLocation, TasksConfig,
+    Config, DeploymentKind, GovernanceBackend, GovernanceConfig, RoutingConfig, StoreLocation, TasksConfig,
 };
 use crate::metrics::Metrics;
 use crate::pricing::PriceBook;
@@ -127,10 +129,62 @@ fn price_version(deployment: &Deployment, config: Option<&Config>) -> Arc<str> {
     })
 }
 
+/// The ledger journal beside the spill file (one per server: each replica needs a
+/// store path of its own).
+fn journal_path(spill: &std::path::Path) -> std::path::PathBuf {
+    spill.with_extension("").with_extension("ledger-journal.jsonl")
+}
+
+/// Where responses, keys, the ledger, the audit log and the limiter's counters live.
+struct Stores {
+    responses: Arc<dyn ResponseStore>,
+    keys: Arc<dyn KeyStore>,
+    ledger: Arc<dyn Ledger>,
+    audit: Arc<dyn AuditLog>,
+    limiter: Arc<dyn Limiter>,
+}
+
+impl Stores {
+    /// One SQLite store for everything, and counters in this process.
+    fn embedded(store: SqliteStore) -> Stores {
+        let store = Arc::new(store);
+        Stores {
+            limiter: Arc::new(MemoryLimiter::new().with_spend_source(store.clone())),
+            responses: store.clone(),
+            keys: store.clone(),
+            ledger: store.clone(),
+            audit: store,
+        }
+    }
+
+    /// PostgreSQL for everything stored, Redis for the counters: shared by replicas.
+    fn distributed(backend: &GovernanceBackend) -> Option<Stores> {
+        let GovernanceBackend::Distributed {
+            postgres,
+            postgres_max_connections,
+            redis,
+            redis_prefix,
+        } = backend
+        else {
+            return None;
+        };
+        let store = Arc::new(PgStore::new(postgres, *postgres_max_connections));
+        Some(Stores {
+            limiter: Arc::new(
+                RedisLimiter::new(redis, redis_prefix).with_spend_source(store.clone()),
+            ),
+            responses: store.clone(),
+            keys: store.clone(),
+            ledger: store.clone(),
+            audit: store,
+        })
+    }
+}
+
 /// What [`AppState::build`] is made from besides the catalog.
 struct Parts<'a> {
     settings: Settings,
-    store: Arc<SqliteStore>,
+    stores: Stores,
     spill: Option<std::path::PathBuf>,
     routing: &'a RoutingConfig,
     governance: GovernanceConfig,
@@ -145,7 +199,7 @@ impl AppState {
             catalog,
             Parts {
                 settings,
-                store: Arc::new(SqliteStore::in_memory()),
+                stores: Stores::embedded(SqliteStore::in_memory()),
                 spill: None,
                 routing: &RoutingConfig::default(),
                 governance: GovernanceConfig::default(),
@@ -161,21 +215,21 @@ impl AppState {
             .map_or(0, |since| since.as_secs());
         let Parts {
             settings,
-            store,
+            stores,
             spill,
             routing,
             governance: governance_config,
             checked,
             config,
         } = parts;
-        let limiter = MemoryLimiter::new().with_spend_source(store.clone());
         let governance = Governance::new(
-            store.clone(),
-            Arc::new(limiter),
-            store.clone(),
-            store.clone(),
+            stores.keys,
+            stores.limiter,
+            stores.ledger,
+            stores.audit,
             WriterOptions {
                 spill: spill.clone(),
+                journal: spill.as_deref().map(journal_path),
                 ..WriterOptions::default()
             },
         );
@@ -190,7 +244,7 @@ impl AppState {
                 metrics: Arc::new(Metrics::new()),
                 ready: AtomicBool::new(true),
                 started_at,
-                responses: store,
+                responses: stores.responses,
                 governance: Arc::new(governance),
                 governance_config,
                 spill,
@@ -318,6 +372,8 @@ impl AppState {
             max_body_bytes: config.server.max_body_bytes,
             master_keys: config.server.master_keys.clone(),
         };
+        // The spill file stays beside the embedded store's file whichever backend is
+        // used: it is where ledger records wait when the store cannot take them.
         let (store, spill) = match &config.server.store {
             Some(StoreLocation::File(path)) => (
                 SqliteStore::file(path),
@@ -325,6 +381,8 @@ impl AppState {
             ),
             Some(StoreLocation::Memory) | None => (SqliteStore::in_memory(), None),
         };
+        let stores = Stores::distributed(&config.governance.backend)
+            .unwrap_or_else(|| Stores::embedded(store));
         let checked = config
             .deployments
             .iter()
@@ -337,7 +395,7 @@ impl AppState {
             Catalog::new(routes.into_iter().chain(extra_routes)),
             Parts {
                 settings,
-                store: Arc::new(store),
+                stores,
                 spill,
                 routing: &config.routing,
                 governance: config.governance.clone(),
@@ -375,15 +433,16 @@ impl AppState {
         &self.inner.prices
     }
 
-    /// Writes the ledger records a previous run spilled to disk (see
-    /// [`switchyard_governance::LedgerWriter`]); call once the store is open.
+    /// Writes the ledger records a previous run spilled to disk or left in its journal
+    /// (see [`switchyard_governance::LedgerWriter`]); call once the store is open and
+    /// before the first request.
     pub async fn replay_ledger_spill(&self) -> Result<u64, switchyard_governance::GovernanceError> {
-        match &self.inner.spill {
-            Some(path) => {
-                switchyard_governance::replay_spill(self.governance().ledger(), path).await
-            }
-            None => Ok(0),
-        }
+        let Some(spill) = &self.inner.spill else {
+            return Ok(0);
+        };
+        let ledger = self.governance().ledger();
+        Ok(switchyard_governance::replay_spill(ledger, spill).await?
+            + switchyard_governance::replay_spill(ledger, &journal_path(spill)).await?)
     }
 
     /// Every deployment some route uses, once each, in route order.

@@ -17,8 +17,8 @@ mod rows;
 mod sqlite;
 
 pub use responses::{ResponseStore, StoredResponse};
-pub use postgres::PgStore;
-pub use redis::RedisLimiter;
+pub use postgres::{PgStore, PgTarget};
+pub use redis::{RedisLimiter, RedisTarget};
 pub use sqlite::SqliteStore;
 
 /// A store that could not do what was asked.

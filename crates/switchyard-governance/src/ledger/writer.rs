@@ -2,9 +2,14 @@
 //! them in batches, so no request waits on the store.
 //!
 //! A record is never dropped silently:
+//! - it is appended to the journal (JSON lines) before it is queued, and the journal is
+//!   emptied whenever every record in it has been written or spilled, so a process
+//!   killed with records still queued leaves them for the next start (the journal is
+//!   not synced to disk per record: it survives the process, not the machine);
 //! - a full queue sends it to the spill file (JSON lines) at once;
 //! - a batch the store keeps refusing goes there too, after a few tries;
-//! - the spill file is replayed into the store at the next start;
+//! - the spill file and the journal are replayed into the store at the next start
+//!   (records already there are skipped by id);
 //! - [`LedgerWriter::shutdown`] drains the queue before the process exits.
 //!
 //! Without a spill file (a server that keeps nothing on disk), such records are
@@ -33,6 +38,8 @@ pub struct WriterOptions {
     /// Tries per batch before it is spilled.
     pub attempts: u32,
     pub spill: Option<PathBuf>,
+    /// Where queued records wait until written: one file per process.
+    pub journal: Option<PathBuf>,
 }
 
 impl Default for WriterOptions {
@@ -43,6 +50,7 @@ impl Default for WriterOptions {
             batch_interval: Duration::from_millis(200),
             attempts: 3,
             spill: None,
+            journal: None,
         }
     }
 }
@@ -64,6 +72,7 @@ pub struct LedgerWriter {
     queue: Mutex<Queue>,
     task: Mutex<Option<JoinHandle<()>>>,
     spill: Arc<Spill>,
+    journal: Arc<Journal>,
     stats: Arc<WriterStats>,
 }
 
@@ -84,12 +93,14 @@ impl LedgerWriter {
             file: Mutex::new(()),
             stats: stats.clone(),
         });
+        let journal = Arc::new(Journal::new(options.journal.clone()));
         LedgerWriter {
             ledger,
             options,
             queue: Mutex::new(Queue::NotStarted),
             task: Mutex::new(None),
             spill,
+            journal,
             stats,
         }
     }
@@ -112,6 +123,7 @@ impl LedgerWriter {
                     receiver,
                     self.options.clone(),
                     self.spill.clone(),
+                    self.journal.clone(),
                     self.stats.clone(),
                 ));
                 *self
@@ -124,8 +136,9 @@ impl LedgerWriter {
         }
     }
 
-    /// Queues `record`; never waits. A full or closed queue spills it.
+    /// Journals and queues `record`; never waits. A full or closed queue spills it.
     pub fn record(&self, record: LedgerRecord) {
+        self.journal.append(&record);
         let record = match self.sender() {
             Some(sender) => match sender.try_send(record) {
                 Ok(()) => return,
@@ -138,6 +151,7 @@ impl LedgerWriter {
             None => record,
         };
         self.spill.write(std::slice::from_ref(&record));
+        self.journal.settled(1);
     }
 
     /// Closes the queue and waits until everything queued is written (or spilled).
@@ -200,6 +214,7 @@ async fn write_batches(
     mut receiver: mpsc::Receiver<LedgerRecord>,
     options: WriterOptions,
     spill: Arc<Spill>,
+    journal: Arc<Journal>,
     stats: Arc<WriterStats>,
 ) {
     let mut batch = Vec::with_capacity(options.batch_rows);
@@ -218,6 +233,7 @@ async fn write_batches(
             }
         }
         write_batch(ledger.as_ref(), &batch, &options, &spill, &stats).await;
+        journal.settled(batch.len() as u64);
         batch.clear();
     }
 }
@@ -249,6 +265,92 @@ async fn write_batch(
         }
     }
     spill.write(batch);
+}
+
+/// The records queued and not yet written (or spilled): see the module's docs.
+#[derive(Debug)]
+struct Journal {
+    path: Option<PathBuf>,
+    state: Mutex<JournalState>,
+}
+
+#[derive(Debug, Default)]
+struct JournalState {
+    /// Opened on the first record.
+    file: Option<std::fs::File>,
+    appended: u64,
+    settled: u64,
+    /// Set once appending failed, so the failure is logged once.
+    failed: bool,
+}
+
+impl Journal {
+    fn new(path: Option<PathBuf>) -> Journal {
+        Journal {
+            path,
+            state: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, JournalState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn append(&self, record: &LedgerRecord) {
+        let Some(path) = &self.path else { return };
+        let mut line = match serde_json::to_vec(record) {
+            Ok(line) => line,
+            Err(_) => return,
+        };
+        line.push(b'\n');
+        let mut state = self.lock();
+        let appended = (|| -> std::io::Result<()> {
+            if state.file.is_none() {
+                if let Some(parent) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)?;
+                }
+                state.file = Some(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)?,
+                );
+            }
+            // One write per line, so a kill cannot interleave two records.
+            state.file.as_mut().map_or(Ok(()), |file| file.write_all(&line))
+        })();
+        // Counted either way, so the count stays in step with the records settled.
+        state.appended += 1;
+        match appended {
+            Ok(()) => {}
+            Err(error) if !state.failed => {
+                state.failed = true;
+                tracing::error!(%error, "Cannot append to the ledger journal; queued records \
+                    will not survive the process being killed.");
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// `count` records left the queue (written, spilled or lost); once every appended
+    /// record has, the journal is emptied.
+    fn settled(&self, count: u64) {
+        let mut state = self.lock();
+        state.settled = (state.settled + count).min(state.appended);
+        if state.settled == state.appended
+            && state.appended > 0
+            && let Some(file) = &state.file
+        {
+            if let Err(error) = file.set_len(0) {
+                tracing::warn!(%error, "Cannot empty the ledger journal.");
+                return;
+            }
+            state.appended = 0;
+            state.settled = 0;
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -461,5 +563,43 @@ mod tests {
             .await
             .expect("replays");
         assert_eq!(ledger.records.lock().expect("not poisoned").len(), 5);
+    }
+
+    #[tokio::test]
+    async fn queued_records_wait_in_the_journal_until_written() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let journal = dir.path().join("ledger-journal.jsonl");
+        let ledger = Arc::new(VecLedger::default());
+        let options = WriterOptions {
+            batch_interval: Duration::from_secs(3600),
+            journal: Some(journal.clone()),
+            ..WriterOptions::default()
+        };
+        // A process killed with records queued: they are in its journal, and the next
+        // start writes them once.
+        let killed = LedgerWriter::new(ledger.clone(), options.clone());
+        for n in 0..3 {
+            killed.record(numbered(n));
+        }
+        let lines = std::fs::read_to_string(&journal).expect("reads");
+        assert_eq!(lines.lines().count(), 3, "{lines}");
+        // Killed: its task never gets to write (its batch waits an hour).
+        std::mem::forget(killed);
+        assert_eq!(
+            replay_spill(ledger.as_ref(), &journal)
+                .await
+                .expect("replays"),
+            3
+        );
+        assert_eq!(ledger.records.lock().expect("not poisoned").len(), 3);
+
+        // Once written, the journal is emptied.
+        let writer = LedgerWriter::new(ledger.clone(), options);
+        for n in 3..6 {
+            writer.record(numbered(n));
+        }
+        writer.shutdown().await;
+        assert_eq!(std::fs::read_to_string(&journal).expect("reads"), "");
+        assert_eq!(ledger.records.lock().expect("not poisoned").len(), 6);
     }
 }

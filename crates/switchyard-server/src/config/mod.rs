@@ -62,6 +62,7 @@ pub struct Config {
 /// `[governance]`: how keys, limits, budgets and the ledger behave.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GovernanceConfig {
+    pub backend: GovernanceBackend,
     /// Let requests through (unmetered by limits and budgets) when the store or
     /// counters cannot be reached, instead of refusing them with a 503.
     pub allow_on_store_error: bool,
@@ -77,12 +78,31 @@ pub struct GovernanceConfig {
 impl Default for GovernanceConfig {
     fn default() -> Self {
         GovernanceConfig {
+            backend: GovernanceBackend::Embedded,
             allow_on_store_error: false,
             default_output_tokens: 4096,
             alert_webhook: None,
             alert_at: vec![50, 80, 100],
         }
     }
+}
+
+/// Where keys, the ledger, the audit log and the counters of limits and budgets live.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum GovernanceBackend {
+    /// The server's SQLite store (`server.store`) and counters in this process: one
+    /// replica, nothing to install.
+    #[default]
+    Embedded,
+    /// PostgreSQL and Redis, shared by every replica (stored responses move to
+    /// PostgreSQL too).
+    Distributed {
+        postgres: switchyard_store::PgTarget,
+        postgres_max_connections: u32,
+        redis: switchyard_store::RedisTarget,
+        /// Put before every Redis key, so deployments can share one Redis.
+        redis_prefix: String,
+    },
 }
 
 /// `[routing]`: how requests are retried, bounded and kept where the operator allows.

@@ -47,9 +47,15 @@ pub(crate) struct RawConfig {
     pub governance: Option<Spanned<RawGovernance>>,
 }
 
-/// `[governance]`: what happens when the store fails, request estimates, budget alerts.
+/// `[governance]`: the backend, what happens when the store fails, request estimates,
+/// budget alerts.
 #[derive(Deserialize)]
 pub(crate) struct RawGovernance {
+    pub backend: Option<Spanned<String>>,
+    pub postgres_url: Option<Spanned<String>>,
+    pub postgres_max_connections: Option<Spanned<i64>>,
+    pub redis_url: Option<Spanned<String>>,
+    pub redis_prefix: Option<Spanned<String>>,
     pub on_store_error: Option<Spanned<String>>,
     pub default_output_tokens: Option<Spanned<i64>>,
     pub alert_webhook: Option<Spanned<String>>,

@@ -11,6 +11,7 @@ use super::*;
 
 mod families;
 mod from_env;
+mod governance;
 mod local;
 mod routing;
 
@@ -735,53 +736,4 @@ fn secret_refs_parse() {
         SecretRef::File("k".into()).relative_to(std::path::Path::new("/etc/sy")),
         SecretRef::File("/etc/sy/k".into())
     );
-}
-
-#[test]
-fn governance_settings_are_read_and_their_mistakes_reported() {
-    let config = load(
-        r#"
-[governance]
-on_store_error = "allow"
-default_output_tokens = 512
-alert_webhook = "https://hooks.example.com/switchyard"
-alert_at = [100, 50, 80, 50]
-"#,
-        &[],
-    );
-    assert_eq!(
-        config.governance,
-        GovernanceConfig {
-            allow_on_store_error: true,
-            default_output_tokens: 512,
-            alert_webhook: Some("https://hooks.example.com/switchyard".to_owned()),
-            alert_at: vec![50, 80, 100],
-        }
-    );
-    assert_eq!(load("", &[]).governance, GovernanceConfig::default());
-    let problems = errors(
-        r#"
-[governance]
-on_store_error = "ignore"
-default_output_tokens = 0
-alert_webhook = "ftp://hooks.example.com"
-alert_at = [0]
-"#,
-        &[],
-    );
-    assert_eq!(problems.len(), 4, "{problems:#?}");
-    assert!(
-        problems[0].contains("governance.on_store_error"),
-        "{problems:#?}"
-    );
-    assert!(problems[0].contains("deny"), "{problems:#?}");
-    assert!(
-        problems[1].contains("between 1 and 10000000"),
-        "{problems:#?}"
-    );
-    assert!(
-        problems[2].contains("unsupported URL scheme"),
-        "{problems:#?}"
-    );
-    assert!(problems[3].contains("percentage"), "{problems:#?}");
 }

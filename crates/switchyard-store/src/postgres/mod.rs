@@ -28,23 +28,27 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 /// How long a request waits for a pooled connection before the store counts as down.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-#[derive(Debug)]
-pub struct PgStore {
-    pool: PgPool,
-    /// `host:port/database`, for messages: never the user or password.
+/// A PostgreSQL server and database to connect to, parsed from its URL. Shows only
+/// `host:port/database`: never the user or password.
+#[derive(Clone)]
+pub struct PgTarget {
+    options: PgConnectOptions,
     location: String,
-    migrated: OnceCell<()>,
 }
 
-impl PgStore {
-    /// A store for the database at `url` (`postgres://user:password@host:port/db`).
-    /// Nothing is connected until the first call or [`ResponseStore::check`], so building
-    /// one never blocks.
+impl PgTarget {
+    /// Parses `postgres://user:password@host:port/db`.
     ///
     /// # Errors
     ///
     /// A URL that does not parse; the message does not repeat it.
-    pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgStore, StoreError> {
+    pub fn parse(url: &str) -> Result<PgTarget, StoreError> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::Open {
+                location: "the PostgreSQL URL".to_owned(),
+                source: "it must start with `postgres://` or `postgresql://`".into(),
+            });
+        }
         let options = PgConnectOptions::from_str(url).map_err(|error| StoreError::Open {
             location: "the PostgreSQL URL".to_owned(),
             source: Box::new(error),
@@ -55,15 +59,57 @@ impl PgStore {
             options.get_port(),
             options.get_database().unwrap_or_default()
         );
+        Ok(PgTarget { options, location })
+    }
+
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+}
+
+impl std::fmt::Debug for PgTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.location)
+    }
+}
+
+impl PartialEq for PgTarget {
+    fn eq(&self, other: &PgTarget) -> bool {
+        self.location == other.location
+    }
+}
+
+#[derive(Debug)]
+pub struct PgStore {
+    pool: PgPool,
+    /// `host:port/database`, for messages.
+    location: String,
+    migrated: OnceCell<()>,
+}
+
+impl PgStore {
+    /// A store in `target`'s database, with at most `max_connections`. Nothing is
+    /// connected until the first call or [`ResponseStore::check`], so building one never
+    /// blocks.
+    pub fn new(target: &PgTarget, max_connections: u32) -> PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_lazy_with(options);
-        Ok(PgStore {
+            .connect_lazy_with(target.options.clone());
+        PgStore {
             pool,
-            location,
+            location: target.location.clone(),
             migrated: OnceCell::new(),
-        })
+        }
+    }
+
+    /// [`PgStore::new`] from a URL.
+    ///
+    /// # Errors
+    ///
+    /// A URL that does not parse; the message does not repeat it.
+    pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgStore, StoreError> {
+        Ok(PgStore::new(&PgTarget::parse(url)?, max_connections))
     }
 
     async fn ready(&self) -> Result<&PgPool, StoreError> {

@@ -43,10 +43,49 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// requests that started inside it still land).
 const BUDGET_GRACE_MS: i64 = 7 * 86_400_000;
 
+/// A Redis server to connect to, parsed from its URL. Shows only `host:port`: never a
+/// password.
+#[derive(Clone)]
+pub struct RedisTarget {
+    client: redis::Client,
+    location: String,
+}
+
+impl RedisTarget {
+    /// Parses `redis://[:password@]host:port[/db]` (or `rediss://`).
+    ///
+    /// # Errors
+    ///
+    /// A URL that does not parse; the message does not repeat it.
+    pub fn parse(url: &str) -> Result<RedisTarget, GovernanceError> {
+        let client = redis::Client::open(url).map_err(|error| {
+            GovernanceError::Invalid(format!("the Redis URL is not valid: {error}"))
+        })?;
+        let location = client.get_connection_info().addr().to_string();
+        Ok(RedisTarget { client, location })
+    }
+
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+}
+
+impl std::fmt::Debug for RedisTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.location)
+    }
+}
+
+impl PartialEq for RedisTarget {
+    fn eq(&self, other: &RedisTarget) -> bool {
+        self.location == other.location
+    }
+}
+
 #[derive(Debug)]
 pub struct RedisLimiter {
     client: redis::Client,
-    /// `host:port`, for messages: never a password.
+    /// `host:port`, for messages.
     location: String,
     connection: OnceCell<ConnectionManager>,
     prefix: String,
@@ -109,25 +148,17 @@ impl Check<'_> {
 }
 
 impl RedisLimiter {
-    /// A limiter on the Redis at `url` (`redis://[:password@]host:port[/db]`), its keys
-    /// under `prefix`. Nothing is connected until the first admission.
-    ///
-    /// # Errors
-    ///
-    /// A URL that does not parse; the message does not repeat it.
-    pub fn new(url: &str, prefix: &str) -> Result<RedisLimiter, GovernanceError> {
-        let client = redis::Client::open(url).map_err(|error| {
-            GovernanceError::Invalid(format!("the Redis URL is not valid: {error}"))
-        })?;
-        let location = client.get_connection_info().addr().to_string();
-        Ok(RedisLimiter {
-            client,
-            location,
+    /// A limiter on `target`, its keys under `prefix`. Nothing is connected until the
+    /// first admission.
+    pub fn new(target: &RedisTarget, prefix: &str) -> RedisLimiter {
+        RedisLimiter {
+            client: target.client.clone(),
+            location: target.location.clone(),
             connection: OnceCell::new(),
             prefix: prefix.to_owned(),
             spend_source: None,
             scripts: Scripts::new(),
-        })
+        }
     }
 
     /// Counters that take each budget's earlier spend from `source` (the ledger).
@@ -577,20 +608,20 @@ mod tests {
     use super::*;
 
     pub(super) fn fresh() -> Arc<dyn Limiter> {
-        Arc::new(
-            RedisLimiter::new(&services().redis_url, &fresh_redis_prefix()).expect("a valid URL"),
-        )
+        let target = RedisTarget::parse(&services().redis_url).expect("a valid URL");
+        Arc::new(RedisLimiter::new(&target, &fresh_redis_prefix()))
     }
 
     #[test]
     fn a_bad_url_is_refused_without_repeating_it() {
-        let error = RedisLimiter::new("redis://:hunter2@[bad", "p:").expect_err("does not parse");
+        let error = RedisTarget::parse("redis://:hunter2@[bad").expect_err("does not parse");
         assert!(!error.to_string().contains("hunter2"), "{error}");
     }
 
     #[tokio::test]
     async fn an_unreachable_redis_is_unavailable_and_says_where_but_not_the_password() {
-        let limiter = RedisLimiter::new("redis://:hunter2@127.0.0.1:1", "p:").expect("valid");
+        let target = RedisTarget::parse("redis://:hunter2@127.0.0.1:1").expect("valid");
+        let limiter = RedisLimiter::new(&target, "p:");
         let level = Level {
             scope: Scope::Key { key: "k".into() },
             limits: switchyard_governance::Limits {
