@@ -13,7 +13,8 @@ use switchyard_store::{PgStore, RedisLimiter, ResponseStore, SqliteStore};
 use switchyard_types::{DeploymentId, Provider};
 
 use crate::config::{
-    Config, DeploymentKind, GovernanceBackend, GovernanceConfig, RoutingConfig, StoreLocation, TasksConfig,
+    Config, DeploymentKind, GovernanceBackend, GovernanceConfig, RoutingConfig, StoreLocation,
+    TasksConfig,
 };
 use crate::metrics::Metrics;
 use crate::pricing::PriceBook;
@@ -132,7 +133,9 @@ fn price_version(deployment: &Deployment, config: Option<&Config>) -> Arc<str> {
 /// The ledger journal beside the spill file (one per server: each replica needs a
 /// store path of its own).
 fn journal_path(spill: &std::path::Path) -> std::path::PathBuf {
-    spill.with_extension("").with_extension("ledger-journal.jsonl")
+    spill
+        .with_extension("")
+        .with_extension("ledger-journal.jsonl")
 }
 
 /// Where responses, keys, the ledger, the audit log and the limiter's counters live.
@@ -159,19 +162,17 @@ impl Stores {
 
     /// PostgreSQL for everything stored, Redis for the counters: shared by replicas.
     fn distributed(backend: &GovernanceBackend) -> Option<Stores> {
-        let GovernanceBackend::Distributed {
-            postgres,
-            postgres_max_connections,
-            redis,
-            redis_prefix,
-        } = backend
-        else {
+        let GovernanceBackend::Distributed(backend) = backend else {
             return None;
         };
-        let store = Arc::new(PgStore::new(postgres, *postgres_max_connections));
+        let store = Arc::new(PgStore::new(
+            &backend.postgres,
+            backend.postgres_max_connections,
+        ));
         Some(Stores {
             limiter: Arc::new(
-                RedisLimiter::new(redis, redis_prefix).with_spend_source(store.clone()),
+                RedisLimiter::new(&backend.redis, &backend.redis_prefix)
+                    .with_spend_source(store.clone()),
             ),
             responses: store.clone(),
             keys: store.clone(),

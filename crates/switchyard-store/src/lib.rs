@@ -16,9 +16,9 @@ pub mod responses;
 mod rows;
 mod sqlite;
 
-pub use responses::{ResponseStore, StoredResponse};
 pub use postgres::{PgStore, PgTarget};
 pub use redis::{RedisLimiter, RedisTarget};
+pub use responses::{ResponseStore, StoredResponse};
 pub use sqlite::SqliteStore;
 
 /// A store that could not do what was asked.

@@ -42,15 +42,15 @@ const REDIS_VAR: &str = "SWITCHYARD_TEST_REDIS_URL";
 ///
 /// When they cannot be started, with the script's reason.
 pub fn services() -> &'static Services {
-    SERVICES.get_or_init(|| {
-        match (std::env::var(POSTGRES_VAR), std::env::var(REDIS_VAR)) {
+    SERVICES.get_or_init(
+        || match (std::env::var(POSTGRES_VAR), std::env::var(REDIS_VAR)) {
             (Ok(postgres_url), Ok(redis_url)) => Services {
                 postgres_url,
                 redis_url,
             },
             _ => start(),
-        }
-    })
+        },
+    )
 }
 
 fn start() -> Services {

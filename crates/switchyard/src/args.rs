@@ -34,6 +34,10 @@ pub enum Command {
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Manage a running server's virtual keys (its admin API; needs a master key).
+    Keys(KeysArgs),
+    /// Report a running server's cost ledger: requests, tokens and dollars, grouped.
+    Usage(UsageArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -154,4 +158,166 @@ pub enum ConfigCommand {
 pub struct ConfigCheckArgs {
     /// The file to check.
     pub file: PathBuf,
+}
+
+/// Where a running server's admin API is, and the key to it.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// The running server.
+    #[arg(
+        long,
+        env = "SWITCHYARD_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub url: String,
+    /// One of the server's master keys (`server.master_keys`).
+    #[arg(
+        long,
+        env = "SWITCHYARD_MASTER_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub master_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key. Its secret is printed this once: the server keeps only a hash.
+    Create(KeyCreateArgs),
+    /// List keys, oldest first.
+    List(KeyListArgs),
+    /// Show a key, with what each of its budgets has spent.
+    Show(KeyIdArgs),
+    /// Revoke a key at once.
+    Revoke(KeyIdArgs),
+    /// Replace a key's secret: a new key with the same settings; the old one stops
+    /// working (after --grace).
+    Rotate(KeyRotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCreateArgs {
+    /// The organisation (tenant) the key belongs to; created if new.
+    #[arg(long, visible_alias = "org")]
+    pub tenant: String,
+    /// The team within the organisation; created if new.
+    #[arg(long)]
+    pub team: Option<String>,
+    /// A name to recognise the key by.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A budget in US dollars per day, week, month or in total, like `50usd/month`;
+    /// repeat for several.
+    #[arg(long = "budget")]
+    pub budgets: Vec<String>,
+    /// Requests per minute.
+    #[arg(long)]
+    pub rpm: Option<u64>,
+    /// Tokens per minute (prompt and output).
+    #[arg(long)]
+    pub tpm: Option<u64>,
+    /// Requests in flight at once.
+    #[arg(long)]
+    pub max_parallel: Option<u64>,
+    /// The public models the key may call, comma-separated [default: all].
+    #[arg(long, value_delimiter = ',')]
+    pub models: Vec<String>,
+    /// A routing-policy rule under every request of the key, `RULE=VALUE[,VALUE…]`, like
+    /// `jurisdictions=EU`, `hosted_in=FR,DE`, `max_input_price=5`; repeat for several.
+    #[arg(long = "policy", value_name = "RULE=VALUE")]
+    pub policy: Vec<String>,
+    /// The key stops working after this long, like `30d` or `12h`.
+    #[arg(long)]
+    pub expires_in: Option<humantime::Duration>,
+    /// Metadata to keep with the key, `NAME=VALUE`; repeat for several.
+    #[arg(long = "metadata", value_name = "NAME=VALUE")]
+    pub metadata: Vec<String>,
+    /// Print the server's JSON instead.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyListArgs {
+    /// Only this organisation's keys.
+    #[arg(long, visible_alias = "org")]
+    pub tenant: Option<String>,
+    /// Only this team's keys.
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Revoked keys too.
+    #[arg(long)]
+    pub revoked: bool,
+    /// Print the server's JSON instead.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyIdArgs {
+    /// The key's id (`key_…`).
+    pub id: String,
+    /// Print the server's JSON instead.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyRotateArgs {
+    /// The key's id (`key_…`).
+    pub id: String,
+    /// How long the old secret keeps working, like `1h` [default: it stops at once].
+    #[arg(long)]
+    pub grace: Option<humantime::Duration>,
+    /// Print the server's JSON instead.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UsageGroup {
+    Key,
+    Team,
+    Org,
+    Model,
+    Deployment,
+    Provider,
+    Day,
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    /// What to total by [default: nothing: one line for everything].
+    #[arg(long, value_enum)]
+    pub group_by: Option<UsageGroup>,
+    /// From this time: RFC 3339 (`2026-11-01T00:00:00Z`), a date (`2026-11-01`) or Unix
+    /// milliseconds.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Up to (not including) this time, in the same forms.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only this organisation.
+    #[arg(long, visible_alias = "org")]
+    pub tenant: Option<String>,
+    /// Only this key.
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Print CSV, as `GET /admin/usage?format=csv` gives it.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    /// Print the server's JSON instead.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -1,5 +1,5 @@
 //! The `switchyard` command line: serve the gateway, chat with a model, list models,
-//! check a config file.
+//! check a config file, manage keys and report usage.
 
 mod args;
 mod commands;
@@ -30,6 +30,8 @@ fn main() -> ExitCode {
             Command::Models(args) => commands::models::run(args).await,
             Command::Pull(args) => commands::pull::run(args).await,
             Command::Config(ConfigCommand::Check(args)) => commands::config::check(args),
+            Command::Keys(args) => commands::keys::run(args).await,
+            Command::Usage(args) => commands::usage::run(args).await,
         }
     });
     match result {

@@ -319,7 +319,10 @@ impl Journal {
                 );
             }
             // One write per line, so a kill cannot interleave two records.
-            state.file.as_mut().map_or(Ok(()), |file| file.write_all(&line))
+            state
+                .file
+                .as_mut()
+                .map_or(Ok(()), |file| file.write_all(&line))
         })();
         // Counted either way, so the count stays in step with the records settled.
         state.appended += 1;

@@ -96,13 +96,17 @@ pub enum GovernanceBackend {
     Embedded,
     /// PostgreSQL and Redis, shared by every replica (stored responses move to
     /// PostgreSQL too).
-    Distributed {
-        postgres: switchyard_store::PgTarget,
-        postgres_max_connections: u32,
-        redis: switchyard_store::RedisTarget,
-        /// Put before every Redis key, so deployments can share one Redis.
-        redis_prefix: String,
-    },
+    Distributed(Box<DistributedBackend>),
+}
+
+/// The distributed backend's servers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistributedBackend {
+    pub postgres: switchyard_store::PgTarget,
+    pub postgres_max_connections: u32,
+    pub redis: switchyard_store::RedisTarget,
+    /// Put before every Redis key, so deployments can share one Redis.
+    pub redis_prefix: String,
 }
 
 /// `[routing]`: how requests are retried, bounded and kept where the operator allows.

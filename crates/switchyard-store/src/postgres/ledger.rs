@@ -1,6 +1,6 @@
 //! The distributed store's cost ledger: batched inserts, reports and budget sums.
 
-use sqlx::{QueryBuilder, Postgres};
+use sqlx::{Postgres, QueryBuilder};
 use switchyard_governance::{
     GovernanceError, Ledger, LedgerRecord, MicroUsd, Scope, SpendSource, UsageQuery, UsageRow,
     Window,
@@ -9,7 +9,9 @@ use switchyard_governance::{
 use super::PgStore;
 use crate::StoreError;
 use crate::ledger_sql::{group_expression, push_filters, spent_query};
-use crate::rows::{LEDGER_COLUMNS, LedgerRow, USAGE_SUMS, UsageRowRaw, bind_ledger_record, convert};
+use crate::rows::{
+    LEDGER_COLUMNS, LedgerRow, USAGE_SUMS, UsageRowRaw, bind_ledger_record, convert,
+};
 
 const DAY: &str = "to_char(to_timestamp(at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
 
@@ -48,8 +50,9 @@ impl Ledger for PgStore {
     async fn usage(&self, query: &UsageQuery) -> Result<Vec<UsageRow>, GovernanceError> {
         let pool = self.ready().await?;
         let group = group_expression(query.group_by, DAY);
-        let mut sql =
-            QueryBuilder::<Postgres>::new(format!("SELECT {group} AS grp, {USAGE_SUMS} FROM ledger"));
+        let mut sql = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {group} AS grp, {USAGE_SUMS} FROM ledger"
+        ));
         push_filters(&mut sql, query);
         sql.push(" GROUP BY grp ORDER BY grp NULLS LAST");
         let rows = sql

@@ -207,8 +207,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_bad_url_is_refused_without_repeating_it() {
-        let error = PgStore::connect_lazy("postgres://user:hunter2@[bad", 1)
-            .expect_err("does not parse");
+        let error =
+            PgStore::connect_lazy("postgres://user:hunter2@[bad", 1).expect_err("does not parse");
         assert!(!error.to_string().contains("hunter2"), "{error}");
     }
 
@@ -219,7 +219,10 @@ mod tests {
         let error = store.check().await.expect_err("nothing listens on port 1");
         let message = error.to_string();
         assert!(message.contains("127.0.0.1:1/db"), "{message}");
-        assert!(!message.contains("hunter2") && !message.contains("user"), "{message}");
+        assert!(
+            !message.contains("hunter2") && !message.contains("user"),
+            "{message}"
+        );
     }
 }
 

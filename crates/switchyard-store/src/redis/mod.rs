@@ -275,7 +275,10 @@ fn checks<'a>(levels: &'a [Level], demand: &Demand, wall: i64) -> Vec<Check<'a>>
 
 /// What the admission script said.
 enum Outcome {
-    Admitted { now: i64, tats: Vec<i64> },
+    Admitted {
+        now: i64,
+        tats: Vec<i64>,
+    },
     Refused {
         check: usize,
         a: i64,
@@ -365,7 +368,10 @@ impl Limiter for RedisLimiter {
         for check in &checks {
             match check {
                 Check::Parallel { level, limit } => {
-                    invocation.key(self.key(&level.scope, "leases")).arg("p").arg(*limit);
+                    invocation
+                        .key(self.key(&level.scope, "leases"))
+                        .arg("p")
+                        .arg(*limit);
                 }
                 Check::Rate {
                     level,
@@ -430,7 +436,9 @@ impl Limiter for RedisLimiter {
                     tats,
                 } => {
                     let refusing = checks.get(check).ok_or_else(|| {
-                        GovernanceError::Corrupt(format!("the admission script named check {check}"))
+                        GovernanceError::Corrupt(format!(
+                            "the admission script named check {check}"
+                        ))
                     })?;
                     return Ok(Admission::Refused(refusal(
                         refusing,
@@ -477,8 +485,9 @@ impl Limiter for RedisLimiter {
                 } else {
                     -i128::from(gcra.interval(grant.tokens - used.tokens))
                 };
-                let delta = i64::try_from(delta.clamp(-i128::from(MINUTE_US), i128::from(i64::MAX)))
-                    .unwrap_or(0);
+                let delta =
+                    i64::try_from(delta.clamp(-i128::from(MINUTE_US), i128::from(i64::MAX)))
+                        .unwrap_or(0);
                 invocation
                     .key(self.key(&level.scope, "tpm"))
                     .arg("k")

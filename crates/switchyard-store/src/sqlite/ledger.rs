@@ -9,7 +9,9 @@ use switchyard_governance::{
 use super::SqliteStore;
 use crate::StoreError;
 use crate::ledger_sql::{group_expression, push_filters, spent_query};
-use crate::rows::{LEDGER_COLUMNS, LedgerRow, USAGE_SUMS, UsageRowRaw, bind_ledger_record, convert};
+use crate::rows::{
+    LEDGER_COLUMNS, LedgerRow, USAGE_SUMS, UsageRowRaw, bind_ledger_record, convert,
+};
 
 const DAY: &str = "strftime('%Y-%m-%d', at / 1000, 'unixepoch')";
 

@@ -8,14 +8,8 @@ use serde_json::Value;
 use switchyard_catalog::{Capability, CatalogModel, Filter, Jurisdiction};
 use switchyard_server::config::{Config, DeploymentKind};
 
+use super::table::print_table;
 use crate::args::ModelsArgs;
-
-/// `println!` that returns a write error (a closed pipe) instead of panicking.
-macro_rules! say {
-    ($($arg:tt)*) => {
-        writeln!(std::io::stdout().lock(), $($arg)*)?
-    };
-}
 
 pub async fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
     if args.catalog {
@@ -265,27 +259,4 @@ async fn remote_rows(url: &str, api_key: Option<&str>) -> anyhow::Result<Vec<[St
             [text("id"), "-".to_owned(), text("owned_by"), "-".to_owned()]
         })
         .collect())
-}
-
-fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> std::io::Result<()> {
-    let mut widths = header.map(str::len);
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| -> std::io::Result<()> {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        say!("{}", padded.join("  ").trim_end());
-        Ok(())
-    };
-    line(header.to_vec())?;
-    for row in rows {
-        line(row.iter().map(String::as_str).collect())?;
-    }
-    Ok(())
 }

@@ -66,24 +66,36 @@ redis_prefix = "prod:"
 postgres_max_connections = 32
 "#,
         &[
-            ("PG_URL", "postgres://gateway:hunter2@db.internal:5433/switchyard"),
+            (
+                "PG_URL",
+                "postgres://gateway:hunter2@db.internal:5433/switchyard",
+            ),
             ("REDIS_URL", "redis://:hunter3@cache.internal:6380/2"),
         ],
     );
-    let GovernanceBackend::Distributed {
+    let GovernanceBackend::Distributed(backend) = &config.governance.backend else {
+        panic!("expected the distributed backend: {:?}", config.governance);
+    };
+    let DistributedBackend {
         postgres,
         postgres_max_connections,
         redis,
         redis_prefix,
-    } = &config.governance.backend
-    else {
-        panic!("expected the distributed backend: {:?}", config.governance);
-    };
-    assert_eq!(postgres.location(), "postgres://db.internal:5433/switchyard");
+    } = backend.as_ref();
+    assert_eq!(
+        postgres.location(),
+        "postgres://db.internal:5433/switchyard"
+    );
     assert_eq!(redis.location(), "cache.internal:6380");
-    assert_eq!((*postgres_max_connections, redis_prefix.as_str()), (32, "prod:"));
+    assert_eq!(
+        (*postgres_max_connections, redis_prefix.as_str()),
+        (32, "prod:")
+    );
     let shown = format!("{config:?}");
-    assert!(!shown.contains("hunter2") && !shown.contains("hunter3"), "{shown}");
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("hunter3"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -127,11 +139,20 @@ backend = "distributed"
 postgres_url = "env:PG_URL"
 redis_url = "env:REDIS_URL"
 "#,
-        &[("PG_URL", "mysql://gateway:hunter2@db/x"), ("REDIS_URL", "http://cache")],
+        &[
+            ("PG_URL", "mysql://gateway:hunter2@db/x"),
+            ("REDIS_URL", "http://cache"),
+        ],
     );
     assert_eq!(problems.len(), 2, "{problems:#?}");
-    assert!(problems[0].contains("governance.postgres_url"), "{problems:#?}");
-    assert!(problems[1].contains("governance.redis_url"), "{problems:#?}");
+    assert!(
+        problems[0].contains("governance.postgres_url"),
+        "{problems:#?}"
+    );
+    assert!(
+        problems[1].contains("governance.redis_url"),
+        "{problems:#?}"
+    );
     assert!(!problems.concat().contains("hunter2"), "{problems:#?}");
 
     let problems = errors("[governance]\nbackend = \"distributd\"\n", &[]);

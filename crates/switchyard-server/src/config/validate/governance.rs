@@ -5,8 +5,8 @@ use secrecy::ExposeSecret;
 use switchyard_store::{PgTarget, RedisTarget};
 
 use super::super::raw::RawGovernance;
-use super::super::{GovernanceBackend, GovernanceConfig};
 use super::super::suggest;
+use super::super::{DistributedBackend, GovernanceBackend, GovernanceConfig};
 use super::Context;
 use serde_spanned::Spanned;
 
@@ -68,7 +68,11 @@ pub(super) fn governance(
 const REDIS_PREFIX: &str = "switchyard:";
 
 fn backend(raw: &RawGovernance, cx: &mut Context<'_, '_>) -> GovernanceBackend {
-    let distributed = match raw.backend.as_ref().map(|name| (name, name.get_ref().as_str())) {
+    let distributed = match raw
+        .backend
+        .as_ref()
+        .map(|name| (name, name.get_ref().as_str()))
+    {
         None | Some((_, "embedded")) => false,
         Some((_, "distributed")) => true,
         Some((name, other)) => {
@@ -81,9 +85,15 @@ fn backend(raw: &RawGovernance, cx: &mut Context<'_, '_>) -> GovernanceBackend {
         }
     };
     let settings = [
-        ("postgres_url", raw.postgres_url.as_ref().map(|url| url.span())),
+        (
+            "postgres_url",
+            raw.postgres_url.as_ref().map(|url| url.span()),
+        ),
         ("redis_url", raw.redis_url.as_ref().map(|url| url.span())),
-        ("redis_prefix", raw.redis_prefix.as_ref().map(|prefix| prefix.span())),
+        (
+            "redis_prefix",
+            raw.redis_prefix.as_ref().map(|prefix| prefix.span()),
+        ),
         (
             "postgres_max_connections",
             raw.postgres_max_connections.as_ref().map(|max| max.span()),
@@ -101,17 +111,18 @@ fn backend(raw: &RawGovernance, cx: &mut Context<'_, '_>) -> GovernanceBackend {
         }
         return GovernanceBackend::Embedded;
     }
-    let postgres = required_url(raw.postgres_url.as_ref(), "postgres_url", raw, cx)
-        .and_then(|(url, span)| {
+    let postgres =
+        required_url(raw.postgres_url.as_ref(), "postgres_url", raw, cx).and_then(|(url, span)| {
             PgTarget::parse(url.expose_secret())
                 .map_err(|error| cx.error(span, "governance.postgres_url", error.to_string()))
                 .ok()
         });
-    let redis = required_url(raw.redis_url.as_ref(), "redis_url", raw, cx).and_then(|(url, span)| {
-        RedisTarget::parse(url.expose_secret())
-            .map_err(|error| cx.error(span, "governance.redis_url", error.to_string()))
-            .ok()
-    });
+    let redis =
+        required_url(raw.redis_url.as_ref(), "redis_url", raw, cx).and_then(|(url, span)| {
+            RedisTarget::parse(url.expose_secret())
+                .map_err(|error| cx.error(span, "governance.redis_url", error.to_string()))
+                .ok()
+        });
     let postgres_max_connections = match &raw.postgres_max_connections {
         None => 16,
         Some(max) => match u32::try_from(*max.get_ref()) {
@@ -126,17 +137,19 @@ fn backend(raw: &RawGovernance, cx: &mut Context<'_, '_>) -> GovernanceBackend {
             }
         },
     };
-    let redis_prefix = raw
-        .redis_prefix
-        .as_ref()
-        .map_or_else(|| REDIS_PREFIX.to_owned(), |prefix| prefix.get_ref().clone());
+    let redis_prefix = raw.redis_prefix.as_ref().map_or_else(
+        || REDIS_PREFIX.to_owned(),
+        |prefix| prefix.get_ref().clone(),
+    );
     match (postgres, redis) {
-        (Some(postgres), Some(redis)) => GovernanceBackend::Distributed {
-            postgres,
-            postgres_max_connections,
-            redis,
-            redis_prefix,
-        },
+        (Some(postgres), Some(redis)) => {
+            GovernanceBackend::Distributed(Box::new(DistributedBackend {
+                postgres,
+                postgres_max_connections,
+                redis,
+                redis_prefix,
+            }))
+        }
         _ => GovernanceBackend::Embedded,
     }
 }
