@@ -3,6 +3,7 @@
 --
 -- Environment:
 --   BENCH_BODY_FILE     file holding the JSON request body (required)
+--   BENCH_API_KEY       the bearer token to send [dummy]
 --   BENCH_MAX_REQUESTS  optional: each thread stops after this many responses and
 --                       appends a line to BENCH_STOP_FILE (used by the soak run;
 --                       it defines response(), which costs a little load-generator
@@ -16,7 +17,7 @@ wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer dummy"
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_API_KEY") or "dummy")
 
 local max_requests = tonumber(os.getenv("BENCH_MAX_REQUESTS") or "")
 if max_requests then
