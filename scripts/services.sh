@@ -115,5 +115,8 @@ echo "SWITCHYARD_TEST_POSTGRES_URL=postgres://switchyard@127.0.0.1:$pg_port/post
 echo "SWITCHYARD_TEST_REDIS_URL=redis://127.0.0.1:$redis_port"
 echo ready
 
-# Until whoever started us is gone.
-cat >/dev/null || true
+# Until whoever started us is gone (its end of our input closes) or a signal comes: a
+# foreground `cat` would hold a signal's trap back until it ended, `wait` does not.
+exec 3<&0
+cat <&3 >/dev/null &
+wait $! || true

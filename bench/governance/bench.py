@@ -95,6 +95,8 @@ class Processes:
 
     def stop_all(self):
         for process in reversed(self.started):
+            if process.stdin:
+                process.stdin.close()  # scripts/services.sh stops its servers on this
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         for process in reversed(self.started):
@@ -242,6 +244,29 @@ def ledger_requests(url, key_id):
     return rows[0]["requests"] if rows else 0
 
 
+def ledger_writer_counts(url):
+    """The ledger writer's `written`, `spilled` and `lost` counts, from /metrics."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    counts = {}
+    for line in text.splitlines():
+        if line.startswith("switchyard_ledger_records{"):
+            outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
+            counts[outcome] = int(float(line.rsplit(" ", 1)[1]))
+    return counts
+
+
+def settled_ledger_requests(url, key_id, timeout_s=60):
+    count, deadline = -1, time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = ledger_requests(url, key_id)
+        if now == count:
+            break
+        count = now
+    return count
+
+
 def median_round(rounds):
     ordered = sorted(rounds, key=lambda result: result["p50_us"])
     return ordered[len(ordered) // 2]
@@ -277,17 +302,18 @@ def main():
                     log(f"round {round_number + 1} c={concurrency} {name}: "
                         f"{measured['rps']:.0f} rps, p50 {measured['p50_us']:.0f} µs, "
                         f"p99 {measured['p99_us']:.0f} µs, {measured['errors']:.0f} errors")
-        # Governance did its work: every request of the keyed runs is in the ledger.
-        time.sleep(1)
-        recorded = {name: ledger_requests(urls[name], keys[name][0])
+        # Governance did its work: every request of the keyed runs is in the ledger
+        # (once the writers have caught up: the count stops changing).
+        recorded = {name: settled_ledger_requests(urls[name], keys[name][0])
                     for name in ("embedded", "distributed")}
-        report(results, sent, recorded, binary)
+        writers = {name: ledger_writer_counts(urls[name]) for name in ("embedded", "distributed")}
+        report(results, sent, recorded, writers, binary)
     finally:
         processes.stop_all()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(results, sent, recorded, binary):
+def report(results, sent, recorded, writers, binary):
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -322,14 +348,19 @@ def report(results, sent, recorded, binary):
                 f"{chosen['errors']:>8.0f}")
     lines.append("")
     for name, count in recorded.items():
-        lines.append(f"ledger: {name} recorded {count:,} of the {sent[name]:,} requests its key sent")
+        lines.append(f"ledger: {name} recorded {count:,} requests of its key; wrk counted "
+                     f"{sent[name]:,} answers (requests cut off when a run ends are recorded too, "
+                     "as 499)")
+    for name, counts in writers.items():
+        lines.append(f"ledger writer: {name} " + ", ".join(f"{outcome} {count:,}"
+                                                         for outcome, count in sorted(counts.items())))
     print("\n".join(lines))
     out_dir = Path(os.environ.get("BENCH_OUT_DIR", ROOT / "bench" / "out"))
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"governance-{now:%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps({"commit": commit, "quick": QUICK, "duration_s": DURATION,
                                 "repeat": REPEAT, "results": summary, "sent": sent,
-                                "recorded": recorded}, indent=2))
+                                "recorded": recorded, "ledger_writers": writers}, indent=2))
     log(f"wrote {path}")
 
 

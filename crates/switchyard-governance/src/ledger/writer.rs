@@ -8,8 +8,9 @@
 //!   not synced to disk per record: it survives the process, not the machine);
 //! - a full queue sends it to the spill file (JSON lines) at once;
 //! - a batch the store keeps refusing goes there too, after a few tries;
-//! - the spill file and the journal are replayed into the store at the next start
-//!   (records already there are skipped by id);
+//! - the spill file is written back as soon as the store takes a batch again and the
+//!   queue is empty, and what is left of it and of the journal is replayed at the next
+//!   start (records already there are skipped by id);
 //! - [`LedgerWriter::shutdown`] drains the queue before the process exits.
 //!
 //! Without a spill file (a server that keeps nothing on disk), such records are
@@ -91,6 +92,7 @@ impl LedgerWriter {
         let spill = Arc::new(Spill {
             path: options.spill.clone(),
             file: Mutex::new(()),
+            pending: std::sync::atomic::AtomicBool::new(false),
             stats: stats.clone(),
         });
         let journal = Arc::new(Journal::new(options.journal.clone()));
@@ -178,35 +180,53 @@ impl LedgerWriter {
     }
 }
 
-/// Writes the records a previous run spilled, then empties the file.
+/// Writes the records a previous run spilled (or was writing back when it stopped),
+/// then empties the file.
 pub async fn replay_spill(ledger: &dyn Ledger, path: &Path) -> Result<u64, GovernanceError> {
-    let text = match tokio::fs::read_to_string(path).await {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(error) => return Err(GovernanceError::Spill(error.to_string())),
-    };
-    let mut records = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+    let mut replayed = 0;
+    for file in [replaying_path(path), path.to_path_buf()] {
+        let text = match tokio::fs::read_to_string(&file).await {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(error) => return Err(GovernanceError::Spill(error.to_string())),
+        };
+        let records = parse_lines(&text);
+        for chunk in records.chunks(500) {
+            ledger.append(chunk).await?;
         }
-        match serde_json::from_str::<LedgerRecord>(line) {
-            Ok(record) => records.push(record),
-            // A line cut short by a crash: the rest are still good.
-            Err(error) => tracing::warn!(
-                line = number + 1,
-                %error,
-                "Skipping an unreadable line of the ledger spill file."
-            ),
-        }
+        tokio::fs::write(&file, b"")
+            .await
+            .map_err(|error| GovernanceError::Spill(error.to_string()))?;
+        replayed += records.len() as u64;
     }
-    for chunk in records.chunks(500) {
-        ledger.append(chunk).await?;
-    }
-    tokio::fs::write(path, b"")
-        .await
-        .map_err(|error| GovernanceError::Spill(error.to_string()))?;
-    Ok(records.len() as u64)
+    Ok(replayed)
+}
+
+/// Where spilled records wait while the writer writes them back.
+fn replaying_path(spill: &Path) -> PathBuf {
+    let mut name = spill.file_name().unwrap_or_default().to_os_string();
+    name.push(".replaying");
+    spill.with_file_name(name)
+}
+
+/// The records of a JSON-lines file; a line cut short by a crash is skipped, the rest
+/// are still good.
+fn parse_lines(text: &str) -> Vec<LedgerRecord> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .filter_map(|(number, line)| {
+            serde_json::from_str::<LedgerRecord>(line)
+                .map_err(|error| {
+                    tracing::warn!(
+                        line = number + 1,
+                        %error,
+                        "Skipping an unreadable line of a ledger spill file."
+                    );
+                })
+                .ok()
+        })
+        .collect()
 }
 
 async fn write_batches(
@@ -232,9 +252,14 @@ async fn write_batches(
                 Ok(None) | Err(_) => break,
             }
         }
-        write_batch(ledger.as_ref(), &batch, &options, &spill, &stats).await;
+        let written = write_batch(ledger.as_ref(), &batch, &options, &spill, &stats).await;
         journal.settled(batch.len() as u64);
         batch.clear();
+        // Caught up with a store that takes writes again: what was spilled meanwhile
+        // goes in now rather than at the next start.
+        if written && receiver.is_empty() {
+            write_back_spill(ledger.as_ref(), &options, &spill, &stats).await;
+        }
     }
 }
 
@@ -244,7 +269,7 @@ async fn write_batch(
     options: &WriterOptions,
     spill: &Spill,
     stats: &WriterStats,
-) {
+) -> bool {
     let mut backoff = Duration::from_millis(100);
     for attempt in 1..=options.attempts.max(1) {
         match ledger.append(batch).await {
@@ -252,7 +277,7 @@ async fn write_batch(
                 stats
                     .written
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                return;
+                return true;
             }
             Err(error) => {
                 stats.failed_batches.fetch_add(1, Ordering::Relaxed);
@@ -265,6 +290,31 @@ async fn write_batch(
         }
     }
     spill.write(batch);
+    false
+}
+
+/// Writes the spill file's records back to the store. The file is first renamed aside,
+/// so records spilled meanwhile start a new one, and a process stopped halfway leaves
+/// the renamed file for [`replay_spill`]. Records that fail again are spilled again.
+async fn write_back_spill(
+    ledger: &dyn Ledger,
+    options: &WriterOptions,
+    spill: &Spill,
+    stats: &WriterStats,
+) {
+    let Some((path, records)) = spill.take() else {
+        return;
+    };
+    for chunk in records.chunks(options.batch_rows.max(1)) {
+        write_batch(ledger, chunk, options, spill, stats).await;
+    }
+    if let Err(error) = std::fs::remove_file(&path) {
+        tracing::warn!(%error, "Cannot remove the ledger spill file written back.");
+    }
+    tracing::info!(
+        records = records.len(),
+        "Wrote spilled ledger records back to the store."
+    );
 }
 
 /// The records queued and not yet written (or spilled): see the module's docs.
@@ -361,10 +411,37 @@ struct Spill {
     path: Option<PathBuf>,
     /// One writer at a time, so lines never interleave.
     file: Mutex<()>,
+    /// Records were spilled since the file was last written back.
+    pending: std::sync::atomic::AtomicBool,
     stats: Arc<WriterStats>,
 }
 
 impl Spill {
+    /// Moves the spill file aside and reads it: the renamed file and its records, or
+    /// `None` when nothing was spilled (or a file from an earlier run still waits for
+    /// the next start's [`replay_spill`]).
+    fn take(&self) -> Option<(PathBuf, Vec<LedgerRecord>)> {
+        let path = self.path.as_ref()?;
+        if !self.pending.swap(false, Ordering::AcqRel) {
+            return None;
+        }
+        let aside = replaying_path(path);
+        let text = {
+            let _one_writer = self
+                .file
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if aside.exists() {
+                return None;
+            }
+            std::fs::rename(path, &aside)
+                .and_then(|()| std::fs::read_to_string(&aside))
+                .map_err(|error| tracing::warn!(%error, "Cannot read the ledger spill file back."))
+                .ok()?
+        };
+        Some((aside, parse_lines(&text)))
+    }
+
     fn write(&self, records: &[LedgerRecord]) {
         let count = records.len() as u64;
         let Some(path) = &self.path else {
@@ -398,6 +475,7 @@ impl Spill {
         match written {
             Ok(()) => {
                 self.stats.spilled.fetch_add(count, Ordering::Relaxed);
+                self.pending.store(true, Ordering::Release);
             }
             Err(error) => {
                 self.stats.lost.fetch_add(count, Ordering::Relaxed);
@@ -604,5 +682,48 @@ mod tests {
         writer.shutdown().await;
         assert_eq!(std::fs::read_to_string(&journal).expect("reads"), "");
         assert_eq!(ledger.records.lock().expect("not poisoned").len(), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn records_spilled_while_the_store_was_down_go_back_once_it_recovers() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let spill = dir.path().join("ledger-spill.jsonl");
+        let ledger = Arc::new(VecLedger::default());
+        ledger.down.store(true, Ordering::SeqCst);
+        let writer = LedgerWriter::new(
+            ledger.clone(),
+            WriterOptions {
+                spill: Some(spill.clone()),
+                ..WriterOptions::default()
+            },
+        );
+        for n in 0..3 {
+            writer.record(numbered(n));
+        }
+        // The batch goes out after 200 ms and fails three times (100 + 200 ms apart).
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(writer.stats().spilled.load(Ordering::SeqCst), 3);
+        assert!(ledger.records.lock().expect("not poisoned").is_empty());
+
+        ledger.down.store(false, Ordering::SeqCst);
+        writer.record(numbered(3));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let mut ids: Vec<String> = ledger
+            .records
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .map(|record| record.id.clone())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["r0", "r1", "r2", "r3"]);
+        assert!(!spill.exists(), "the spill file was written back");
+        writer.shutdown().await;
+        assert_eq!(
+            replay_spill(ledger.as_ref(), &spill)
+                .await
+                .expect("replays"),
+            0
+        );
     }
 }
