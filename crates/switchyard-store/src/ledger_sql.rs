@@ -68,3 +68,89 @@ where
     }
     sql
 }
+
+/// Implements [`SpendSource`] and [`Ledger`] for a SQL store, `$store`, with a `ready()`
+/// method giving its pool of database `$db`; `$day` is the dialect's expression for
+/// the UTC day of `at`. A macro, because the bodies are the same text for both
+/// databases while sqlx's executor bounds make a generic version much harder to read.
+///
+/// [`SpendSource`]: switchyard_governance::SpendSource
+/// [`Ledger`]: switchyard_governance::Ledger
+macro_rules! impl_ledger {
+    ($store:ty, $db:ty, $day:expr) => {
+        #[async_trait::async_trait]
+        impl SpendSource for $store {
+            async fn spent(
+                &self,
+                scope: &Scope,
+                window: Window,
+            ) -> Result<MicroUsd, GovernanceError> {
+                let pool = self.ready().await?;
+                let mut sql = spent_query::<$db>(scope, window);
+                let spent: i64 = sql
+                    .build_query_scalar()
+                    .fetch_one(pool)
+                    .await
+                    .map_err(StoreError::from)?;
+                Ok(u64::try_from(spent).unwrap_or(0))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Ledger for $store {
+            async fn append(&self, records: &[LedgerRecord]) -> Result<(), GovernanceError> {
+                if records.is_empty() {
+                    return Ok(());
+                }
+                let pool = self.ready().await?;
+                // 22 columns × 500 rows stays under SQLite's 32,766 bound parameters and
+                // PostgreSQL's 65,535.
+                for chunk in records.chunks(500) {
+                    let mut sql =
+                        QueryBuilder::<$db>::new(format!("INSERT INTO ledger ({LEDGER_COLUMNS}) "));
+                    sql.push_values(chunk, bind_ledger_record);
+                    sql.push(" ON CONFLICT (id) DO NOTHING");
+                    sql.build().execute(pool).await.map_err(StoreError::from)?;
+                }
+                Ok(())
+            }
+
+            async fn usage(&self, query: &UsageQuery) -> Result<Vec<UsageRow>, GovernanceError> {
+                let pool = self.ready().await?;
+                let group = group_expression(query.group_by, $day);
+                let mut sql = QueryBuilder::<$db>::new(format!(
+                    "SELECT {group} AS grp, {USAGE_SUMS} FROM ledger"
+                ));
+                push_filters(&mut sql, query);
+                sql.push(" GROUP BY grp ORDER BY grp NULLS LAST");
+                let rows = sql
+                    .build_query_as::<UsageRowRaw>()
+                    .fetch_all(pool)
+                    .await
+                    .map_err(StoreError::from)?;
+                Ok(convert(rows)?)
+            }
+
+            async fn records(
+                &self,
+                query: &UsageQuery,
+                limit: u32,
+            ) -> Result<Vec<LedgerRecord>, GovernanceError> {
+                let pool = self.ready().await?;
+                let mut sql =
+                    QueryBuilder::<$db>::new(format!("SELECT {LEDGER_COLUMNS} FROM ledger"));
+                push_filters(&mut sql, query);
+                sql.push(" ORDER BY at, id LIMIT ")
+                    .push_bind(i64::from(limit));
+                let rows = sql
+                    .build_query_as::<LedgerRow>()
+                    .fetch_all(pool)
+                    .await
+                    .map_err(StoreError::from)?;
+                Ok(convert(rows)?)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_ledger;
