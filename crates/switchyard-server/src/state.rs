@@ -13,8 +13,8 @@ use switchyard_store::{PgStore, RedisLimiter, ResponseStore, SqliteStore};
 use switchyard_types::{DeploymentId, Provider};
 
 use crate::config::{
-    Config, DeploymentKind, GovernanceBackend, GovernanceConfig, RoutingConfig, StoreLocation,
-    TasksConfig,
+    Config, DeploymentKind, DistributedBackend, GovernanceBackend, GovernanceConfig, RoutingConfig,
+    StoreLocation, TasksConfig,
 };
 use crate::metrics::Metrics;
 use crate::pricing::PriceBook;
@@ -161,15 +161,12 @@ impl Stores {
     }
 
     /// PostgreSQL for everything stored, Redis for the counters: shared by replicas.
-    fn distributed(backend: &GovernanceBackend) -> Option<Stores> {
-        let GovernanceBackend::Distributed(backend) = backend else {
-            return None;
-        };
+    fn distributed(backend: &DistributedBackend) -> Stores {
         let store = Arc::new(PgStore::new(
             &backend.postgres,
             backend.postgres_max_connections,
         ));
-        Some(Stores {
+        Stores {
             limiter: Arc::new(
                 RedisLimiter::new(&backend.redis, &backend.redis_prefix)
                     .with_spend_source(store.clone()),
@@ -178,7 +175,7 @@ impl Stores {
             keys: store.clone(),
             ledger: store.clone(),
             audit: store,
-        })
+        }
     }
 }
 
@@ -373,17 +370,19 @@ impl AppState {
             max_body_bytes: config.server.max_body_bytes,
             master_keys: config.server.master_keys.clone(),
         };
+        let file = match &config.server.store {
+            Some(StoreLocation::File(path)) => Some(path),
+            Some(StoreLocation::Memory) | None => None,
+        };
+        let stores = match &config.governance.backend {
+            GovernanceBackend::Embedded => Stores::embedded(
+                file.map_or_else(SqliteStore::in_memory, |path| SqliteStore::file(path)),
+            ),
+            GovernanceBackend::Distributed(backend) => Stores::distributed(backend),
+        };
         // The spill file stays beside the embedded store's file whichever backend is
         // used: it is where ledger records wait when the store cannot take them.
-        let (store, spill) = match &config.server.store {
-            Some(StoreLocation::File(path)) => (
-                SqliteStore::file(path),
-                Some(path.with_extension("ledger-spill.jsonl")),
-            ),
-            Some(StoreLocation::Memory) | None => (SqliteStore::in_memory(), None),
-        };
-        let stores = Stores::distributed(&config.governance.backend)
-            .unwrap_or_else(|| Stores::embedded(store));
+        let spill = file.map(|path| path.with_extension("ledger-spill.jsonl"));
         let checked = config
             .deployments
             .iter()

@@ -9,6 +9,7 @@
 //!   input items, and conversations continued with `previous_response_id`.
 //! - keys, teams, organisations, the cost ledger and the audit log, for governance.
 
+mod keys_sql;
 mod ledger_sql;
 mod postgres;
 mod redis;

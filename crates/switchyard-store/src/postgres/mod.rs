@@ -5,6 +5,9 @@
 //! - [`keys`]: organisations, teams, keys, alert claims and the audit log;
 //! - [`ledger`]: the cost ledger.
 //!
+//! Their SQL, and that of stored responses, is the embedded store's: one text both
+//! databases run ([`crate::keys_sql`], [`crate::ledger_sql`]).
+//!
 //! The schema is the embedded store's in PostgreSQL's types (`migrations/postgres/`);
 //! rows are read and written through the same [`crate::rows`] types. Replicas starting
 //! together migrate once: sqlx holds an advisory lock while it migrates.
@@ -128,50 +131,7 @@ impl PgStore {
     }
 }
 
-#[async_trait::async_trait]
-impl ResponseStore for PgStore {
-    async fn check(&self) -> Result<(), StoreError> {
-        self.ready().await.map(|_| ())
-    }
-
-    async fn save_response(&self, response: &StoredResponse) -> Result<(), StoreError> {
-        let pool = self.ready().await?;
-        let (id, created_at, body, input_items) = ResponseRow::values(response);
-        sqlx::query(&format!(
-            "INSERT INTO responses ({RESPONSE_COLUMNS}) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, \
-             response = excluded.response, input_items = excluded.input_items"
-        ))
-        .bind(id)
-        .bind(created_at)
-        .bind(body)
-        .bind(input_items)
-        .execute(pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn response(&self, id: &str) -> Result<Option<StoredResponse>, StoreError> {
-        let pool = self.ready().await?;
-        sqlx::query_as::<_, ResponseRow>(&format!(
-            "SELECT {RESPONSE_COLUMNS} FROM responses WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .map(StoredResponse::try_from)
-        .transpose()
-    }
-
-    async fn delete_response(&self, id: &str) -> Result<bool, StoreError> {
-        let pool = self.ready().await?;
-        let deleted = sqlx::query("DELETE FROM responses WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(deleted.rows_affected() > 0)
-    }
-}
+crate::responses::impl_response_store!(PgStore);
 
 #[cfg(test)]
 mod tests {

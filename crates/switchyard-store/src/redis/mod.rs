@@ -84,9 +84,7 @@ impl PartialEq for RedisTarget {
 
 #[derive(Debug)]
 pub struct RedisLimiter {
-    client: redis::Client,
-    /// `host:port`, for messages.
-    location: String,
+    target: RedisTarget,
     connection: OnceCell<ConnectionManager>,
     prefix: String,
     spend_source: Option<Arc<dyn SpendSource>>,
@@ -152,8 +150,7 @@ impl RedisLimiter {
     /// first admission.
     pub fn new(target: &RedisTarget, prefix: &str) -> RedisLimiter {
         RedisLimiter {
-            client: target.client.clone(),
-            location: target.location.clone(),
+            target: target.clone(),
             connection: OnceCell::new(),
             prefix: prefix.to_owned(),
             spend_source: None,
@@ -168,7 +165,16 @@ impl RedisLimiter {
     }
 
     fn unavailable(&self, error: &redis::RedisError) -> GovernanceError {
-        GovernanceError::Unavailable(format!("Redis at {}: {error}", self.location))
+        GovernanceError::Unavailable(format!("Redis at {}: {error}", self.target.location))
+    }
+
+    /// Budget windows stayed unseeded after seeding them: something else keeps deleting
+    /// the keys (an eviction policy, a `FLUSHDB`).
+    fn still_unseeded(&self) -> GovernanceError {
+        GovernanceError::Unavailable(format!(
+            "Redis at {}: budget windows were not counted after seeding them",
+            self.target.location
+        ))
     }
 
     async fn connection(&self) -> Result<ConnectionManager, GovernanceError> {
@@ -179,7 +185,8 @@ impl RedisLimiter {
                     .set_connection_timeout(Some(RESPONSE_TIMEOUT))
                     .set_response_timeout(Some(RESPONSE_TIMEOUT))
                     .set_number_of_retries(2);
-                self.client
+                self.target
+                    .client
                     .get_connection_manager_with_config(config)
                     .await
                     .map_err(|error| self.unavailable(&error))
@@ -465,10 +472,7 @@ impl Limiter for RedisLimiter {
                 }
             }
         }
-        Err(GovernanceError::Unavailable(format!(
-            "Redis at {}: budget windows were not counted after seeding them",
-            self.location
-        )))
+        Err(self.still_unseeded())
     }
 
     async fn settle(&self, grant: &Grant, used: Used) -> Result<Vec<Spend>, GovernanceError> {
@@ -561,10 +565,7 @@ impl Limiter for RedisLimiter {
             }
             self.seed(&unseeded).await?;
         }
-        Err(GovernanceError::Unavailable(format!(
-            "Redis at {}: budget windows were not counted after seeding them",
-            self.location
-        )))
+        Err(self.still_unseeded())
     }
 }
 

@@ -103,48 +103,7 @@ impl SqliteStore {
     }
 }
 
-#[async_trait::async_trait]
-impl ResponseStore for SqliteStore {
-    async fn check(&self) -> Result<(), StoreError> {
-        self.ready().await.map(|_| ())
-    }
-
-    async fn save_response(&self, response: &StoredResponse) -> Result<(), StoreError> {
-        let pool = self.ready().await?;
-        let (id, created_at, body, input_items) = ResponseRow::values(response);
-        sqlx::query(&format!(
-            "INSERT OR REPLACE INTO responses ({RESPONSE_COLUMNS}) VALUES (?, ?, ?, ?)"
-        ))
-        .bind(id)
-        .bind(created_at)
-        .bind(body)
-        .bind(input_items)
-        .execute(pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn response(&self, id: &str) -> Result<Option<StoredResponse>, StoreError> {
-        let pool = self.ready().await?;
-        sqlx::query_as::<_, ResponseRow>(&format!(
-            "SELECT {RESPONSE_COLUMNS} FROM responses WHERE id = ?"
-        ))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .map(StoredResponse::try_from)
-        .transpose()
-    }
-
-    async fn delete_response(&self, id: &str) -> Result<bool, StoreError> {
-        let pool = self.ready().await?;
-        let deleted = sqlx::query("DELETE FROM responses WHERE id = ?")
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(deleted.rows_affected() > 0)
-    }
-}
+crate::responses::impl_response_store!(SqliteStore);
 
 #[cfg(test)]
 mod tests {
