@@ -6,13 +6,27 @@
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchyard/target}"
 
+# bindgen (through clang-sys) loads `libclang.so` or `libclang-N.so`, and needs the clang
+# headers that come with the -dev package. Other files that start with "libclang" do
+# not count: Debian images often carry libclang-cpp.so.N (the C++ API), which bindgen
+# cannot use, and a bare libclang.so.1 comes without the headers.
+has_libclang() {
+  local dir
+  if [[ -n "${LIBCLANG_PATH:-}" ]]; then
+    compgen -G "$LIBCLANG_PATH/libclang.so" >/dev/null || compgen -G "$LIBCLANG_PATH/libclang-[0-9]*.so" >/dev/null
+    return
+  fi
+  for dir in /usr/lib/llvm-*/lib /usr/lib/*-linux-gnu /usr/lib64 /usr/local/lib; do
+    [[ -e "$dir/libclang.so" ]] && return 0
+    compgen -G "$dir/libclang-[0-9]*.so" >/dev/null && return 0
+  done
+  return 1
+}
+
 install_build_tools() {
   local missing=()
   command -v cmake >/dev/null 2>&1 || missing+=(cmake)
-  if ! compgen -G "/usr/lib/llvm-*/lib/libclang.so*" >/dev/null \
-    && ! compgen -G "/usr/lib/*/libclang*.so*" >/dev/null; then
-    missing+=(libclang-dev)
-  fi
+  has_libclang || missing+=(libclang-dev)
   ((${#missing[@]} == 0)) && return 0
   echo "Installing build tools from Debian: ${missing[*]}" >&2
   local sudo=()

@@ -12,8 +12,14 @@ step() { printf '\n== %s\n' "$*"; }
 step "format"
 cargo fmt --all -- --check
 
-step "lints"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+step "build and lints (one build of the tree: tests, binaries and clippy share it)"
+# Clippy runs as the compiler of the workspace's own crates (cargo clippy does the same,
+# in check mode, which would compile every dependency a second time). The test run,
+# the doc tests and the end-to-end binaries below reuse these artifacts: every step
+# builds with the same targets, features and wrapper.
+export RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+cargo build --workspace --all-targets --locked
 
 step "test services (PostgreSQL and Redis for the distributed backend)"
 # Private servers on free loopback ports, stopped when this script exits (their
@@ -39,5 +45,4 @@ step "doc tests"
 cargo test --workspace --locked --doc
 
 step "end-to-end tests (official openai and anthropic SDKs against the built binary)"
-cargo build --locked -p switchyard -p switchyard-testkit --bins
 SWITCHYARD_BIN_DIR="$CARGO_TARGET_DIR/debug" bash tests/e2e/run.sh

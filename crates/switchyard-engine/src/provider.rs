@@ -194,7 +194,21 @@ impl LocalTextProvider {
             sampling.grammar_trigger = Some(TOOL_CALL_OPEN.to_owned());
         }
         let per_prompt = request.sampling.n.unwrap_or(1).max(1);
-        let mut receivers = Vec::with_capacity(plan.prompts.len() * per_prompt as usize);
+        // Checked before anything is sized from the caller's numbers: the ingress
+        // bounds `n` and prompts × `n`, and this engine cannot hold more answers at once
+        // than it has sequences and queue places.
+        let capacity = self.model.generator().capacity();
+        let answers = (plan.prompts.len() as u64).saturating_mul(u64::from(per_prompt));
+        if answers > capacity as u64 {
+            return Err(ProviderError::new(
+                ErrorKind::InvalidRequest,
+                format!(
+                    "this request asks for {answers} answers (prompts × n); the local model runs at most {capacity} at once"
+                ),
+            )
+            .with_param(Some("n".to_owned())));
+        }
+        let mut receivers = Vec::with_capacity(answers as usize);
         let mut echoes = Vec::new();
         for (index, prompt) in plan.prompts.iter().enumerate() {
             let room = (limit - prompt.len()) as u32;

@@ -29,6 +29,11 @@ impl DecodeError {
     }
 }
 
+/// How deep a body may nest: serde_json's own recursion limit, which every decoder here
+/// keeps (a deeper body is refused before it is built, so no deep value is ever
+/// dropped recursively).
+pub const MAX_JSON_DEPTH: usize = 128;
+
 /// Parses JSON into `T`, naming the path of the first field that does not fit.
 ///
 /// Valid input takes the plain parser; only a failure is parsed again with path
@@ -45,7 +50,11 @@ fn from_json_with_path<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeErr
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
+        if inner.to_string().starts_with("recursion limit exceeded") {
+            DecodeError::new(format!(
+                "the body is not valid JSON: it nests deeper than {MAX_JSON_DEPTH} levels ({inner})"
+            ))
+        } else if inner.is_syntax() || inner.is_eof() {
             DecodeError::new(format!("the body is not valid JSON: {inner}"))
         } else if path == "." || path.is_empty() {
             DecodeError::new(format!(

@@ -13,11 +13,14 @@
 //!   Cohere).
 //! - [`gemini`]: Google's Gemini API (egress: `generateContent`, its SSE stream,
 //!   `batchEmbedContents`).
+//! - [`bounds`]: the bounds on every size a caller controls, checked right after a
+//!   request is decoded, in every dialect.
 //! - [`decode`]: the [`DecodeError`] every decoder returns, which names the offending
 //!   field so the caller's 400 can say what to fix.
 
 pub mod anthropic;
 pub mod bedrock;
+pub mod bounds;
 pub mod decode;
 pub mod gemini;
 pub mod openai;

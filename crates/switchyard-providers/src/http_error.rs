@@ -67,22 +67,35 @@ fn is_context_length(code: Option<&str>) -> bool {
     )
 }
 
-/// Reads `retry-after-ms` (OpenAI), then `Retry-After` as seconds or an HTTP date.
+/// The longest wait an upstream's `Retry-After` is taken at: a day. The header comes
+/// from the upstream, so an absurd value (`1e20`) is clamped, never trusted.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Reads `retry-after-ms` (OpenAI), then `Retry-After` as seconds or an HTTP date,
+/// clamped to [`MAX_RETRY_AFTER`].
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(millis) = header_str(headers, "retry-after-ms")
+    let seconds = |seconds: f64| {
+        (seconds.is_finite() && seconds >= 0.0).then(|| {
+            Duration::try_from_secs_f64(seconds)
+                .unwrap_or(MAX_RETRY_AFTER)
+                .min(MAX_RETRY_AFTER)
+        })
+    };
+    if let Some(wait) = header_str(headers, "retry-after-ms")
         .and_then(|value| value.trim().parse::<f64>().ok())
-        .filter(|millis| millis.is_finite() && *millis >= 0.0)
+        .and_then(|millis| seconds(millis / 1000.0))
     {
-        return Some(Duration::from_secs_f64(millis / 1000.0));
+        return Some(wait);
     }
     let value = header_str(headers, "retry-after")?.trim();
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    if let Ok(parsed) = value.parse::<f64>() {
+        return seconds(parsed);
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
         when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
     )
 }
 
@@ -209,6 +222,22 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+        // An absurd wait from the upstream is clamped, never a panic.
+        for absurd in ["1e20", "1e300", "18446744073709551616"] {
+            assert_eq!(
+                retry_after(&headers(&[("retry-after", absurd)])),
+                Some(MAX_RETRY_AFTER)
+            );
+            assert_eq!(
+                retry_after(&headers(&[("retry-after-ms", absurd)])),
+                Some(MAX_RETRY_AFTER)
+            );
+        }
+        let far = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(1 << 36));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &far)])),
+            Some(MAX_RETRY_AFTER)
+        );
         let error = from_status(
             "p",
             429,

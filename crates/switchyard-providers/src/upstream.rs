@@ -74,6 +74,10 @@ impl Upstream {
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
             .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+            // A redirect would carry the vendor key (`api-key`, `x-api-key` and
+            // `x-goog-api-key` are not headers reqwest strips) and the prompt to
+            // whatever host it names: a 3xx is an upstream error instead.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| {
                 ProviderError::new(ErrorKind::Internal, "cannot build the HTTP client")
@@ -212,11 +216,13 @@ impl Upstream {
     ) -> ProviderError {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        // The body of an error is small; never wait past the deadline for it.
-        let body = tokio::time::timeout_at(deadline, response.bytes())
+        // The body of an error is small: read at most its first bytes, and never wait
+        // past the deadline for them.
+        let body = tokio::time::timeout_at(deadline, read_at_most(response, MAX_ERROR_BODY_BYTES))
             .await
             .ok()
             .and_then(Result::ok)
+            .map(|(body, _)| body)
             .unwrap_or_default();
         if let Some(classify) = self.classify {
             return classify(&self.provider, status, &headers, &body, &self.secrets());
@@ -233,9 +239,23 @@ impl Upstream {
         decode: impl FnOnce(&[u8]) -> Result<T, DecodeError>,
     ) -> Result<T, ProviderError> {
         let total = self.timeouts.total;
-        let body = self
-            .within(deadline, "complete response", total, response.bytes())
+        let (body, complete) = self
+            .within(
+                deadline,
+                "complete response",
+                total,
+                read_at_most(response, MAX_BODY_BYTES),
+            )
             .await?;
+        if !complete {
+            return Err(ProviderError::new(
+                ErrorKind::Upstream,
+                format!(
+                    "upstream `{}` sent a response larger than {MAX_BODY_BYTES} bytes",
+                    self.provider
+                ),
+            ));
+        }
         decode(&body).map_err(|error| match (self.read_error)(&body) {
             // Some servers report a failure with status 200 and an error body.
             Some(UpstreamErrorDetail {
@@ -257,6 +277,31 @@ impl Upstream {
             ),
         })
     }
+}
+
+/// The most bytes of an upstream's error body read; the rest is not needed to say what
+/// went wrong.
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// The largest complete (non-streamed) upstream answer accepted: far above any real
+/// one (a 128k-token answer is under 1 MiB of JSON; embeddings of 2048 inputs ~50 MiB).
+pub const MAX_BODY_BYTES: usize = 128 << 20;
+
+/// Reads a body up to `limit` bytes; `false` when it had more (the rest is not read).
+async fn read_at_most(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<(bytes::Bytes, bool)> {
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            let room = limit - body.len();
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body.freeze(), false));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body.freeze(), true))
 }
 
 /// The headers every request carries: JSON content, the configured headers, and the

@@ -6,7 +6,10 @@
 //! stream, when the last event has been sent — or, if it is dropped unfinished because
 //! the client went away, with status 499 (client closed request). A stream cut off
 //! before the upstream reported usage is billed for what was sent: the prompt's
-//! estimate and the streamed text, counted.
+//! estimate and the streamed text, counted. A request dropped while an upstream call
+//! was under way (a client that left before the answer, or before a stream's first
+//! event) is billed the prompt's estimate on the deployment it was sent to, as the
+//! vendor bills the operator for it; an answer without usage is billed its estimate.
 
 use std::sync::Arc;
 
@@ -47,11 +50,16 @@ pub struct Accounting {
     /// The configured model name, or `unknown` (a metrics label: bounded).
     model: String,
     deployment: Option<DeploymentInfo>,
+    /// The deployment the latest upstream call went to, set as each call starts: who
+    /// bills a request that is dropped before any call returned.
+    dispatched: Dispatched,
     attempts: u32,
     stream: bool,
     started: Instant,
     first_event: Option<Instant>,
     usage: Option<Usage>,
+    /// `usage` is the gateway's own count, not the upstream's.
+    usage_estimated: bool,
     /// When the request was hedged, after how long.
     hedged_after: Option<std::time::Duration>,
     recorded: bool,
@@ -77,14 +85,21 @@ impl Accounting {
             cancelled_calls: 0,
             model: "unknown".to_owned(),
             deployment: None,
+            dispatched: Dispatched::default(),
             attempts: 0,
             stream: false,
             started: Instant::now(),
             first_event: None,
             usage: None,
+            usage_estimated: false,
             hedged_after: None,
             recorded: false,
         }
+    }
+
+    /// What each upstream call reports itself to as it starts (see [`Dispatched`]).
+    pub fn dispatched(&self) -> Dispatched {
+        self.dispatched.clone()
     }
 
     pub fn ledger_id(&self) -> &str {
@@ -119,6 +134,49 @@ impl Accounting {
                 _ => {}
             }
         }
+    }
+
+    /// Keeps the text of an answer that came without usage, to bill its estimate.
+    pub fn note_answer(&mut self, response: &switchyard_types::ChatResponse) {
+        for choice in &response.choices {
+            for block in &choice.message.content {
+                match block {
+                    switchyard_types::ContentBlock::Text { text, .. }
+                    | switchyard_types::ContentBlock::Reasoning { text, .. } => {
+                        self.streamed.push_str(text);
+                    }
+                    switchyard_types::ContentBlock::ToolCall {
+                        name, arguments, ..
+                    } => {
+                        self.streamed.push_str(name);
+                        self.streamed.push_str(arguments);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// For a stream that ended without the upstream reporting usage (llama-cpp-python's
+    /// server ignores `stream_options`): the gateway's own count, kept as the usage to
+    /// bill and returned so a caller that asked for usage still gets it. It says
+    /// `"switchyard_estimated": true`, so no one mistakes it for the vendor's count.
+    pub fn estimate_missing_usage(&mut self) -> Option<Usage> {
+        if self.usage.is_some() {
+            return None;
+        }
+        let (mut usage, estimated) = self.usage_to_bill(200);
+        if !estimated {
+            return None;
+        }
+        usage.extra.insert(
+            "switchyard_estimated".to_owned(),
+            serde_json::Value::Bool(true),
+        );
+        self.usage = Some(usage.clone());
+        self.usage_estimated = true;
+        self.streamed = String::new();
+        Some(usage)
     }
 
     /// The request named a configured model.
@@ -227,6 +285,9 @@ impl Accounting {
             .in_flight
             .get_or_create(&RouteLabels { route: self.route })
             .dec();
+        if self.deployment.is_none() {
+            self.deployment = self.billed_deployment();
+        }
         let (deployment, provider) = match &self.deployment {
             Some(info) => (info.id.to_string(), info.provider.to_string()),
             None => ("none".to_owned(), "none".to_owned()),
@@ -261,7 +322,7 @@ impl Accounting {
                 .get_or_create(&call)
                 .observe(ttft.as_secs_f64());
         }
-        let (usage, usage_estimated) = self.usage_to_bill();
+        let (usage, usage_estimated) = self.usage_to_bill(status);
         let (input_tokens, output_tokens) = (usage.input_tokens, usage.output_tokens);
         if self.usage.is_some() || usage_estimated {
             for (direction, count) in [("input", input_tokens), ("output", output_tokens)] {
@@ -320,21 +381,41 @@ impl Accounting {
         );
     }
 
-    /// The usage to bill: the upstream's, or for a stream cut off before it came, the
-    /// prompt's estimate and the streamed text counted.
-    fn usage_to_bill(&self) -> (Usage, bool) {
+    /// The usage to bill: the upstream's; else, when an upstream call was under way
+    /// and the vendor bills it, the prompt's estimate and whatever text reached the
+    /// caller, counted: a client that left before the answer (the call is dropped, the
+    /// vendor still bills the prompt), a stream cut off after it began, an answer that
+    /// came without usage. An upstream that refused or failed before answering bills
+    /// nothing, and neither does a request never sent.
+    fn usage_to_bill(&self, status: u16) -> (Usage, bool) {
         if let Some(usage) = &self.usage {
-            return (usage.clone(), false);
+            return (usage.clone(), self.usage_estimated);
         }
-        if !self.stream || self.deployment.is_none() || self.first_event.is_none() {
+        if self.deployment.is_none() && !self.dispatched.happened() {
+            return (Usage::default(), false);
+        }
+        let billed = status == CLIENT_CLOSED
+            || (200..300).contains(&status)
+            || (self.stream && self.first_event.is_some());
+        if !billed {
             return (Usage::default(), false);
         }
         let usage = Usage {
             input_tokens: self.input_estimate.unwrap_or(0),
-            output_tokens: switchyard_router::tokens::count_text(&self.streamed),
+            output_tokens: if self.streamed.is_empty() {
+                0
+            } else {
+                switchyard_router::tokens::count_text(&self.streamed)
+            },
             ..Usage::default()
         };
         (usage, true)
+    }
+
+    /// The deployment that bills this request: the one that answered, else the one
+    /// the last call went to.
+    fn billed_deployment(&self) -> Option<DeploymentInfo> {
+        self.deployment.clone().or_else(|| self.dispatched.get())
     }
 
     /// Writes the ledger record and settles the request's limits and budget.
@@ -388,6 +469,38 @@ impl Accounting {
             };
             crate::governance::settle(&self.state, grant, used);
         }
+    }
+}
+
+/// The deployment an upstream call went to, shared by the calls a request makes (its
+/// fallbacks and hedges report here as they start) and the request's [`Accounting`].
+#[derive(Debug, Clone, Default)]
+pub struct Dispatched(Arc<std::sync::Mutex<Option<DeploymentInfo>>>);
+
+impl Dispatched {
+    /// A call to `deployment` is starting.
+    pub fn to(&self, deployment: &DeploymentInfo) {
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot
+            .as_ref()
+            .is_none_or(|current| current.id != deployment.id)
+        {
+            *slot = Some(deployment.clone());
+        }
+    }
+
+    fn happened(&self) -> bool {
+        self.get().is_some()
+    }
+
+    fn get(&self) -> Option<DeploymentInfo> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 

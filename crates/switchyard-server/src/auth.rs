@@ -40,6 +40,16 @@ impl Default for Caller {
 }
 
 impl Caller {
+    /// Whose what this caller stores is: its key's organisation, or the operator.
+    pub fn owner(&self) -> switchyard_store::Owner {
+        match self {
+            Caller::Key(principal) => {
+                switchyard_store::Owner::org(&principal.key.org, &principal.key.id)
+            }
+            Caller::Operator { .. } => switchyard_store::Owner::operator(),
+        }
+    }
+
     pub fn principal(&self) -> Option<&Principal> {
         match self {
             Caller::Key(principal) => Some(principal),
@@ -70,10 +80,14 @@ pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The master key `presented` matches, compared against every key without stopping
-/// early, so timing says nothing about which key (or how much of one) matched.
+/// early, so timing says nothing about which key (or how much of one) matched. The
+/// SHA-256 digests are compared, not the keys: they have one length, so neither does
+/// the key's length show.
 fn matching_master<'k>(keys: &'k [SecretString], presented: &str) -> Option<&'k SecretString> {
+    let presented = secret::hash(presented);
     keys.iter().fold(None, |found, key| {
-        let equal = bool::from(key.expose_secret().as_bytes().ct_eq(presented.as_bytes()));
+        let digest = secret::hash(key.expose_secret());
+        let equal = bool::from(digest.as_bytes().ct_eq(presented.as_bytes()));
         if equal { Some(key) } else { found }
     })
 }
@@ -96,6 +110,11 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
+    if state.settings().master_keys.is_empty()
+        && let Err(refused) = crate::guard::check_open_request(state.settings(), &request)
+    {
+        return refused.into_response();
+    }
     match caller(&state, request.headers()).await {
         Ok(caller) => {
             request.extensions_mut().insert(caller);

@@ -25,6 +25,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod governance;
+pub mod guard;
 pub mod ingress;
 pub mod metrics;
 pub mod openapi;

@@ -25,6 +25,13 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Accepted bearer tokens; empty means no authentication.
     pub master_keys: Vec<SecretString>,
+    /// How long a stored response is kept.
+    pub response_retention: std::time::Duration,
+    /// `Host` names an open server answers besides loopback ones and its listen
+    /// address (see [`crate::guard`]).
+    pub allowed_hosts: Vec<String>,
+    /// The address the server listens on, when known: a `Host` naming it is this server.
+    pub listen: Option<std::net::IpAddr>,
 }
 
 impl Default for Settings {
@@ -32,6 +39,9 @@ impl Default for Settings {
         Settings {
             max_body_bytes: crate::DEFAULT_MAX_BODY_BYTES,
             master_keys: Vec::new(),
+            response_retention: crate::config::DEFAULT_RESPONSE_RETENTION,
+            allowed_hosts: Vec::new(),
+            listen: None,
         }
     }
 }
@@ -63,6 +73,30 @@ struct Inner {
     routing: Routing,
     /// Deployments checked on a timer, and how often.
     checked: Vec<(Deployment, std::time::Duration)>,
+    /// How long a request's lease and budget reservation live (see [`lease_ttl`]).
+    lease_ttl: std::time::Duration,
+}
+
+/// How long a lease or reservation must live: past the longest a request can run, so
+/// that it expires only when the replica holding it died before settling. A stream
+/// may run for its deployment's whole `total` deadline, well past the routing deadline
+/// (which bounds only its opening); a deployment with no deadline of its own (a local
+/// model) is bounded by an hour.
+fn lease_ttl(
+    catalog: &Catalog,
+    routing_deadline: Option<std::time::Duration>,
+) -> std::time::Duration {
+    const UNBOUNDED: std::time::Duration = std::time::Duration::from_secs(3600);
+    const MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
+    let longest_call = catalog
+        .routes()
+        .flat_map(|route| &route.deployments)
+        .map(|deployment| deployment.provider.longest_call().unwrap_or(UNBOUNDED))
+        .max()
+        .unwrap_or(UNBOUNDED);
+    // Retries and fallback open calls until the routing deadline; the last one opened
+    // may then run its whole course.
+    longest_call + routing_deadline.unwrap_or(std::time::Duration::ZERO) + MARGIN
 }
 
 /// How requests are routed, beyond each route's own settings.
@@ -235,8 +269,10 @@ impl AppState {
             catalog.routes().flat_map(|route| &route.deployments),
             |deployment| price_version(deployment, config),
         );
+        let lease_ttl = lease_ttl(&catalog, routing.retry.deadline);
         AppState {
             inner: Arc::new(Inner {
+                lease_ttl,
                 catalog,
                 settings,
                 metrics: Arc::new(Metrics::new()),
@@ -369,6 +405,9 @@ impl AppState {
         let settings = Settings {
             max_body_bytes: config.server.max_body_bytes,
             master_keys: config.server.master_keys.clone(),
+            response_retention: config.server.response_retention,
+            allowed_hosts: config.server.allowed_hosts.clone(),
+            listen: config.server.listen.map(|address| address.ip()),
         };
         let file = match &config.server.store {
             Some(StoreLocation::File(path)) => Some(path),
@@ -486,6 +525,33 @@ impl AppState {
     /// [`crate::checks`]); they run until the process ends.
     pub fn spawn_health_checks(&self) {
         crate::checks::spawn(self, &self.inner.checked);
+    }
+
+    /// Starts the task that deletes expired stored responses: at start, then hourly.
+    /// (Reads never return an expired response, so the purge only frees space.)
+    pub fn spawn_response_purge(&self) {
+        const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+        let store = self.inner.responses.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(EVERY);
+            loop {
+                ticks.tick().await;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |since| since.as_secs() as i64);
+                match store.purge_expired_responses(now).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "Deleted expired stored responses."),
+                    Err(error) => {
+                        tracing::warn!(%error, "Cannot delete expired stored responses; trying again in an hour.")
+                    }
+                }
+            }
+        });
+    }
+
+    pub fn lease_ttl(&self) -> std::time::Duration {
+        self.inner.lease_ttl
     }
 
     pub fn health(&self) -> &Health {

@@ -19,7 +19,7 @@ mod sqlite;
 
 pub use postgres::{PgStore, PgTarget};
 pub use redis::{RedisLimiter, RedisTarget};
-pub use responses::{ResponseStore, StoredResponse};
+pub use responses::{Owner, ResponseStore, StoredResponse};
 pub use sqlite::SqliteStore;
 
 /// A store that could not do what was asked.

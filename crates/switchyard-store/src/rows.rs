@@ -14,7 +14,7 @@ use switchyard_governance::{
 };
 
 use crate::StoreError;
-use crate::responses::StoredResponse;
+use crate::responses::{Owner, StoredResponse};
 
 pub(crate) fn to_json(value: &impl Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
@@ -276,25 +276,32 @@ impl TryFrom<UsageRowRaw> for UsageRow {
     }
 }
 
-pub(crate) const RESPONSE_COLUMNS: &str = "id, created_at, response, input_items";
+pub(crate) const RESPONSE_COLUMNS: &str =
+    "id, owner_org, owner_key, created_at, expires_at, response, input_items";
 
+/// A row of `responses`, in [`RESPONSE_COLUMNS`] order.
 #[derive(sqlx::FromRow)]
 pub(crate) struct ResponseRow {
-    id: String,
-    created_at: i64,
-    response: String,
-    input_items: String,
+    pub(crate) id: String,
+    pub(crate) owner_org: String,
+    pub(crate) owner_key: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) response: String,
+    pub(crate) input_items: String,
 }
 
-impl ResponseRow {
-    /// The values to insert, in [`RESPONSE_COLUMNS`] order.
-    pub(crate) fn values(response: &StoredResponse) -> (String, i64, String, String) {
-        (
-            response.id.clone(),
-            response.created_at,
-            response.response.to_string(),
-            serde_json::Value::from(response.input_items.clone()).to_string(),
-        )
+impl From<&StoredResponse> for ResponseRow {
+    fn from(response: &StoredResponse) -> ResponseRow {
+        ResponseRow {
+            id: response.id.clone(),
+            owner_org: response.owner.org.clone(),
+            owner_key: response.owner.key.clone(),
+            created_at: response.created_at,
+            expires_at: response.expires_at,
+            response: response.response.to_string(),
+            input_items: serde_json::Value::from(response.input_items.clone()).to_string(),
+        }
     }
 }
 
@@ -311,7 +318,12 @@ impl TryFrom<ResponseRow> for StoredResponse {
         };
         Ok(StoredResponse {
             id: row.id,
+            owner: Owner {
+                org: row.owner_org,
+                key: row.owner_key,
+            },
             created_at: row.created_at,
+            expires_at: row.expires_at,
             response: from_json("responses.response", &row.response)?,
             input_items,
         })

@@ -131,4 +131,11 @@ pub trait Provider: Send + Sync + fmt::Debug {
     fn context_window(&self) -> Option<u64> {
         None
     }
+
+    /// The longest one call may run, its stream included (an HTTP deployment's total
+    /// deadline); `None` where nothing bounds it but the answer's length. What holds a
+    /// request's limits and budget must outlive it.
+    fn longest_call(&self) -> Option<std::time::Duration> {
+        None
+    }
 }

@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// The address to listen on [default: 127.0.0.1:8080, or `server.listen` in the file].
     #[arg(long, short, env = "SWITCHYARD_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Serve without master keys on an address other computers can reach: anyone who
+    /// reaches it spends your vendor keys. Same as `server.allow_unauthenticated`.
+    #[arg(long)]
+    pub insecure_open: bool,
     /// Log format [default: pretty, or `server.log_format` in the file].
     #[arg(long, env = "SWITCHYARD_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,

@@ -53,6 +53,13 @@ pub struct Job {
     pub events: UnboundedSender<GenEvent>,
 }
 
+/// What the actor is sent.
+enum Command {
+    Run(Job),
+    /// Panics on the actor's thread: how the tests prove that it recovers.
+    Panic,
+}
+
 /// What a job reports, in order: tokens, then one `Done` or `Failed`.
 #[derive(Debug)]
 pub enum GenEvent {
@@ -80,6 +87,8 @@ pub struct GeneratorStats {
     prompt_tokens_computed: AtomicU64,
     /// Prompt tokens whose cache was reused from an earlier request instead.
     prompt_tokens_reused: AtomicU64,
+    /// Times the actor panicked and was restarted.
+    restarts: AtomicU64,
 }
 
 impl GeneratorStats {
@@ -96,6 +105,10 @@ impl GeneratorStats {
         self.prompt_tokens_reused.load(Ordering::Relaxed)
     }
 
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
     fn finished(&self, jobs: usize) {
         self.load.fetch_sub(jobs, Ordering::AcqRel);
     }
@@ -106,7 +119,7 @@ impl GeneratorStats {
 pub struct Generator {
     // Declared before `actor`: the last handle's sender goes first, so an idle actor
     // sees the channel close while `actor` waits for it.
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Command>,
     stats: Arc<GeneratorStats>,
     capacity: usize,
     sequence_limit: usize,
@@ -183,7 +196,7 @@ impl Generator {
                     }
                 };
                 let _ = ready_tx.send(Ok(()));
-                Actor {
+                let mut actor = Actor {
                     model: &model,
                     context,
                     extra_stop_tokens,
@@ -194,8 +207,8 @@ impl Generator {
                     sequence_limit,
                     clock: 1,
                     stop: actor_stop,
-                }
-                .run(receiver);
+                };
+                actor.supervise(&receiver);
             })
             .map_err(|error| {
                 ProviderError::new(ErrorKind::Internal, "cannot start the engine thread")
@@ -216,6 +229,11 @@ impl Generator {
         })
     }
 
+    /// The most jobs it runs and queues at once.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// The most tokens one sequence may hold, prompt and answer together.
     pub fn sequence_limit(&self) -> usize {
         self.sequence_limit
@@ -223,6 +241,13 @@ impl Generator {
 
     pub fn stats(&self) -> &GeneratorStats {
         &self.stats
+    }
+
+    /// Makes the actor's thread panic at its next step, as a bug would. For tests of
+    /// the recovery; nothing in the server calls it.
+    #[doc(hidden)]
+    pub fn panic_for_test(&self) {
+        let _ = self.jobs.send(Command::Panic);
     }
 
     /// Queues a job, or refuses it when the engine is full.
@@ -239,7 +264,7 @@ impl Generator {
             )
             .with_retry(RetryAdvice::After(std::time::Duration::from_secs(1))));
         }
-        self.jobs.send(job).map_err(|_| {
+        self.jobs.send(Command::Run(job)).map_err(|_| {
             self.stats.finished(1);
             ProviderError::new(ErrorKind::Internal, "the local engine has stopped")
         })
@@ -303,7 +328,37 @@ struct Actor<'model> {
 }
 
 impl Actor<'_> {
-    fn run(mut self, jobs: mpsc::Receiver<Job>) {
+    /// Runs the actor, and restarts it when a step panics: the requests it held fail
+    /// with an error (their callers get a clean 5xx, never a hang), its cache is
+    /// cleared, and the model goes on serving. The context is kept: a panic comes from
+    /// the Rust side of a step (llama.cpp's C++ cannot unwind into Rust), so it holds
+    /// nothing worse than stale cache cells, which are cleared.
+    fn supervise(&mut self, jobs: &mpsc::Receiver<Command>) {
+        loop {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(jobs)));
+            let Err(payload) = outcome else {
+                return;
+            };
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(
+                panic = %what,
+                running = self.slots.iter().filter(|slot| slot.active.is_some()).count(),
+                waiting = self.waiting.len(),
+                "The local engine's thread panicked; its requests fail and it restarts."
+            );
+            self.stats.restarts.fetch_add(1, Ordering::Relaxed);
+            self.fail_all(
+                ErrorKind::Internal,
+                "the local engine failed while running this request and has restarted",
+            );
+        }
+    }
+
+    fn run(&mut self, jobs: &mpsc::Receiver<Command>) {
         let mut batch = LlamaBatch::new(self.limits.batch_tokens as usize, 1);
         loop {
             if self.stop.load(Ordering::Acquire) {
@@ -314,12 +369,12 @@ impl Actor<'_> {
                 self.slots.iter().all(|slot| slot.active.is_none()) && self.waiting.is_empty();
             if idle {
                 match jobs.recv() {
-                    Ok(job) => self.waiting.push_back(job),
+                    Ok(command) => self.take(command),
                     Err(_) => return,
                 }
             }
-            while let Ok(job) = jobs.try_recv() {
-                self.waiting.push_back(job);
+            while let Ok(command) = jobs.try_recv() {
+                self.take(command);
             }
             self.drop_cancelled();
             self.admit();
@@ -331,6 +386,13 @@ impl Actor<'_> {
                 continue;
             }
             self.sample();
+        }
+    }
+
+    fn take(&mut self, command: Command) {
+        match command {
+            Command::Run(job) => self.waiting.push_back(job),
+            Command::Panic => panic!("a panic asked for by a test"),
         }
     }
 
@@ -620,27 +682,35 @@ impl Actor<'_> {
 
     /// Fails every request, running or waiting, as the engine stops.
     fn shut_down(&mut self) {
-        const STOPPING: &str = "the local engine is shutting down";
+        self.fail_all(ErrorKind::Overloaded, "the local engine is shutting down");
+    }
+
+    /// Fails every request, running or waiting, and clears every cache.
+    fn fail_all(&mut self, kind: ErrorKind, message: &str) {
         for job in self.waiting.drain(..) {
             let _ = job.events.send(GenEvent::Failed(ProviderError::new(
-                ErrorKind::Overloaded,
-                STOPPING,
+                kind,
+                message.to_owned(),
             )));
             self.stats.finished(1);
         }
-        self.fail_batch(STOPPING);
+        self.fail_running(kind, message);
     }
 
     /// A failed decode leaves the cache in an unknown state for the sequences in the
     /// batch: they are failed and their cache cleared.
     fn fail_batch(&mut self, message: &str) {
+        self.fail_running(ErrorKind::Overloaded, message);
+    }
+
+    fn fail_running(&mut self, kind: ErrorKind, message: &str) {
         for slot in &mut self.slots {
             if let Some(sequence) = slot.active.take() {
                 let _ = sequence
                     .job
                     .events
                     .send(GenEvent::Failed(ProviderError::new(
-                        ErrorKind::Overloaded,
+                        kind,
                         message.to_owned(),
                     )));
                 self.stats.finished(1);

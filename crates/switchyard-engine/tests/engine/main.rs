@@ -322,6 +322,64 @@ async fn a_full_engine_refuses_with_a_retry_hint() {
 }
 
 #[tokio::test]
+async fn more_answers_than_the_engine_holds_are_refused_before_any_is_started() {
+    let limits = GeneratorLimits {
+        max_sequences: 2,
+        queue_limit: 1,
+        ..TextModelOptions::default().limits
+    };
+    let provider = load("smollm2-135m-instruct", Some(limits));
+    let sampling = Sampling {
+        n: Some(u32::MAX),
+        ..greedy(2)
+    };
+    let error = provider
+        .chat(ask("Hi", sampling), &CallContext::default())
+        .await
+        .expect_err("more answers than room");
+    assert_eq!(error.kind, ErrorKind::InvalidRequest);
+    assert_eq!(error.param.as_deref(), Some("n"));
+    assert!(error.message.contains("at most 3"), "{}", error.message);
+    assert_eq!(provider.model().generator().stats().load(), 0);
+}
+
+#[tokio::test]
+async fn a_panic_on_the_engine_thread_fails_its_requests_and_the_engine_goes_on() {
+    let provider = load("smollm2-135m-instruct", None);
+    let generator = provider.model().generator();
+    let mut running = provider
+        .chat_stream(
+            ask("Tell me a long story.", greedy(2000)),
+            &CallContext::default(),
+        )
+        .await
+        .expect("a stream");
+    let _ = running.next().await;
+    generator.panic_for_test();
+    let mut failed = None;
+    while let Some(event) = running.next().await {
+        if let Err(error) = event {
+            failed = Some(error);
+            break;
+        }
+    }
+    let error = failed.expect("the running request fails instead of hanging");
+    assert_eq!(error.kind, ErrorKind::Internal);
+    assert!(error.message.contains("restarted"), "{}", error.message);
+    assert_eq!(generator.stats().restarts(), 1);
+    assert_eq!(
+        generator.stats().load(),
+        0,
+        "nothing is left counted as running"
+    );
+    let (text, _, _) = answer(&provider, ask("What is the capital of France?", greedy(40))).await;
+    assert!(
+        text.contains("Paris"),
+        "the restarted engine answers: {text:?}"
+    );
+}
+
+#[tokio::test]
 async fn gemma_base_model_continues_a_chat_and_stops_at_the_turn_end() {
     let provider = load("gemma-3-270m", None);
     let (text, finish, _) =

@@ -10,8 +10,8 @@ use super::wire::{
     self, ChatCompletionRequest, ChatMessage, ContentPart, MessageContent, StreamOptions,
     ToolDefinition,
 };
-use crate::DecodeError;
 use crate::decode::from_json;
+use crate::{DecodeError, bounds};
 
 /// The protocol name recorded in [`ContentBlock::Opaque`] parts from this module.
 pub const PROTOCOL: &str = "openai";
@@ -63,14 +63,6 @@ pub fn to_canonical_request(wire: ChatCompletionRequest) -> Result<ChatRequest, 
     check_range("top_p", wire.top_p, 0.0, 1.0)?;
     check_range("presence_penalty", wire.presence_penalty, -2.0, 2.0)?;
     check_range("frequency_penalty", wire.frequency_penalty, -2.0, 2.0)?;
-    if wire.n == Some(0) {
-        return Err(DecodeError::at("n", "must be at least 1"));
-    }
-    if let Some(top_logprobs) = wire.top_logprobs
-        && top_logprobs > 20
-    {
-        return Err(DecodeError::at("top_logprobs", "must be between 0 and 20"));
-    }
     let stream = wire.stream.unwrap_or(false);
     let mut extra = wire.extra;
     let stream_include_usage = take_stream_options(wire.stream_options, &mut extra);
@@ -79,7 +71,7 @@ pub fn to_canonical_request(wire: ChatCompletionRequest) -> Result<ChatRequest, 
         Some(serde_json::Value::String(effort)) => Some(Reasoning::effort(&effort)),
         Some(_) => return Err(DecodeError::at("reasoning_effort", "must be a string")),
     };
-    Ok(ChatRequest {
+    let request = ChatRequest {
         model: wire.model,
         messages,
         tools,
@@ -106,7 +98,16 @@ pub fn to_canonical_request(wire: ChatCompletionRequest) -> Result<ChatRequest, 
         reasoning,
         completion: None,
         extra,
-    })
+    };
+    let names = match max_tokens_field {
+        MaxTokensField::MaxCompletionTokens => bounds::FieldNames {
+            max_tokens: "max_completion_tokens",
+            ..bounds::CHAT_COMPLETIONS
+        },
+        MaxTokensField::MaxTokens => bounds::CHAT_COMPLETIONS,
+    };
+    bounds::check(&request, &names)?;
+    Ok(request)
 }
 
 /// Whether the caller asked for usage in its stream; the options Switchyard does not

@@ -149,6 +149,10 @@ impl Provider for AnthropicProvider {
         &self.info
     }
 
+    fn longest_call(&self) -> Option<std::time::Duration> {
+        Some(self.upstream.timeouts.total)
+    }
+
     async fn chat(
         &self,
         mut request: ChatRequest,

@@ -180,6 +180,10 @@ impl Provider for BedrockProvider {
         &self.info
     }
 
+    fn longest_call(&self) -> Option<std::time::Duration> {
+        Some(self.upstream.timeouts.total)
+    }
+
     async fn chat(
         &self,
         mut request: ChatRequest,

@@ -156,6 +156,10 @@ impl Provider for GeminiProvider {
         &self.info
     }
 
+    fn longest_call(&self) -> Option<std::time::Duration> {
+        Some(self.upstream.timeouts.total)
+    }
+
     async fn chat(
         &self,
         mut request: ChatRequest,

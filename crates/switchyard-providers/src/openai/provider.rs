@@ -265,6 +265,10 @@ impl Provider for OpenAiCompatProvider {
         &self.info
     }
 
+    fn longest_call(&self) -> Option<std::time::Duration> {
+        Some(self.upstream.timeouts.total)
+    }
+
     async fn chat(
         &self,
         mut request: ChatRequest,

@@ -1,6 +1,7 @@
 //! Reads server-sent events from an upstream response under two deadlines: the idle gap
 //! between events and the call's total deadline.
 
+mod bounded;
 mod stray;
 
 use std::sync::{Arc, Mutex};
@@ -18,7 +19,10 @@ use crate::frames::{FrameSource, StreamDeadlines, open_frames};
 use crate::http_error;
 use stray::StrayText;
 
-type EventResult = Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>;
+pub use bounded::MAX_EVENT_BYTES;
+use bounded::{BodyError, bounded_events};
+
+type EventResult = Result<eventsource_stream::Event, EventStreamError<BodyError>>;
 
 /// The `data` payloads of an SSE response, one event at a time.
 pub struct SseReader {
@@ -44,7 +48,7 @@ impl SseReader {
                 .feed(chunk)
         });
         SseReader {
-            events: bytes.eventsource().boxed(),
+            events: bounded_events(bytes, MAX_EVENT_BYTES).eventsource().boxed(),
             provider,
             stray,
             deadlines: StreamDeadlines {
@@ -80,9 +84,13 @@ impl SseReader {
             return match next? {
                 Ok(event) if event.data.is_empty() => continue,
                 Ok(event) => Some(Ok(event.data)),
-                Err(EventStreamError::Transport(error)) => {
+                Err(EventStreamError::Transport(BodyError::Transport(error))) => {
                     Some(Err(http_error::from_transport(&self.provider, error, &[])))
                 }
+                Err(EventStreamError::Transport(too_long)) => Some(Err(ProviderError::new(
+                    ErrorKind::Upstream,
+                    format!("upstream `{}` sent {too_long}", self.provider),
+                ))),
                 Err(error) => Some(Err(ProviderError::new(
                     ErrorKind::Upstream,
                     format!(

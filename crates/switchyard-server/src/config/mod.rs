@@ -147,7 +147,18 @@ pub struct ServerConfig {
     /// Where durable state (stored responses) lives; `None` leaves it to the command
     /// (`serve` keeps a file in its home directory, other uses keep it in memory).
     pub store: Option<StoreLocation>,
+    /// How long a stored response is kept (OpenAI keeps them 30 days).
+    pub response_retention: Duration,
+    /// `Host` names an open server (one without master keys) answers besides loopback
+    /// names and its own listen address: what stops a DNS-rebinding page.
+    pub allowed_hosts: Vec<String>,
+    /// Lets a server without master keys listen on an address other computers reach.
+    /// Off by default: such a server spends the operator's vendor keys for anyone.
+    pub allow_unauthenticated: bool,
 }
+
+/// How long stored responses are kept unless `server.response_retention` says.
+pub const DEFAULT_RESPONSE_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Where the embedded store keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +178,9 @@ impl Default for ServerConfig {
             log_format: LogFormat::default(),
             shutdown_grace: Duration::from_secs(30),
             store: None,
+            response_retention: DEFAULT_RESPONSE_RETENTION,
+            allowed_hosts: Vec::new(),
+            allow_unauthenticated: false,
         }
     }
 }

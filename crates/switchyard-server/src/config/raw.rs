@@ -126,6 +126,9 @@ pub(crate) struct RawServer {
     pub log_format: Option<Spanned<String>>,
     pub shutdown_grace: Option<Spanned<String>>,
     pub store: Option<Spanned<String>>,
+    pub response_retention: Option<Spanned<String>>,
+    pub allowed_hosts: Option<Spanned<Vec<Spanned<String>>>>,
+    pub allow_unauthenticated: Option<Spanned<bool>>,
 }
 
 /// `[providers.<name>]`: one upstream account or server.

@@ -182,6 +182,32 @@ fn server(raw: Option<&RawServer>, cx: &mut Context<'_, '_>) -> ServerConfig {
             path => Some(StoreLocation::File(cx.relative_to_file(path))),
         };
     }
+    if let Some(retention) = &raw.response_retention
+        && let Some(retention) = cx.duration(
+            retention,
+            "server.response_retention",
+            ZeroDuration::Rejected,
+        )
+    {
+        config.response_retention = retention;
+    }
+    if let Some(hosts) = &raw.allowed_hosts {
+        for (position, host) in hosts.get_ref().iter().enumerate() {
+            let name = host.get_ref().trim().to_ascii_lowercase();
+            if name.is_empty() || name.contains(['/', ' ', '@']) {
+                cx.error(
+                    host.span(),
+                    &diagnostic::index("server.allowed_hosts", position),
+                    "must be a host name, optionally with a port (`gateway.internal`, `gateway.internal:8080`)",
+                );
+            } else {
+                config.allowed_hosts.push(name);
+            }
+        }
+    }
+    if let Some(open) = &raw.allow_unauthenticated {
+        config.allow_unauthenticated = *open.get_ref();
+    }
     config
 }
 

@@ -16,6 +16,8 @@ const ATTEMPTS: u32 = 3;
 static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
+        // A webhook URL often embeds a token; never follow it elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap_or_default()
 });

@@ -44,22 +44,58 @@ pub fn route_for<'s>(
     }
 }
 
-/// How long a lease or reservation outlives a request that never settled (its replica
-/// died): twice the routing deadline, or an hour without one.
+/// How long a lease or reservation lives: longer than any request can (see
+/// [`AppState::lease_ttl`]), so it expires only when its replica died before settling.
 fn lease_ttl(state: &AppState) -> Duration {
-    state
-        .routing()
-        .retry
-        .deadline
-        .map_or(Duration::from_secs(3600), |deadline| deadline * 2)
+    state.lease_ttl()
 }
 
 /// What a request may use, as estimated before dispatch.
 #[derive(Debug, Clone, Copy)]
 pub struct Estimate {
+    /// Every prompt's tokens together: each is sent (and billed) once.
     pub input_tokens: u64,
-    /// The request's `max_tokens`, if it set one.
+    /// The request's `max_tokens` (per answer), if it set one.
     pub max_output_tokens: Option<u64>,
+    /// How many answers it asks for: prompts × `n`. Each may be `max_output_tokens`
+    /// long, so the reservation covers them all.
+    pub answers: u64,
+}
+
+impl Estimate {
+    /// The estimate of a chat or text-completion request, from the plan's `needs`
+    /// (which hold the longest sequence, what must fit a window).
+    pub fn of(
+        request: &switchyard_types::ChatRequest,
+        needs: &switchyard_router::Needs,
+    ) -> Estimate {
+        let prompts = request
+            .completion
+            .as_ref()
+            .map_or(1, |completion| completion.prompt.len().max(1)) as u64;
+        let input_tokens = if prompts > 1 {
+            switchyard_router::tokens::estimate_input_tokens(request)
+        } else {
+            needs.input_tokens
+        };
+        Estimate {
+            input_tokens,
+            max_output_tokens: needs.max_output_tokens,
+            answers: prompts.saturating_mul(u64::from(request.sampling.n.unwrap_or(1).max(1))),
+        }
+    }
+}
+
+/// The output limit put on a keyed request that sets none, when a token rate or a
+/// budget holds it: the reservation assumes `default_output_tokens`, and the limit
+/// makes that a bound the upstream keeps, not a guess it may exceed.
+pub fn output_cap(state: &AppState, cx: &RequestContext) -> Option<u32> {
+    let principal = cx.caller.principal()?;
+    let held = principal
+        .levels()
+        .iter()
+        .any(|level| level.limits.tpm.is_some() || !level.budgets.is_empty());
+    held.then(|| u32::try_from(state.governance_config().default_output_tokens).unwrap_or(u32::MAX))
 }
 
 /// Admits the request under its key, team and organisation, or refuses it. Requests
@@ -77,7 +113,8 @@ pub async fn admit(
     };
     let output = estimate
         .max_output_tokens
-        .unwrap_or(state.governance_config().default_output_tokens);
+        .unwrap_or(state.governance_config().default_output_tokens)
+        .saturating_mul(estimate.answers.max(1));
     let demand = Demand {
         request_id: ledger_id.to_owned(),
         tokens: estimate.input_tokens.saturating_add(output),

@@ -15,6 +15,7 @@ use switchyard_protocols::anthropic::wire;
 use switchyard_types::{ChatRequest, ChatResponse, StreamFrame};
 
 use super::{ChatDialect, StreamDialect};
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -28,7 +29,11 @@ impl ChatDialect for Messages {
     type Call = ();
     type Stream = MessageEvents;
 
-    async fn decode(_: &AppState, body: &[u8]) -> Result<(ChatRequest, ()), ApiError> {
+    async fn decode(
+        _: &AppState,
+        _: &RequestContext,
+        body: &[u8],
+    ) -> Result<(ChatRequest, ()), ApiError> {
         Ok((decode_request(body)?, ()))
     }
 

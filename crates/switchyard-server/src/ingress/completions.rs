@@ -11,6 +11,7 @@ use switchyard_types::{ChatRequest, ChatResponse, StreamFrame};
 
 use super::openai::{data_event, done, error_event};
 use super::{ChatDialect, StreamDialect};
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -21,7 +22,11 @@ impl ChatDialect for Completions {
     type Call = ();
     type Stream = CompletionChunks;
 
-    async fn decode(_: &AppState, body: &[u8]) -> Result<(ChatRequest, ()), ApiError> {
+    async fn decode(
+        _: &AppState,
+        _: &RequestContext,
+        body: &[u8],
+    ) -> Result<(ChatRequest, ()), ApiError> {
         Ok((decode_completion_request(body)?, ()))
     }
 

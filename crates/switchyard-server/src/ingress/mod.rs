@@ -26,7 +26,9 @@ use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use switchyard_router::health::Admitted;
 use switchyard_router::{RouteError, execute_hedged};
-use switchyard_types::{ChatRequest, ChatResponse, EventStream, StreamFrame, usage_in};
+use switchyard_types::{
+    ChatRequest, ChatResponse, EventStream, StreamEvent, StreamFrame, usage_in,
+};
 
 use crate::accounting::Accounting;
 use crate::body::JsonBody;
@@ -46,9 +48,10 @@ pub trait ChatDialect {
     type Stream: StreamDialect;
 
     /// The caller's body as a canonical request, completed from server state where the
-    /// protocol keeps some (a stored conversation to continue).
+    /// protocol keeps some (a stored conversation of the caller's to continue).
     fn decode(
         state: &AppState,
+        cx: &RequestContext,
         body: &[u8],
     ) -> impl Future<Output = Result<(ChatRequest, Self::Call), ApiError>> + Send;
     /// A complete answer as this protocol's response.
@@ -91,7 +94,7 @@ pub async fn serve_chat<D: ChatDialect>(
         Ok(body) => body,
         Err(error) => return fail(accounting, error),
     };
-    let (mut request, call) = match D::decode(&state, &body).await {
+    let (mut request, call) = match D::decode(&state, &cx, &body).await {
         Ok(decoded) => decoded,
         Err(error) => return fail(accounting, error),
     };
@@ -115,10 +118,14 @@ pub async fn serve_chat<D: ChatDialect>(
     };
     // Limits and budget, before anything is sent; the plan names the deployments whose
     // prices bound the reservation.
-    let estimate = governance::Estimate {
-        input_tokens: needs.input_tokens,
-        max_output_tokens: needs.max_output_tokens,
-    };
+    // A keyed request held by a token rate or a budget gets the output limit its
+    // reservation assumes, so the reservation is a bound the upstream keeps.
+    if request.sampling.max_tokens.is_none()
+        && let Some(cap) = governance::output_cap(&state, &cx)
+    {
+        request.sampling.max_tokens = Some(cap);
+    }
+    let estimate = governance::Estimate::of(&request, &needs);
     accounting.set_input_estimate(estimate.input_tokens);
     let grant = governance::admit(
         &state,
@@ -138,11 +145,15 @@ pub async fn serve_chat<D: ChatDialect>(
     };
     let (health, retry) = (state.health(), &state.routing().retry);
     let hedge = route.hedge.as_deref();
+    // Each call reports where it goes as it starts: a request dropped while a call is
+    // under way is billed by that deployment.
+    let dispatched = accounting.dispatched();
 
     if request.stream {
         let encoder = D::stream(&state, call, &request, &route.name);
         let (outcome, hedged) =
             execute_hedged(&plan.candidates, health, retry, hedge, true, |deployment| {
+                dispatched.to(deployment.info());
                 let (request, context) = (request.clone(), context.clone());
                 async move { deployment.chat_stream(request, &context).await }
             })
@@ -181,6 +192,7 @@ pub async fn serve_chat<D: ChatDialect>(
         hedge,
         false,
         |deployment| {
+            dispatched.to(deployment.info());
             let (request, context) = (request.clone(), context.clone());
             async move { deployment.chat(request, &context).await }
         },
@@ -191,8 +203,9 @@ pub async fn serve_chat<D: ChatDialect>(
         Ok(outcome) => {
             accounting.record_outcome(&outcome);
             outcome.admission.succeeded();
-            if let Some(usage) = &outcome.value.usage {
-                accounting.set_usage(usage.clone());
+            match &outcome.value.usage {
+                Some(usage) => accounting.set_usage(usage.clone()),
+                None => accounting.note_answer(&outcome.value),
             }
             let mut response = D::answer(&state, call, &outcome.value).await;
             served_by_headers(
@@ -286,7 +299,15 @@ fn sse_events<E: StreamDialect>(
                     if let Some(admission) = state.admission.take() {
                         admission.succeeded();
                     }
-                    let events = state.encoder.end().await;
+                    // An upstream that never reported usage: the caller who asked for
+                    // it gets the gateway's count (each dialect shows it if asked).
+                    let mut events = state
+                        .accounting
+                        .as_mut()
+                        .and_then(Accounting::estimate_missing_usage)
+                        .map(|usage| state.encoder.frame(vec![StreamEvent::Usage(usage)]))
+                        .unwrap_or_default();
+                    events.extend(state.encoder.end().await);
                     if let Some(accounting) = state.accounting.take() {
                         accounting.finish_ok(200);
                     }

@@ -7,6 +7,7 @@ use switchyard_protocols::openai::{self, ChunkEncoder};
 use switchyard_types::{ChatRequest, ChatResponse, StreamFrame};
 
 use super::{ChatDialect, StreamDialect};
+use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -17,7 +18,11 @@ impl ChatDialect for ChatCompletions {
     type Call = ();
     type Stream = Chunks;
 
-    async fn decode(_: &AppState, body: &[u8]) -> Result<(ChatRequest, ()), ApiError> {
+    async fn decode(
+        _: &AppState,
+        _: &RequestContext,
+        body: &[u8],
+    ) -> Result<(ChatRequest, ()), ApiError> {
         Ok((openai::decode_chat_request(body)?, ()))
     }
 

@@ -14,10 +14,11 @@ use switchyard_protocols::openai::responses::{
     ResponseEvent, ResponseEventEncoder, ResponseObject, decode_response_request, new_response_id,
     response_object,
 };
-use switchyard_store::{ResponseStore, StoredResponse};
+use switchyard_store::{Owner, ResponseStore, StoredResponse};
 use switchyard_types::{ChatRequest, ChatResponse, StreamFrame};
 
 use super::{ChatDialect, StreamDialect};
+use crate::context::RequestContext;
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
@@ -26,7 +27,10 @@ pub struct Responses;
 /// What a response needs beside its canonical request.
 pub struct ResponseCall {
     id: String,
+    owner: Owner,
     created_at: u64,
+    /// When the stored response is gone (`server.response_retention` after it is made).
+    expires_at: u64,
     /// The conversation's input items, to store with the response.
     items: Vec<Value>,
     settings: Map<String, Value>,
@@ -43,7 +47,9 @@ impl ResponseCall {
         }
         let record = StoredResponse {
             id: self.id.clone(),
+            owner: self.owner.clone(),
             created_at: self.created_at as i64,
+            expires_at: i64::try_from(self.expires_at).unwrap_or(i64::MAX),
             response: serde_json::to_value(response).unwrap_or_default(),
             input_items: std::mem::take(&mut self.items),
         };
@@ -75,11 +81,19 @@ impl ChatDialect for Responses {
 
     async fn decode(
         state: &AppState,
+        cx: &RequestContext,
         body: &[u8],
     ) -> Result<(ChatRequest, ResponseCall), ApiError> {
         let mut request = decode_response_request(body)?;
+        let owner = cx.caller.owner();
+        let created_at = unix_now();
         if let Some(previous) = request.previous_response_id.clone() {
-            let Some(stored) = state.responses().response(&previous).await? else {
+            // Another tenant's response is not found, exactly like one that never was.
+            let stored = state
+                .responses()
+                .response(&owner.org, &previous, created_at as i64)
+                .await?;
+            let Some(stored) = stored else {
                 return Err(ApiError::new(
                     Code::PreviousResponseNotFound,
                     format!("Previous response with id '{previous}' not found."),
@@ -88,9 +102,12 @@ impl ChatDialect for Responses {
             };
             request.continue_from(conversation_of(stored))?;
         }
+        let retention = state.settings().response_retention.as_secs();
         let call = ResponseCall {
             id: new_response_id(),
-            created_at: unix_now(),
+            owner,
+            created_at,
+            expires_at: created_at.saturating_add(retention),
             items: request.items,
             settings: request.settings,
             store: request.store,

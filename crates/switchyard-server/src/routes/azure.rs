@@ -197,9 +197,10 @@ pub async fn v1_responses(
 )]
 pub async fn v1_response(
     state: State<AppState>,
+    cx: RequestContext,
     id: Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    responses::retrieve(state, id).await
+    responses::retrieve(state, cx, id).await
 }
 
 /// Deletes a stored response, as `DELETE /v1/responses/{id}`.
@@ -217,9 +218,10 @@ pub async fn v1_response(
 )]
 pub async fn v1_delete_response(
     state: State<AppState>,
+    cx: RequestContext,
     id: Path<String>,
 ) -> Result<Json<switchyard_protocols::openai::responses::DeletedResponse>, ApiError> {
-    responses::delete(state, id).await
+    responses::delete(state, cx, id).await
 }
 
 /// A stored response's input items, as `GET /v1/responses/{id}/input_items`.
@@ -237,13 +239,14 @@ pub async fn v1_delete_response(
 )]
 pub async fn v1_input_items(
     state: State<AppState>,
+    cx: RequestContext,
     id: Path<String>,
     query: Result<
         axum::extract::Query<responses::InputItemsQuery>,
         axum::extract::rejection::QueryRejection,
     >,
 ) -> Result<Json<switchyard_protocols::openai::responses::InputItemList>, ApiError> {
-    responses::input_items(state, id, query).await
+    responses::input_items(state, cx, id, query).await
 }
 
 /// Azure's version-less embeddings route.

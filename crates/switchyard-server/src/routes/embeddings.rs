@@ -69,6 +69,7 @@ pub async fn embeddings(
         let estimate = governance::Estimate {
             input_tokens,
             max_output_tokens: Some(0),
+            answers: 1,
         };
         let grant =
             governance::admit(&state, &cx, accounting.ledger_id(), &candidates, estimate).await?;

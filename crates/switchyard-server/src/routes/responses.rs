@@ -57,10 +57,19 @@ fn not_found(id: &str) -> ApiError {
     )
 }
 
-async fn stored(state: &AppState, id: &str) -> Result<StoredResponse, ApiError> {
+/// The caller's stored response `id`: another tenant's is not found, exactly like one
+/// that never existed (or expired).
+async fn stored(
+    state: &AppState,
+    cx: &RequestContext,
+    id: &str,
+) -> Result<StoredResponse, ApiError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() as i64);
     state
         .responses()
-        .response(id)
+        .response(&cx.caller.owner().org, id, now)
         .await?
         .ok_or_else(|| not_found(id))
 }
@@ -80,9 +89,10 @@ async fn stored(state: &AppState, id: &str) -> Result<StoredResponse, ApiError> 
 )]
 pub async fn retrieve(
     State(state): State<AppState>,
+    cx: RequestContext,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(stored(&state, &id).await?.response))
+    Ok(Json(stored(&state, &cx, &id).await?.response))
 }
 
 /// Deletes a stored response; a later `previous_response_id` naming it is refused.
@@ -100,9 +110,11 @@ pub async fn retrieve(
 )]
 pub async fn delete(
     State(state): State<AppState>,
+    cx: RequestContext,
     Path(id): Path<String>,
 ) -> Result<Json<DeletedResponse>, ApiError> {
-    if !state.responses().delete_response(&id).await? {
+    let owner = cx.caller.owner();
+    if !state.responses().delete_response(&owner.org, &id).await? {
         return Err(not_found(&id));
     }
     Ok(Json(DeletedResponse {
@@ -142,6 +154,7 @@ pub struct InputItemsQuery {
 )]
 pub async fn input_items(
     State(state): State<AppState>,
+    cx: RequestContext,
     Path(id): Path<String>,
     query: Result<Query<InputItemsQuery>, QueryRejection>,
 ) -> Result<Json<InputItemList>, ApiError> {
@@ -154,7 +167,7 @@ pub async fn input_items(
                 .with_param("limit"),
         );
     }
-    let mut items = stored(&state, &id).await?.input_items;
+    let mut items = stored(&state, &cx, &id).await?.input_items;
     match query.order.as_deref() {
         None | Some("desc") => items.reverse(),
         Some("asc") => {}

@@ -231,3 +231,31 @@ async fn azure_clients_reach_completions_on_both_route_families() {
         assert_eq!(body["choices"][0]["text"], " echo: from azure", "{path}");
     }
 }
+
+#[tokio::test]
+async fn an_absurd_n_is_a_400_naming_it_and_nothing_is_sent() {
+    let server = TestServer::start().await;
+    for body in [
+        json!({"model": "gpt", "prompt": "hi", "n": 4294967295u32, "max_tokens": 1}),
+        json!({"model": "gpt", "prompt": vec!["a"; 2048], "n": 2, "max_tokens": 1}),
+    ] {
+        let response = complete(&server, body).await;
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(body["error"]["param"], "n", "{body}");
+    }
+    let response = server
+        .post("/v1/chat/completions")
+        .json(
+            &json!({"model": "gpt", "n": 129, "stop": ["a", "b", "c", "d", "e"],
+                      "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 400);
+    assert!(
+        server.primary.requests().is_empty(),
+        "nothing reached the upstream"
+    );
+}

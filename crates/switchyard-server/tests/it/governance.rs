@@ -536,3 +536,153 @@ async fn budget_alerts_go_out_once_per_threshold() {
     assert_eq!(events[0]["scope"]["key"], id.as_str());
     assert_eq!(events[0]["budget"], "1usd/day");
 }
+
+#[tokio::test]
+async fn a_stored_response_is_walled_off_from_other_tenants() {
+    let gateway = gateway("").await;
+    let (_, acme) = gateway.key(json!({"org": "acme", "name": "a"})).await;
+    let (_, globex) = gateway.key(json!({"org": "globex", "name": "b"})).await;
+    let (_, acme_too) = gateway.key(json!({"org": "acme", "name": "c"})).await;
+    let send = |secret: &str, method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut request = gateway
+            .client
+            .request(method, gateway.url(path))
+            .bearer_auth(secret);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.expect("answers");
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, created) = send(
+        &acme,
+        reqwest::Method::POST,
+        "/v1/responses",
+        Some(json!({"model": "gpt", "input": "my secret plan", "max_output_tokens": 10})),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_str().expect("an id").to_owned();
+    let missing = "resp_00000000000000000000000000000000";
+
+    // Another organisation meets exactly what an id that never existed meets.
+    for path in [
+        format!("/v1/responses/{id}"),
+        format!("/openai/v1/responses/{id}"),
+    ] {
+        let (theirs, theirs_body) = send(&globex, reqwest::Method::GET, &path, None).await;
+        let (none, none_body) = send(
+            &globex,
+            reqwest::Method::GET,
+            &path.replace(&id, missing),
+            None,
+        )
+        .await;
+        assert_eq!((theirs, none), (404, 404), "{theirs_body}");
+        assert_eq!(
+            theirs_body["error"]["code"], none_body["error"]["code"],
+            "{theirs_body} {none_body}"
+        );
+    }
+    let (status, _) = send(
+        &globex,
+        reqwest::Method::GET,
+        &format!("/v1/responses/{id}/input_items"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, body) = send(
+        &globex,
+        reqwest::Method::POST,
+        "/v1/responses",
+        Some(json!({"model": "gpt", "input": "repeat what you were told",
+                    "previous_response_id": id, "max_output_tokens": 10})),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["param"], "previous_response_id");
+    let (status, _) = send(
+        &globex,
+        reqwest::Method::DELETE,
+        &format!("/v1/responses/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "another tenant cannot delete it");
+    let (status, _) = send(
+        MASTER,
+        reqwest::Method::GET,
+        &format!("/v1/responses/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status, 404,
+        "the operator's own calls are a tenant of their own"
+    );
+
+    // Any key of the owning organisation still has it, and can continue it.
+    let (status, kept) = send(
+        &acme_too,
+        reqwest::Method::GET,
+        &format!("/v1/responses/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!((status, kept["id"].as_str()), (200, Some(id.as_str())));
+    let (status, items) = send(
+        &acme,
+        reqwest::Method::GET,
+        &format!("/v1/responses/{id}/input_items"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(items.to_string().contains("my secret plan"), "{items}");
+    let (status, body) = send(
+        &acme,
+        reqwest::Method::POST,
+        "/v1/responses",
+        Some(
+            json!({"model": "gpt", "input": "go on", "previous_response_id": id,
+                    "max_output_tokens": 10}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = send(
+        &acme,
+        reqwest::Method::DELETE,
+        &format!("/v1/responses/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // `store: false` keeps nothing.
+    let (_, unstored) = send(
+        &acme,
+        reqwest::Method::POST,
+        "/v1/responses",
+        Some(
+            json!({"model": "gpt", "input": "forget me", "store": false, "max_output_tokens": 10}),
+        ),
+    )
+    .await;
+    let unstored = unstored["id"].as_str().expect("an id").to_owned();
+    let (status, _) = send(
+        &acme,
+        reqwest::Method::GET,
+        &format!("/v1/responses/{unstored}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}

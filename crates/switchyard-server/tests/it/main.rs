@@ -11,6 +11,7 @@ mod harness;
 mod hedging;
 mod matrix;
 mod messages;
+mod open_server;
 mod ops;
 mod responses;
 mod routing;

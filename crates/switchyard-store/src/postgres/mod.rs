@@ -31,6 +31,15 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 /// How long a request waits for a pooled connection before the store counts as down.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Deadlines the server enforces on every session, so a lock wait or a runaway query
+/// fails the request (the governance fails closed) instead of holding it and its
+/// pooled connection: a statement, a wait for a lock, a transaction left idle.
+const SESSION_DEADLINES: [(&str, &str); 3] = [
+    ("statement_timeout", "5s"),
+    ("lock_timeout", "3s"),
+    ("idle_in_transaction_session_timeout", "10s"),
+];
+
 /// A PostgreSQL server and database to connect to, parsed from its URL. Shows only
 /// `host:port/database`: never the user or password.
 #[derive(Clone)]
@@ -52,10 +61,12 @@ impl PgTarget {
                 source: "it must start with `postgres://` or `postgresql://`".into(),
             });
         }
-        let options = PgConnectOptions::from_str(url).map_err(|error| StoreError::Open {
-            location: "the PostgreSQL URL".to_owned(),
-            source: Box::new(error),
-        })?;
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|error| StoreError::Open {
+                location: "the PostgreSQL URL".to_owned(),
+                source: Box::new(error),
+            })?
+            .options(SESSION_DEADLINES);
         let location = format!(
             "postgres://{}:{}/{}",
             options.get_host(),
@@ -135,7 +146,6 @@ crate::responses::impl_response_store!(PgStore);
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
     use switchyard_testkit::services::fresh_postgres_database;
 
     use super::*;
@@ -146,23 +156,29 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn responses_save_replace_read_and_delete() {
+    async fn responses_are_walled_by_owner_and_expire() {
+        crate::responses::conformance::responses_are_walled_by_owner_and_expire(
+            fresh().await.as_ref(),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn every_session_has_deadlines() {
         let store = fresh().await;
-        let mut response = StoredResponse {
-            id: "resp_1".to_owned(),
-            created_at: 1_700_000_000,
-            response: json!({"id": "resp_1", "output": []}),
-            input_items: vec![json!({"role": "user", "content": "hi"})],
-        };
-        store.save_response(&response).await.expect("saves");
-        response.response = json!({"id": "resp_1", "output": ["again"]});
-        store.save_response(&response).await.expect("replaces");
-        assert_eq!(
-            store.response("resp_1").await.expect("reads"),
-            Some(response)
-        );
-        assert!(store.delete_response("resp_1").await.expect("deletes"));
-        assert!(!store.delete_response("resp_1").await.expect("deletes"));
+        let pool = store.ready().await.expect("connects");
+        for (setting, value) in SESSION_DEADLINES {
+            let (shown,): (String,) = sqlx::query_as(&format!("SHOW {setting}"))
+                .fetch_one(pool)
+                .await
+                .expect("shows");
+            assert_eq!(shown, value, "{setting}");
+        }
+        let error = sqlx::query("SELECT pg_sleep(10)")
+            .execute(pool)
+            .await
+            .expect_err("a statement past its deadline is cancelled");
+        assert!(error.to_string().contains("statement timeout"), "{error}");
     }
 
     #[tokio::test]

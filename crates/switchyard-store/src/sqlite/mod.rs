@@ -114,24 +114,20 @@ mod tests {
     fn sample(id: &str) -> StoredResponse {
         StoredResponse {
             id: id.to_owned(),
+            owner: crate::Owner::operator(),
             created_at: 1_700_000_000,
+            expires_at: i64::MAX,
             response: json!({"id": id, "object": "response", "output": []}),
             input_items: vec![json!({"type": "message", "role": "user", "content": "hi"})],
         }
     }
 
     #[tokio::test]
-    async fn a_saved_response_reads_back_and_deletes_once() {
-        let store = SqliteStore::in_memory();
-        store.save_response(&sample("resp_1")).await.expect("saves");
-        assert_eq!(
-            store.response("resp_1").await.expect("reads"),
-            Some(sample("resp_1"))
-        );
-        assert_eq!(store.response("resp_2").await.expect("reads"), None);
-        assert!(store.delete_response("resp_1").await.expect("deletes"));
-        assert!(!store.delete_response("resp_1").await.expect("deletes"));
-        assert_eq!(store.response("resp_1").await.expect("reads"), None);
+    async fn responses_are_walled_by_owner_and_expire() {
+        crate::responses::conformance::responses_are_walled_by_owner_and_expire(
+            &SqliteStore::in_memory(),
+        )
+        .await;
     }
 
     #[tokio::test]
@@ -148,7 +144,10 @@ mod tests {
         }
         let reopened = SqliteStore::file(&path);
         assert_eq!(
-            reopened.response("resp_kept").await.expect("reads"),
+            reopened
+                .response(crate::Owner::OPERATOR, "resp_kept", 0)
+                .await
+                .expect("reads"),
             Some(sample("resp_kept"))
         );
     }

@@ -37,6 +37,27 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .listen
         .or(config.server.listen)
         .unwrap_or(DEFAULT_LISTEN);
+    let open = config.server.master_keys.is_empty();
+    if open && !listen.ip().is_loopback() {
+        if !(args.insecure_open || config.server.allow_unauthenticated) {
+            anyhow::bail!(
+                "refusing to listen on {listen} without master keys: anyone who can reach it \
+                 could spend your vendor keys. Set `server.master_keys` in the config, listen \
+                 on a loopback address (127.0.0.1), or pass --insecure-open \
+                 (`server.allow_unauthenticated = true`) if you really mean it"
+            );
+        }
+        tracing::warn!(
+            address = %listen,
+            "UNAUTHENTICATED: this server has no master keys and listens where other computers \
+             can reach it; anyone who can connect spends your vendor keys."
+        );
+    } else if open {
+        tracing::info!(
+            "No master keys: the model API is open to this machine only (loopback); web pages \
+             of other origins are refused."
+        );
+    }
     for deployment in config.unused_deployments() {
         tracing::warn!(
             deployment,
@@ -64,6 +85,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         shutdown_signal(),
         config.server.shutdown_grace,
     ));
+    let mut config = config;
+    config.server.listen = Some(local);
     let state = tokio::select! {
         state = build_state(&args, &config) => state?,
         // Stopped while starting.
@@ -153,6 +176,7 @@ async fn build_state(args: &ServeArgs, config: &Config) -> anyhow::Result<AppSta
     }
     state.prepare_tasks().await;
     state.spawn_health_checks();
+    state.spawn_response_purge();
     Ok(state)
 }
 

@@ -14,10 +14,10 @@ use switchyard_types::{
     StopSequences, Tool, ToolChoice,
 };
 
-use crate::DecodeError;
 use crate::anthropic::response::block_to_canonical;
 use crate::anthropic::wire::{self, Block, KnownBlock, MessageContent, MessagesRequest, System};
 use crate::decode::from_json;
+use crate::{DecodeError, bounds};
 
 /// Decodes a `POST /v1/messages` body.
 pub fn decode_request(body: &[u8]) -> Result<ChatRequest, DecodeError> {
@@ -75,7 +75,7 @@ pub fn to_canonical_request(wire: MessagesRequest) -> Result<ChatRequest, Decode
     if let Some(top_k) = wire.top_k {
         extra.insert("top_k".into(), top_k.into());
     }
-    Ok(ChatRequest {
+    let request = ChatRequest {
         model: wire.model,
         messages,
         tools,
@@ -97,7 +97,9 @@ pub fn to_canonical_request(wire: MessagesRequest) -> Result<ChatRequest, Decode
         reasoning,
         completion: None,
         extra,
-    })
+    };
+    bounds::check(&request, &bounds::MESSAGES)?;
+    Ok(request)
 }
 
 /// `thinking` as the canonical reasoning setting: `enabled` with its budget, or

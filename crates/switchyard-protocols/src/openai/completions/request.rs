@@ -5,14 +5,11 @@ use switchyard_types::{ChatRequest, Prompt, Sampling, TextCompletion};
 use super::super::request::{check_range, take_stream_options, upstream_stream_options};
 use super::super::texts::{TextsOrTokens, texts_or_tokens};
 use super::wire::CompletionRequest;
-use crate::DecodeError;
 use crate::decode::from_json;
+use crate::{DecodeError, bounds};
 
 /// The most prompts one request may carry.
 pub const MAX_PROMPTS: usize = 2048;
-
-/// The most alternatives a caller may ask logprobs for, as in Chat Completions.
-const MAX_LOGPROBS: u32 = 20;
 
 /// Parses a request body and converts it to the canonical model.
 pub fn decode_completion_request(body: &[u8]) -> Result<ChatRequest, DecodeError> {
@@ -45,21 +42,10 @@ pub fn to_canonical_completion_request(
     check_range("top_p", wire.top_p, 0.0, 1.0)?;
     check_range("presence_penalty", wire.presence_penalty, -2.0, 2.0)?;
     check_range("frequency_penalty", wire.frequency_penalty, -2.0, 2.0)?;
-    if wire.n == Some(0) {
-        return Err(DecodeError::at("n", "must be at least 1"));
-    }
-    if let Some(logprobs) = wire.logprobs
-        && logprobs > MAX_LOGPROBS
-    {
-        return Err(DecodeError::at(
-            "logprobs",
-            format!("must be between 0 and {MAX_LOGPROBS}"),
-        ));
-    }
     let stream = wire.stream.unwrap_or(false);
     let mut extra = wire.extra;
     let stream_include_usage = take_stream_options(wire.stream_options, &mut extra);
-    Ok(ChatRequest {
+    let request = ChatRequest {
         model: wire.model,
         sampling: Sampling {
             temperature: wire.temperature,
@@ -83,7 +69,9 @@ pub fn to_canonical_completion_request(
         }),
         extra,
         ..ChatRequest::default()
-    })
+    };
+    bounds::check(&request, &bounds::COMPLETIONS)?;
+    Ok(request)
 }
 
 /// Encodes a canonical text completion for an OpenAI-compatible upstream.

@@ -10,8 +10,8 @@ use switchyard_types::{
 use super::super::request::check_range;
 use super::items::{items_to_messages, normalize_input};
 use super::wire::{CreateResponse, TextFormat};
-use crate::DecodeError;
 use crate::decode::from_json;
+use crate::{DecodeError, bounds};
 
 /// What `include` asks for to get logprobs on the output text.
 const INCLUDE_LOGPROBS: &str = "message.output_text.logprobs";
@@ -39,7 +39,7 @@ impl ResponseRequest {
         items.append(&mut self.items);
         self.items = items;
         self.chat.messages = conversation(&self.items, self.instructions.as_deref())?;
-        Ok(())
+        bounds::check(&self.chat, &bounds::RESPONSES)
     }
 }
 
@@ -91,9 +91,6 @@ pub fn to_canonical_response_request(wire: CreateResponse) -> Result<ResponseReq
     }
     check_range("temperature", wire.temperature, 0.0, 2.0)?;
     check_range("top_p", wire.top_p, 0.0, 1.0)?;
-    if wire.top_logprobs.is_some_and(|top| top > 20) {
-        return Err(DecodeError::at("top_logprobs", "must be between 0 and 20"));
-    }
     if wire.max_output_tokens == Some(0) {
         return Err(DecodeError::at("max_output_tokens", "must be at least 1"));
     }
@@ -167,6 +164,7 @@ pub fn to_canonical_response_request(wire: CreateResponse) -> Result<ResponseReq
         completion: None,
         extra,
     };
+    bounds::check(&chat, &bounds::RESPONSES)?;
     Ok(ResponseRequest {
         chat,
         items,
