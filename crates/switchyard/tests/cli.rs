@@ -425,7 +425,8 @@ async fn reqwest_free_get(address: &str, path: &str) -> String {
         .expect("connects");
     stream
         .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
         )
         .await
         .expect("writes");

@@ -687,12 +687,14 @@ impl Actor<'_> {
 
     /// Fails every request, running or waiting, and clears every cache.
     fn fail_all(&mut self, kind: ErrorKind, message: &str) {
+        // Each job is counted out before its caller hears, so a caller that sees the
+        // failure also sees the engine's load without it.
         for job in self.waiting.drain(..) {
+            self.stats.finished(1);
             let _ = job.events.send(GenEvent::Failed(ProviderError::new(
                 kind,
                 message.to_owned(),
             )));
-            self.stats.finished(1);
         }
         self.fail_running(kind, message);
     }
@@ -706,6 +708,7 @@ impl Actor<'_> {
     fn fail_running(&mut self, kind: ErrorKind, message: &str) {
         for slot in &mut self.slots {
             if let Some(sequence) = slot.active.take() {
+                self.stats.finished(1);
                 let _ = sequence
                     .job
                     .events
@@ -713,7 +716,6 @@ impl Actor<'_> {
                         kind,
                         message.to_owned(),
                     )));
-                self.stats.finished(1);
             }
             let _ = self
                 .context

@@ -153,9 +153,9 @@ fn output_tokens_and_logprobs_are_bounded_in_every_dialect() {
 
 #[test]
 fn json_nesting_is_refused_with_its_bound() {
-    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let deep = format!("{}1{}", r#"{"a":"#.repeat(200), "}".repeat(200));
     let body = format!(
-        r#"{{"model": "m", "messages": [{{"role": "user", "content": "hi"}}], "metadata": {deep}}}"#
+        r#"{{"model": "m", "messages": [{{"role": "user", "content": "hi"}}], "vendor_field": {deep}}}"#
     );
     let error = decode_chat_request(body.as_bytes()).expect_err("too deep");
     assert!(error.message.contains("128"), "{}", error.message);

@@ -208,6 +208,7 @@ async fn an_unreachable_upstream_is_a_502() {
     let response = tower::ServiceExt::oneshot(
         app,
         axum::http::Request::post("/v1/chat/completions")
+            .header("content-type", "application/json")
             .body(axum::body::Body::from(
                 json!({"model": "gone", "messages": user("hi")}).to_string(),
             ))
