@@ -53,6 +53,8 @@ pub struct Needs {
     pub vision: bool,
     /// Output constrained to JSON (a schema or any object).
     pub json_output: bool,
+    /// Vectors of its inputs rather than a conversation (see [`Needs::embedding`]).
+    pub embeddings: bool,
     /// The prompt's language (ISO 639-3), detected only for routes with a language
     /// rule (see [`Needs::with_language`]).
     pub language: Option<&'static str>,
@@ -88,6 +90,17 @@ impl Needs {
             ),
             language: None,
             task: None,
+            embeddings: false,
+        }
+    }
+
+    /// What an embedding request needs: a deployment that embeds. Its inputs are
+    /// embedded one by one and each is truncated to the model's window where the model
+    /// does that, so the window rule does not apply.
+    pub fn embedding() -> Needs {
+        Needs {
+            embeddings: true,
+            ..Needs::default()
         }
     }
 
@@ -122,7 +135,16 @@ impl Needs {
                 capabilities.completions,
                 Capability::TextCompletions,
             ),
-            (!self.text_completion, capabilities.chat, Capability::Chat),
+            (
+                !self.text_completion && !self.embeddings,
+                capabilities.chat,
+                Capability::Chat,
+            ),
+            (
+                self.embeddings,
+                capabilities.embeddings,
+                Capability::Embeddings,
+            ),
             (
                 self.streaming,
                 capabilities.streaming,

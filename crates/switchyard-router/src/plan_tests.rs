@@ -136,6 +136,7 @@ fn needs_are_read_off_the_request() {
             tools: true,
             vision: true,
             json_output: true,
+            embeddings: false,
             language: None,
             task: None,
         }

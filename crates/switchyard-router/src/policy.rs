@@ -93,16 +93,18 @@ pub enum Capability {
     Vision,
     #[serde(rename = "json_schema")]
     JsonOutput,
+    Embeddings,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 7] = [
         Capability::Chat,
         Capability::TextCompletions,
         Capability::Streaming,
         Capability::Tools,
         Capability::Vision,
         Capability::JsonOutput,
+        Capability::Embeddings,
     ];
 
     /// The name a policy's `require` uses, as serde reads it.
@@ -114,6 +116,7 @@ impl Capability {
             Capability::Tools => "tools",
             Capability::Vision => "vision",
             Capability::JsonOutput => "json_schema",
+            Capability::Embeddings => "embeddings",
         }
     }
 
@@ -132,6 +135,7 @@ impl Capability {
             Capability::Tools => "tools",
             Capability::Vision => "image input",
             Capability::JsonOutput => "JSON output",
+            Capability::Embeddings => "embeddings",
         }
     }
 
@@ -143,6 +147,7 @@ impl Capability {
             Capability::Tools => capabilities.tools,
             Capability::Vision => capabilities.vision,
             Capability::JsonOutput => capabilities.json_schema,
+            Capability::Embeddings => capabilities.embeddings,
         }
     }
 }

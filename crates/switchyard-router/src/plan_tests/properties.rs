@@ -138,7 +138,7 @@ pub(super) fn policies() -> impl proptest::strategy::Strategy<Value = Policies> 
 
 pub(super) fn needs() -> impl proptest::strategy::Strategy<Value = Needs> {
     (
-        proptest::array::uniform5(any::<bool>()),
+        proptest::array::uniform6(any::<bool>()),
         0..300_000u64,
         proptest::option::of(0..10_000u64),
         // The task the prompt resembles, pointing at any deployment (or none).
@@ -152,6 +152,7 @@ pub(super) fn needs() -> impl proptest::strategy::Strategy<Value = Needs> {
             tools: flags[2],
             vision: flags[3],
             json_output: flags[4],
+            embeddings: flags[5],
             language: None,
             task: task.map(|(index, similarity)| crate::task::TaskMatch {
                 task: "t".into(),

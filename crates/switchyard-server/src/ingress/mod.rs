@@ -15,6 +15,7 @@
 pub mod anthropic;
 pub mod completions;
 pub mod openai;
+pub mod prepare;
 pub mod responses;
 pub mod routing;
 
@@ -99,20 +100,16 @@ pub async fn serve_chat<D: ChatDialect>(
         Err(error) => return fail(accounting, error),
     };
     accounting.set_stream(request.stream);
-    let route = match governance::route_for(&state, &cx, &request.model) {
-        Ok(route) => route,
+    let resolved = match prepare::resolve(&state, &cx, &request.model, &mut request.extra) {
+        Ok(resolved) => resolved,
         Err(error) => return fail(accounting, error),
     };
+    let route = resolved.route;
     accounting.set_model(&route.name);
-    let policies = match routing::policies(&state, &cx, &mut request) {
-        Ok(policies) => policies,
-        Err(error) => return fail(accounting, error),
-    };
     let context = cx.call_context();
     // Deny before dispatch: a request no deployment can serve is refused with each
     // deployment's reason, and nothing is sent.
-    let (plan, needs) = match routing::plan_for(&state, route, &request, &policies, &context).await
-    {
+    let (plan, needs) = match prepare::plan(&state, &cx, &resolved, &request).await {
         Ok(planned) => planned,
         Err(error) => return fail(accounting, error),
     };

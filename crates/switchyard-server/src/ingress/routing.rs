@@ -27,15 +27,15 @@ struct Options {
     policy: Policy,
 }
 
-/// The policies `request` is under: the operator's, then the caller's from the
+/// The policies a request is under: the operator's, then the caller's from the
 /// `x-switchyard-policy` header and from the body's `switchyard.policy` (taken out of
-/// the request, so no upstream sees it).
+/// the request's `extra`, so no upstream sees it).
 pub fn policies(
     state: &AppState,
     cx: &RequestContext,
-    request: &mut ChatRequest,
+    extra: &mut switchyard_types::Extra,
 ) -> Result<Policies, ApiError> {
-    let from_body = match request.extra.remove("switchyard") {
+    let from_body = match extra.remove("switchyard") {
         None => Options::default(),
         Some(value) => serde_json::from_value::<Options>(value).map_err(|error| {
             ApiError::new(

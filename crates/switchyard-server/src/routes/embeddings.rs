@@ -15,6 +15,7 @@ use crate::body::JsonBody;
 use crate::context::RequestContext;
 use crate::error::{ApiError, Code};
 use crate::governance;
+use crate::ingress::prepare;
 use crate::state::AppState;
 
 const ROUTE: &str = "embeddings";
@@ -44,8 +45,9 @@ pub async fn embeddings(
     let mut accounting = Accounting::start(&state, ROUTE, &cx);
     let result = async {
         let JsonBody(body) = body?;
-        let (request, format) = decode_embedding_request(&body)?;
-        let route = governance::route_for(&state, &cx, &request.model)?;
+        let (mut request, format) = decode_embedding_request(&body)?;
+        let resolved = prepare::resolve(&state, &cx, &request.model, &mut request.extra)?;
+        let route = resolved.route;
         accounting.set_model(&route.name);
         if !route.serves_embeddings() {
             return Err(ApiError::new(
@@ -55,12 +57,7 @@ pub async fn embeddings(
             .with_param("model"));
         }
         let call = cx.call_context();
-        let candidates = route
-            .deployments
-            .iter()
-            .filter(|deployment| deployment.info().capabilities.embeddings)
-            .cloned()
-            .collect::<Vec<_>>();
+        let candidates = prepare::plan_embedding(&state, &resolved)?.candidates;
         let input_tokens = match &request.input {
             EmbedInput::Texts(texts) => texts.iter().map(|text| tokens::count_text(text)).sum(),
             EmbedInput::Tokens(inputs) => inputs.iter().map(|tokens| tokens.len() as u64).sum(),

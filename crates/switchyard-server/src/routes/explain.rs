@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::body::JsonBody;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::ingress::routing;
+use crate::ingress::{prepare, routing};
 use crate::state::AppState;
 
 /// A routing decision, explained.
@@ -106,8 +106,10 @@ pub async fn explain(
 ) -> Result<Json<RouteExplanation>, ApiError> {
     let JsonBody(body) = body?;
     let mut request = openai::decode_chat_request(&body)?;
-    let route = state.catalog().get(&request.model)?;
-    let policies = routing::policies(&state, &cx, &mut request)?;
+    // The same first half as the call itself: a key sees only its models, under its
+    // policies.
+    let prepare::Resolved { route, policies } =
+        prepare::resolve(&state, &cx, &request.model, &mut request.extra)?;
     let needs = routing::needs_of(&state, route, &request, &cx.call_context()).await;
     let strategy = route.strategy.to_string();
     let hedge_after_ms = route

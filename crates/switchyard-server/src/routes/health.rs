@@ -45,31 +45,45 @@ pub struct DeploymentHealth {
     ),
     security((), ("bearer" = []), ("api_key" = []), ("x_api_key" = []))
 )]
-pub async fn route_health(State(state): State<AppState>) -> Json<RouteHealth> {
+pub async fn route_health(
+    State(state): State<AppState>,
+    cx: crate::context::RequestContext,
+) -> Json<RouteHealth> {
+    // A key limited to some models sees only their deployments, as it sees only those
+    // models in `/v1/models`.
+    let visible = |model: &str| {
+        cx.caller.principal().is_none_or(|principal| {
+            principal.key.settings.models.is_empty() || principal.key.allows_model(model)
+        })
+    };
     let deployments = state
         .deployments()
         .into_iter()
-        .map(|deployment| {
+        .filter_map(|deployment| {
             let info = deployment.info();
-            let models = state
+            let models: Vec<String> = state
                 .catalog()
                 .routes()
                 .filter(|route| {
-                    route
-                        .deployments
-                        .iter()
-                        .any(|candidate| candidate.info().id == info.id)
+                    visible(&route.name)
+                        && route
+                            .deployments
+                            .iter()
+                            .any(|candidate| candidate.info().id == info.id)
                 })
                 .map(|route| route.name.clone())
                 .collect();
-            DeploymentHealth {
+            if models.is_empty() && cx.caller.principal().is_some() {
+                return None;
+            }
+            Some(DeploymentHealth {
                 deployment: info.id.to_string(),
                 provider: info.provider.to_string(),
                 upstream_model: info.upstream_model.to_string(),
                 models,
                 observed: state.health().observe(&info.id),
                 profile: deployment.profile.as_ref().clone(),
-            }
+            })
         })
         .collect();
     Json(RouteHealth { deployments })

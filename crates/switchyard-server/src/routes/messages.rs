@@ -15,7 +15,7 @@ use super::DEPLOYMENT_HEADER;
 use crate::body::JsonBody;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::ingress::{anthropic::Messages, serve_chat};
+use crate::ingress::{anthropic::Messages, prepare, serve_chat};
 use crate::state::AppState;
 
 /// Anthropic's error body, as every error of these routes is written.
@@ -109,10 +109,13 @@ pub async fn count_tokens(
     body: Result<JsonBody, ApiError>,
 ) -> Result<Response, ApiError> {
     let JsonBody(body) = body?;
-    let request = decode_count_request(&body)?;
-    let route = state.catalog().get(&request.model)?;
+    let mut request = decode_count_request(&body)?;
+    // Counted only where the call itself may go: the key's models, every policy, the
+    // breakers. A prompt no deployment may take is refused as the call would be.
+    let resolved = prepare::resolve(&state, &cx, &request.model, &mut request.extra)?;
+    let (plan, _) = prepare::plan(&state, &cx, &resolved, &request).await?;
     let call = cx.call_context();
-    for deployment in &route.deployments {
+    for deployment in &plan.candidates {
         match deployment
             .provider
             .count_tokens(request.clone(), &call)

@@ -835,3 +835,49 @@ async fn a_stream_without_upstream_usage_still_ends_with_a_usage_chunk() {
         "the ledger bills what the caller was told: {usage}"
     );
 }
+
+#[tokio::test]
+async fn explain_and_route_health_show_a_limited_key_only_its_models() {
+    let gateway = gateway("").await;
+    let (_, limited) = gateway
+        .key(json!({"org": "acme", "models": ["gpt-ha"], "policy": {"deny_deployments": ["priced"]}}))
+        .await;
+    let explain = |model: &str| {
+        gateway
+            .client
+            .post(gateway.url("/v1/route/explain"))
+            .bearer_auth(&limited)
+            .json(&json!({"model": model, "messages": user("hi")}))
+            .send()
+    };
+    let hidden = explain("gpt").await.expect("answers");
+    assert_eq!(
+        hidden.status(),
+        404,
+        "another model is not there for this key"
+    );
+    let shown: Value = explain("gpt-ha")
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(shown["candidates"][0]["deployment"], "backup", "{shown}");
+    assert!(
+        shown["excluded"].to_string().contains("key's policy"),
+        "the key's policy is applied: {shown}"
+    );
+    let health: Value = gateway
+        .client
+        .get(gateway.url("/v1/route/health"))
+        .bearer_auth(&limited)
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    for deployment in health["deployments"].as_array().expect("deployments") {
+        assert_eq!(deployment["models"], json!(["gpt-ha"]), "{health}");
+    }
+}

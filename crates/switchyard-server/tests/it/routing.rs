@@ -10,7 +10,7 @@ use switchyard_server::AppState;
 use switchyard_server::config::Config;
 use switchyard_testkit::{MockOpenAi, Route, Script};
 
-use crate::harness::{Running, header, serve_config, user};
+use crate::harness::{Running, TestServer, header, serve_config, user};
 
 struct Served {
     url: String,
@@ -455,4 +455,35 @@ deployments = ["small", "large"]
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-switchyard-deployment"], "large");
     assert!(served.us.requests().is_empty());
+}
+
+#[tokio::test]
+async fn embeddings_are_routed_under_the_callers_policy() {
+    let server = TestServer::start().await;
+    let embed = |policy: Option<&str>| {
+        let mut request = server
+            .post("/v1/embeddings")
+            .json(&json!({"model": "org/embed", "input": "hello"}));
+        if let Some(policy) = policy {
+            request = request.header("x-switchyard-policy", policy);
+        }
+        request.send()
+    };
+    assert_eq!(embed(None).await.expect("answers").status(), 200);
+    let refused = embed(Some(r#"{"deny_deployments": ["primary"]}"#))
+        .await
+        .expect("answers");
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.expect("JSON");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("request's policy")),
+        "{body}"
+    );
+    assert_eq!(
+        server.primary.requests_to(Route::Embeddings).len(),
+        1,
+        "the refused request reached no upstream"
+    );
 }
