@@ -44,5 +44,8 @@ fi
 step "doc tests"
 cargo test --workspace --locked --doc
 
+step "fuzzers (every decoder a caller or an upstream feeds, ${SWITCHYARD_FUZZ_SECONDS:-30}s each)"
+bash scripts/fuzz.sh
+
 step "end-to-end tests (official openai and anthropic SDKs against the built binary)"
 SWITCHYARD_BIN_DIR="$CARGO_TARGET_DIR/debug" bash tests/e2e/run.sh
