@@ -48,7 +48,7 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]
     fi
   fi
   if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-      -r "$here/requirements.txt"; then
+      --require-hashes -r "$here/requirements.txt"; then
     echo "e2e: pip could not install $here/requirements.txt into $venv" >&2
     exit 1
   fi
