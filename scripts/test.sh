@@ -12,6 +12,13 @@ step() { printf '\n== %s\n' "$*"; }
 step "format"
 cargo fmt --all -- --check
 
+step "supply chain (cargo deny: licenses, bans, sources)"
+if ! cargo deny --version >/dev/null 2>&1; then
+  echo "Installing cargo-deny from crates.io" >&2
+  cargo install cargo-deny --version 0.20.2 --locked --quiet
+fi
+cargo deny --log-level error check --hide-inclusion-graph licenses bans sources
+
 step "build and lints (one build of the tree: tests, binaries and clippy share it)"
 # Clippy runs as the compiler of the workspace's own crates (cargo clippy does the same,
 # in check mode, which would compile every dependency a second time). The test run,
