@@ -28,10 +28,21 @@ pub struct Governance {
     ledger: Arc<dyn Ledger>,
     audit: Arc<dyn AuditLog>,
     writer: LedgerWriter,
-    /// Principals by secret hash. Unknown secrets are not cached, so guessing cannot
-    /// fill it.
+    /// Principals by secret hash. Unknown secrets are not cached here, so guessing
+    /// cannot fill it.
     cache: Mutex<HashMap<String, (Principal, Instant)>>,
+    /// Hashes no key has, remembered for [`KEY_CACHE_TTL`] and at most
+    /// [`MAX_UNKNOWN_KEYS`]: a client repeating a bad key costs no store query.
+    unknown: Mutex<HashMap<String, Instant>>,
+    /// Store lookups of uncached keys at once: a flood of made-up keys queues here
+    /// instead of taking every pooled connection from admission and the ledger.
+    lookups: tokio::sync::Semaphore,
 }
+
+/// The most unknown key hashes remembered.
+pub const MAX_UNKNOWN_KEYS: usize = 10_000;
+/// Store lookups of uncached keys that may run at once.
+const CONCURRENT_LOOKUPS: usize = 2;
 
 /// A key to create: where it belongs and what it may do.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -60,6 +71,8 @@ impl Governance {
             audit,
             writer,
             cache: Mutex::default(),
+            unknown: Mutex::default(),
+            lookups: tokio::sync::Semaphore::new(CONCURRENT_LOOKUPS),
         }
     }
 
@@ -95,12 +108,45 @@ impl Governance {
         {
             return Ok(Some(principal.clone()));
         }
-        let principal = self.keys.principal(&hash).await?;
-        if let Some(principal) = &principal {
-            self.cache_lock()
-                .insert(hash, (principal.clone(), Instant::now()));
+        if self.is_known_unknown(&hash) {
+            return Ok(None);
+        }
+        let principal = {
+            let _permit = self.lookups.acquire().await;
+            self.keys.principal(&hash).await?
+        };
+        match &principal {
+            Some(principal) => {
+                self.cache_lock()
+                    .insert(hash, (principal.clone(), Instant::now()));
+            }
+            None => self.remember_unknown(hash),
         }
         Ok(principal)
+    }
+
+    fn unknown_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        self.unknown
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn is_known_unknown(&self, hash: &str) -> bool {
+        self.unknown_lock()
+            .get(hash)
+            .is_some_and(|seen| seen.elapsed() < KEY_CACHE_TTL)
+    }
+
+    /// Remembers a hash no key has; when full, forgets the expired ones first, and
+    /// remembers nothing more while it is still full.
+    fn remember_unknown(&self, hash: String) {
+        let mut unknown = self.unknown_lock();
+        if unknown.len() >= MAX_UNKNOWN_KEYS {
+            unknown.retain(|_, seen| seen.elapsed() < KEY_CACHE_TTL);
+        }
+        if unknown.len() < MAX_UNKNOWN_KEYS {
+            unknown.insert(hash, Instant::now());
+        }
     }
 
     fn cache_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Principal, Instant)>> {
@@ -112,6 +158,7 @@ impl Governance {
     /// Forgets cached keys after a change, so this replica sees it at once.
     fn invalidate(&self) {
         self.cache_lock().clear();
+        self.unknown_lock().clear();
     }
 
     async fn record(

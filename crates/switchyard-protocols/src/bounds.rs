@@ -277,6 +277,17 @@ fn check_images(request: &ChatRequest, names: &FieldNames) -> Result<(), DecodeE
                 ));
             }
             let (size, bound, what) = match source {
+                // An upstream reads other schemes (`s3://`, `gs://`) with the operator's
+                // cloud identity: a caller could make it read the operator's storage.
+                ImageSource::Url { url }
+                    if !(url.starts_with("https://") || url.starts_with("http://")) =>
+                {
+                    return Err(DecodeError::at(
+                        at(),
+                        "an image URL must be http(s) (or the image sent inline); storage URLs \
+                         such as `s3://` would be read with the operator's credentials",
+                    ));
+                }
                 ImageSource::Url { url } => (url.len(), MAX_IMAGE_URL_BYTES, "an image URL"),
                 ImageSource::Base64 { data, .. } => {
                     (data.len(), MAX_IMAGE_BASE64_BYTES, "an image's base64 data")

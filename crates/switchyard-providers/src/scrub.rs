@@ -5,7 +5,8 @@
 //! they reach a log line or a caller.
 
 /// Replaces every occurrence of the known `secrets`, and anything shaped like a vendor
-/// API key (`sk-…`, `xai-…`, `gsk_…` followed by 16+ key characters), with `***`.
+/// API key (`sk-…`, `xai-…`, `gsk_…`, `AIza…`, `AKIA…`, `sy-…` followed by 16+ key
+/// characters), with `***`.
 pub fn scrub(message: &str, secrets: &[&str]) -> String {
     let mut scrubbed = message.to_owned();
     for secret in secrets.iter().filter(|secret| secret.len() >= 8) {
@@ -14,7 +15,11 @@ pub fn scrub(message: &str, secrets: &[&str]) -> String {
     scrub_key_shapes(&scrubbed)
 }
 
-const KEY_PREFIXES: [&str; 5] = ["sk-", "sk_", "xai-", "gsk_", "pk-"];
+/// Vendor key shapes: OpenAI and most OpenAI-compatible hosts, xAI, Groq, Google
+/// (`AIza…`), AWS access key ids (`AKIA…`, `ASIA…`) and Switchyard's own virtual keys.
+const KEY_PREFIXES: [&str; 9] = [
+    "sk-", "sk_", "xai-", "gsk_", "pk-", "AIza", "AKIA", "ASIA", "sy-",
+];
 const MIN_KEY_BODY: usize = 16;
 
 fn is_key_char(c: char) -> bool {
@@ -74,5 +79,15 @@ mod tests {
         );
         assert_eq!(scrub("sk-short", &[]), "sk-short");
         assert_eq!(scrub("ünïcödé sk-", &["ab"]), "ünïcödé sk-");
+        for (key, shape) in [
+            ("AIzaSyA1234567890abcdefghijklmnopqrstu", "AIza***"),
+            ("AKIAIOSFODNN7EXAMPLE", "AKIA***"),
+            ("sy-0123456789abcdefghijABCDEFGHIJ0123456789abc", "sy-***"),
+        ] {
+            assert_eq!(
+                scrub(&format!("bad key {key}!"), &[]),
+                format!("bad key {shape}!")
+            );
+        }
     }
 }

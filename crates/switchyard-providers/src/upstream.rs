@@ -52,7 +52,7 @@ pub struct Upstream {
     /// Bounds calls in flight; a permit lives as long as its call or stream.
     permits: Option<Arc<Semaphore>>,
     /// Scrubbed from every message built from upstream text.
-    secrets: Vec<SecretString>,
+    secrets: Arc<[SecretString]>,
     read_error: ErrorReader,
     /// Replaces `read_error` + the status mapping for non-success responses.
     classify: Option<StatusClassifier>,
@@ -90,7 +90,7 @@ impl Upstream {
             timeouts,
             max_concurrency,
             permits: max_concurrency.map(|limit| Arc::new(Semaphore::new(limit))),
-            secrets,
+            secrets: secrets.into(),
             read_error,
             classify: None,
         })
@@ -134,6 +134,11 @@ impl Upstream {
             switchyard_protocols::decode::from_json::<T>,
         )
         .await
+    }
+
+    /// The secrets to scrub from an event stream's messages, shared with its reader.
+    pub fn shared_secrets(&self) -> Arc<[SecretString]> {
+        self.secrets.clone()
     }
 
     pub fn secrets(&self) -> Vec<&str> {

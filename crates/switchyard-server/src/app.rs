@@ -111,9 +111,15 @@ impl MakeRequestId for RequestIds {
     }
 }
 
-fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    // The panic message may hold request data; it is not echoed to the caller.
-    tracing::error!("A request handler panicked.");
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    // The panic message may hold request data: it goes to the log, where the operator
+    // can find the bug, never to the caller.
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %message, "A request handler panicked.");
     ApiError::new(
         Code::Internal,
         "the server failed while handling this request",

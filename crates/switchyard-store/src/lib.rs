@@ -17,6 +17,9 @@ pub mod responses;
 mod rows;
 mod sqlite;
 
+#[cfg(test)]
+mod authentication_tests;
+
 pub use postgres::{PgStore, PgTarget};
 pub use redis::{RedisLimiter, RedisTarget};
 pub use responses::{Owner, ResponseStore, StoredResponse};

@@ -358,15 +358,7 @@ impl Journal {
         let mut state = self.lock();
         let appended = (|| -> std::io::Result<()> {
             if state.file.is_none() {
-                if let Some(parent) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent)?;
-                }
-                state.file = Some(
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(path)?,
-                );
+                state.file = Some(open_private(path)?);
             }
             // One write per line, so a kill cannot interleave two records.
             state
@@ -457,13 +449,7 @@ impl Spill {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let written = (|| -> std::io::Result<()> {
-            if let Some(parent) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)?;
-            }
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)?;
+            let mut file = open_private(path)?;
             let mut lines = Vec::new();
             for record in records {
                 serde_json::to_writer(&mut lines, record)?;
@@ -483,6 +469,23 @@ impl Spill {
             }
         }
     }
+}
+
+/// Opens `path` for appending, creating it (and its directory) readable by this user
+/// only: ledger records name keys, organisations and what they spent.
+fn open_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    if let Some(parent) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(parent)?;
+    }
+    options.open(path)
 }
 
 #[cfg(test)]

@@ -125,6 +125,11 @@ fn message_count_and_images_are_bounded() {
     let error =
         decode_chat_request(&serde_json::to_vec(&body).expect("json")).expect_err("501 images");
     assert_eq!(error.param.as_deref(), Some("messages[0].content"));
+    let anthropic = json!({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [
+        {"type": "image", "source": {"type": "url", "url": "s3://operator-bucket/secret.png"}}]}]});
+    let error = decode_messages_request(&serde_json::to_vec(&anthropic).expect("json"))
+        .expect_err("a storage URL is the operator's to name, not a caller's");
+    assert_eq!(error.param.as_deref(), Some("messages[0].content"));
     let long_url = format!("https://example.com/{}", "a".repeat(40_000));
     let body = json!({"model": "m", "messages": [{"role": "user", "content": [image(long_url)]}]});
     assert!(decode_chat_request(&serde_json::to_vec(&body).expect("json")).is_err());

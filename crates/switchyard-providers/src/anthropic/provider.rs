@@ -186,7 +186,8 @@ impl Provider for AnthropicProvider {
             timeouts.first_byte,
             deadline,
             timeouts.total,
-        );
+        )
+        .with_secrets(self.upstream.shared_secrets());
         open_event_stream(reader, provider, timeouts.idle, permit).await
     }
 

@@ -198,7 +198,8 @@ impl Provider for GeminiProvider {
             timeouts.first_byte,
             deadline,
             timeouts.total,
-        );
+        )
+        .with_secrets(self.upstream.shared_secrets());
         open_event_stream(
             reader,
             provider,

@@ -338,7 +338,8 @@ impl Provider for OpenAiCompatProvider {
             timeouts.first_byte,
             deadline,
             timeouts.total,
-        );
+        )
+        .with_secrets(self.upstream.shared_secrets());
         let stream = open_event_stream(reader, decoder, provider, timeouts.idle, permit).await?;
         Ok(self.fit_stream_usage(stream))
     }

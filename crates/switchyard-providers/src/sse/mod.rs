@@ -28,6 +28,8 @@ type EventResult = Result<eventsource_stream::Event, EventStreamError<BodyError>
 pub struct SseReader {
     events: BoxStream<'static, EventResult>,
     provider: Arc<str>,
+    /// Scrubbed from every message built from the stream's text.
+    secrets: Arc<[secrecy::SecretString]>,
     deadlines: StreamDeadlines,
     stray: Arc<Mutex<StrayText>>,
 }
@@ -50,6 +52,7 @@ impl SseReader {
         SseReader {
             events: bounded_events(bytes, MAX_EVENT_BYTES).eventsource().boxed(),
             provider,
+            secrets: Arc::from(Vec::new()),
             stray,
             deadlines: StreamDeadlines {
                 idle,
@@ -57,6 +60,23 @@ impl SseReader {
                 total,
             },
         }
+    }
+
+    /// The upstream's secrets, scrubbed from the messages of a failed stream.
+    #[must_use]
+    pub fn with_secrets(mut self, secrets: Arc<[secrecy::SecretString]>) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    fn scrub(&self, message: &str) -> String {
+        use secrecy::ExposeSecret;
+        let secrets: Vec<&str> = self
+            .secrets
+            .iter()
+            .map(|secret| secret.expose_secret())
+            .collect();
+        crate::scrub::scrub(message, &secrets)
     }
 
     /// Changes the longest allowed silence between events.
@@ -85,7 +105,18 @@ impl SseReader {
                 Ok(event) if event.data.is_empty() => continue,
                 Ok(event) => Some(Ok(event.data)),
                 Err(EventStreamError::Transport(BodyError::Transport(error))) => {
-                    Some(Err(http_error::from_transport(&self.provider, error, &[])))
+                    let secrets: Vec<&str> = {
+                        use secrecy::ExposeSecret;
+                        self.secrets
+                            .iter()
+                            .map(|secret| secret.expose_secret())
+                            .collect()
+                    };
+                    Some(Err(http_error::from_transport(
+                        &self.provider,
+                        error,
+                        &secrets,
+                    )))
                 }
                 Err(EventStreamError::Transport(too_long)) => Some(Err(ProviderError::new(
                     ErrorKind::Upstream,
@@ -150,10 +181,10 @@ impl<P: EventProtocol> SseStream<P> {
         kind: ErrorKind,
         message: &str,
     ) -> Option<Result<StreamFrame, ProviderError>> {
-        let message = crate::scrub::scrub(
-            &format!("upstream `{}` failed mid-stream: {message}", self.provider),
-            &[],
-        );
+        let message = self.reader.scrub(&format!(
+            "upstream `{}` failed mid-stream: {message}",
+            self.provider
+        ));
         self.fail(ProviderError::new(kind, message))
     }
 
@@ -178,7 +209,7 @@ impl<P: EventProtocol> SseStream<P> {
                 }
                 self.fail(ProviderError::new(
                     ErrorKind::Upstream,
-                    crate::scrub::scrub(&message, &[]),
+                    self.reader.scrub(&message),
                 ))
             }
         }

@@ -31,6 +31,8 @@ pub struct SqliteStore {
     location: String,
     /// The file's directory, created on first use.
     directory: Option<PathBuf>,
+    /// The file, when there is one.
+    path: Option<PathBuf>,
     /// Set once the schema is up to date.
     migrated: OnceCell<()>,
 }
@@ -52,6 +54,7 @@ impl SqliteStore {
             pool,
             location: path.display().to_string(),
             directory: path.parent().map(Path::to_path_buf),
+            path: Some(path.to_path_buf()),
             migrated: OnceCell::new(),
         }
     }
@@ -72,6 +75,7 @@ impl SqliteStore {
             pool,
             location: "memory".to_owned(),
             directory: None,
+            path: None,
             migrated: OnceCell::new(),
         }
     }
@@ -84,7 +88,23 @@ impl SqliteStore {
                     .as_ref()
                     .filter(|dir| !dir.as_os_str().is_empty())
                 {
-                    std::fs::create_dir_all(directory).map_err(|error| self.open_error(error))?;
+                    let mut builder = std::fs::DirBuilder::new();
+                    builder.recursive(true);
+                    #[cfg(unix)]
+                    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                    builder
+                        .create(directory)
+                        .map_err(|error| self.open_error(error))?;
+                }
+                // Created before SQLite opens it, readable by this user only: it holds
+                // stored conversations and the ledger. (SQLite gives its journal files
+                // the database's permissions.)
+                if let Some(path) = &self.path {
+                    let mut options = std::fs::OpenOptions::new();
+                    options.create(true).append(true);
+                    #[cfg(unix)]
+                    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                    options.open(path).map_err(|error| self.open_error(error))?;
                 }
                 MIGRATOR
                     .run(&self.pool)
@@ -128,6 +148,24 @@ mod tests {
             &SqliteStore::in_memory(),
         )
         .await;
+    }
+
+    #[tokio::test]
+    #[cfg(unix)]
+    async fn a_file_store_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("private/switchyard.db");
+        SqliteStore::file(&path).check().await.expect("opens");
+        let mode = |path: &Path| {
+            std::fs::metadata(path)
+                .expect("exists")
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().expect("a directory")), 0o700);
     }
 
     #[tokio::test]
