@@ -235,6 +235,7 @@ impl LocalTextProvider {
                     stop: stop.clone(),
                     logprobs,
                     prompt_logprobs,
+                    isolated: request.sampling.seed.is_some(),
                     events,
                 })?;
                 receivers.push(receiver);

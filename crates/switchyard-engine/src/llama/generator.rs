@@ -50,6 +50,11 @@ pub struct Job {
     /// with `k` alternatives (an echoed prompt's scores). The prompt is then computed
     /// afresh, not taken from a cached prefix, which has no logits.
     pub prompt_logprobs: Option<u32>,
+    /// Runs alone and computes its whole prompt afresh, so that it is computed the same
+    /// way every time: a seeded request. llama.cpp's kernels round differently for a
+    /// batch of other shapes (a cached prefix, other sequences beside it), and at a
+    /// temperature above zero a last-digit difference changes a later token.
+    pub isolated: bool,
     pub events: UnboundedSender<GenEvent>,
 }
 
@@ -418,6 +423,15 @@ impl Actor<'_> {
     /// another slot's cells (a metadata-only copy in the unified cache).
     fn admit(&mut self) {
         while let Some(job) = self.waiting.front() {
+            // An isolated job runs alone: nothing joins it, and it waits (first in the
+            // queue, so in order) until what runs has finished.
+            let running = self.slots.iter().filter_map(|slot| slot.active.as_ref());
+            let mut running = running.peekable();
+            if running.peek().is_some()
+                && (job.isolated || running.any(|sequence| sequence.job.isolated))
+            {
+                return;
+            }
             let shared_with = |slot: &Slot| common_prefix(&slot.cached, &job.prompt);
             let Some((target, own)) = self
                 .slots
@@ -441,9 +455,10 @@ impl Actor<'_> {
             };
             // The last prompt token is always fed again: its logits start the answer. A
             // scored prompt is computed whole: cached cells have no logits.
-            let limit = match job.prompt_logprobs {
-                Some(_) => 0,
-                None => job.prompt.len().saturating_sub(1),
+            let limit = if job.prompt_logprobs.is_some() || job.isolated {
+                0
+            } else {
+                job.prompt.len().saturating_sub(1)
             };
             let keep = if best > own && source != target {
                 self.share_prefix(source, target, best.min(limit))

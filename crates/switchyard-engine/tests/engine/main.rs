@@ -125,6 +125,37 @@ async fn the_same_seed_gives_the_same_answer() {
     assert_eq!(first, again);
 }
 
+/// The same seeded request gives the same text every time: with the prompt cache cold
+/// and warm, alone and beside another request in the batch.
+#[tokio::test]
+async fn a_seeded_answer_repeats_cold_warm_and_batched() {
+    for model in ["smollm2-135m-instruct", "gemma-3-270m"] {
+        let provider = load(model, None);
+        let seeded = Sampling {
+            temperature: Some(0.9),
+            seed: Some(42),
+            max_tokens: Some(32),
+            ..Sampling::default()
+        };
+        let question = "Tell me about the sea, the wind and the ships.";
+        let first = answer(&provider, ask(question, seeded.clone())).await.0;
+        for round in 0..20 {
+            let text = if round % 4 == 3 {
+                // Beside another request that shares the batch.
+                let other = ask("Count from one to twenty.", greedy(48));
+                let (seeded_answer, _) = tokio::join!(
+                    answer(&provider, ask(question, seeded.clone())),
+                    answer(&provider, other)
+                );
+                seeded_answer.0
+            } else {
+                answer(&provider, ask(question, seeded.clone())).await.0
+            };
+            assert_eq!(text, first, "{model}, round {round}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_stop_sequence_ends_the_answer_and_never_shows() {
     let provider = load("smollm2-135m-instruct", None);
