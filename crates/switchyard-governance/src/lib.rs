@@ -30,7 +30,7 @@ pub mod service;
 
 pub use audit::{AuditEntry, AuditLog};
 pub use keys::{AlertClaim, KeyFilter, KeyStore};
-pub use ledger::writer::{LedgerWriter, WriterOptions, replay_spill};
+pub use ledger::writer::{LedgerWriter, WriterOptions, replay_journal, replay_spill};
 pub use ledger::{GroupBy, Ledger, LedgerRecord, UsageQuery, UsageRow};
 pub use limiter::memory::MemoryLimiter;
 pub use limiter::{

@@ -102,6 +102,16 @@ impl Accounting {
         self.dispatched.clone()
     }
 
+    /// A virtual key's caller: a tenant, who sees no detail of the operator's vendor
+    /// accounts.
+    pub fn caller_is_tenant(&self) -> bool {
+        self.caller.principal().is_some()
+    }
+
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
     pub fn ledger_id(&self) -> &str {
         &self.ledger_id
     }

@@ -32,6 +32,8 @@ pub struct Settings {
     pub allowed_hosts: Vec<String>,
     /// The address the server listens on, when known: a `Host` naming it is this server.
     pub listen: Option<std::net::IpAddr>,
+    /// Premium vendor fields callers may pass through (see [`crate::ingress::prepare`]).
+    pub passthrough_fields: Vec<String>,
 }
 
 impl Default for Settings {
@@ -42,6 +44,7 @@ impl Default for Settings {
             response_retention: crate::config::DEFAULT_RESPONSE_RETENTION,
             allowed_hosts: Vec::new(),
             listen: None,
+            passthrough_fields: Vec::new(),
         }
     }
 }
@@ -408,6 +411,7 @@ impl AppState {
             response_retention: config.server.response_retention,
             allowed_hosts: config.server.allowed_hosts.clone(),
             listen: config.server.listen.map(|address| address.ip()),
+            passthrough_fields: config.server.passthrough_fields.clone(),
         };
         let file = match &config.server.store {
             Some(StoreLocation::File(path)) => Some(path),
@@ -481,7 +485,7 @@ impl AppState {
         };
         let ledger = self.governance().ledger();
         Ok(switchyard_governance::replay_spill(ledger, spill).await?
-            + switchyard_governance::replay_spill(ledger, &journal_path(spill)).await?)
+            + switchyard_governance::replay_journal(ledger, &journal_path(spill)).await?)
     }
 
     /// Every deployment some route uses, once each, in route order.

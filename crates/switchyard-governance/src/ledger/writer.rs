@@ -2,10 +2,13 @@
 //! them in batches, so no request waits on the store.
 //!
 //! A record is never dropped silently:
-//! - it is appended to the journal (JSON lines) before it is queued, and the journal is
-//!   emptied whenever every record in it has been written or spilled, so a process
+//! - it is appended to the journal (JSON lines) before it is queued, so a process
 //!   killed with records still queued leaves them for the next start (the journal is
-//!   not synced to disk per record: it survives the process, not the machine);
+//!   not synced to disk per record: it survives the process, not the machine). The
+//!   journal is written in segments of [`JOURNAL_SEGMENT_RECORDS`]: each record is
+//!   queued with its segment's number, a segment is deleted once all of its records
+//!   are written or spilled, and the current one is emptied whenever it is all
+//!   settled; so it stays small under steady load too;
 //! - a full queue sends it to the spill file (JSON lines) at once;
 //! - a batch the store keeps refusing goes there too, after a few tries;
 //! - the spill file is written back as soon as the store takes a batch again and the
@@ -41,6 +44,8 @@ pub struct WriterOptions {
     pub spill: Option<PathBuf>,
     /// Where queued records wait until written: one file per process.
     pub journal: Option<PathBuf>,
+    /// Records per journal segment.
+    pub journal_segment_records: u64,
 }
 
 impl Default for WriterOptions {
@@ -52,6 +57,7 @@ impl Default for WriterOptions {
             attempts: 3,
             spill: None,
             journal: None,
+            journal_segment_records: JOURNAL_SEGMENT_RECORDS,
         }
     }
 }
@@ -82,7 +88,8 @@ pub struct LedgerWriter {
 #[derive(Debug)]
 enum Queue {
     NotStarted,
-    Open(mpsc::Sender<LedgerRecord>),
+    /// Each record travels with its journal segment's number.
+    Open(mpsc::Sender<(u64, LedgerRecord)>),
     Closed,
 }
 
@@ -95,7 +102,10 @@ impl LedgerWriter {
             pending: std::sync::atomic::AtomicBool::new(false),
             stats: stats.clone(),
         });
-        let journal = Arc::new(Journal::new(options.journal.clone()));
+        let journal = Arc::new(Journal::new(
+            options.journal.clone(),
+            options.journal_segment_records,
+        ));
         LedgerWriter {
             ledger,
             options,
@@ -109,7 +119,7 @@ impl LedgerWriter {
 
     /// The queue's sender, starting the task if this is the first record; `None` once
     /// closed, or outside a runtime.
-    fn sender(&self) -> Option<mpsc::Sender<LedgerRecord>> {
+    fn sender(&self) -> Option<mpsc::Sender<(u64, LedgerRecord)>> {
         let mut queue = self
             .queue
             .lock()
@@ -140,20 +150,20 @@ impl LedgerWriter {
 
     /// Journals and queues `record`; never waits. A full or closed queue spills it.
     pub fn record(&self, record: LedgerRecord) {
-        self.journal.append(&record);
+        let segment = self.journal.append(&record);
         let record = match self.sender() {
-            Some(sender) => match sender.try_send(record) {
+            Some(sender) => match sender.try_send((segment, record)) {
                 Ok(()) => return,
-                Err(mpsc::error::TrySendError::Full(record)) => {
+                Err(mpsc::error::TrySendError::Full((_, record))) => {
                     tracing::warn!("The ledger queue is full; spilling the record to disk.");
                     record
                 }
-                Err(mpsc::error::TrySendError::Closed(record)) => record,
+                Err(mpsc::error::TrySendError::Closed((_, record))) => record,
             },
             None => record,
         };
         self.spill.write(std::slice::from_ref(&record));
-        self.journal.settled(1);
+        self.journal.settled(segment, 1);
     }
 
     /// Closes the queue and waits until everything queued is written (or spilled).
@@ -231,30 +241,39 @@ fn parse_lines(text: &str) -> Vec<LedgerRecord> {
 
 async fn write_batches(
     ledger: Arc<dyn Ledger>,
-    mut receiver: mpsc::Receiver<LedgerRecord>,
+    mut receiver: mpsc::Receiver<(u64, LedgerRecord)>,
     options: WriterOptions,
     spill: Arc<Spill>,
     journal: Arc<Journal>,
     stats: Arc<WriterStats>,
 ) {
     let mut batch = Vec::with_capacity(options.batch_rows);
+    let mut segments = Vec::with_capacity(options.batch_rows);
     loop {
         // Wait for a first record, then gather more until the batch is full or has
         // waited long enough.
-        let Some(first) = receiver.recv().await else {
+        let Some((segment, first)) = receiver.recv().await else {
             return;
         };
         batch.push(first);
+        segments.push(segment);
         let deadline = tokio::time::Instant::now() + options.batch_interval;
         while batch.len() < options.batch_rows {
             match tokio::time::timeout_at(deadline, receiver.recv()).await {
-                Ok(Some(record)) => batch.push(record),
+                Ok(Some((segment, record))) => {
+                    batch.push(record);
+                    segments.push(segment);
+                }
                 Ok(None) | Err(_) => break,
             }
         }
         let written = write_batch(ledger.as_ref(), &batch, &options, &spill, &stats).await;
-        journal.settled(batch.len() as u64);
+        // Records leave the queue in order, so a batch holds a run of each segment.
+        for run in segments.chunk_by(|a, b| a == b) {
+            journal.settled(run[0], run.len() as u64);
+        }
         batch.clear();
+        segments.clear();
         // Caught up with a store that takes writes again: what was spilled meanwhile
         // goes in now rather than at the next start.
         if written && receiver.is_empty() {
@@ -317,27 +336,44 @@ async fn write_back_spill(
     );
 }
 
+/// Records per journal segment: a segment is deleted once all of its records have left
+/// the queue, so under steady load the journal holds about this many.
+pub const JOURNAL_SEGMENT_RECORDS: u64 = 10_000;
+
 /// The records queued and not yet written (or spilled): see the module's docs.
 #[derive(Debug)]
 struct Journal {
     path: Option<PathBuf>,
+    /// Records per segment ([`JOURNAL_SEGMENT_RECORDS`] but in tests).
+    segment_records: u64,
     state: Mutex<JournalState>,
 }
 
 #[derive(Debug, Default)]
 struct JournalState {
-    /// Opened on the first record.
+    /// The current segment, at the journal's path; opened on its first record.
     file: Option<std::fs::File>,
-    appended: u64,
-    settled: u64,
+    /// The current segment's number.
+    segment: u64,
+    /// Records appended to and settled from the current segment.
+    current: Counts,
+    /// Closed segments (renamed to `<journal>.<number>`) with records still queued.
+    closed: std::collections::BTreeMap<u64, Counts>,
     /// Set once appending failed, so the failure is logged once.
     failed: bool,
 }
 
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    appended: u64,
+    settled: u64,
+}
+
 impl Journal {
-    fn new(path: Option<PathBuf>) -> Journal {
+    fn new(path: Option<PathBuf>, segment_records: u64) -> Journal {
         Journal {
             path,
+            segment_records: segment_records.max(1),
             state: Mutex::default(),
         }
     }
@@ -348,14 +384,19 @@ impl Journal {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn append(&self, record: &LedgerRecord) {
-        let Some(path) = &self.path else { return };
+    /// Appends `record`; returns its segment's number, which settles it.
+    fn append(&self, record: &LedgerRecord) -> u64 {
+        let Some(path) = &self.path else { return 0 };
+        let mut state = self.lock();
+        if state.current.appended >= self.segment_records {
+            self.rotate(&mut state, path);
+        }
+        let segment = state.segment;
         let mut line = match serde_json::to_vec(record) {
             Ok(line) => line,
-            Err(_) => return,
+            Err(_) => return segment,
         };
         line.push(b'\n');
-        let mut state = self.lock();
         let appended = (|| -> std::io::Result<()> {
             if state.file.is_none() {
                 state.file = Some(open_private(path)?);
@@ -367,7 +408,7 @@ impl Journal {
                 .map_or(Ok(()), |file| file.write_all(&line))
         })();
         // Counted either way, so the count stays in step with the records settled.
-        state.appended += 1;
+        state.current.appended += 1;
         match appended {
             Ok(()) => {}
             Err(error) if !state.failed => {
@@ -377,25 +418,98 @@ impl Journal {
             }
             Err(_) => {}
         }
+        segment
     }
 
-    /// `count` records left the queue (written, spilled or lost); once every appended
-    /// record has, the journal is emptied.
-    fn settled(&self, count: u64) {
+    /// Closes the current segment (renamed aside, kept until its records settle) and
+    /// starts the next at the journal's path.
+    fn rotate(&self, state: &mut JournalState, path: &Path) {
+        state.file = None;
+        if let Err(error) = std::fs::rename(path, segment_path(path, state.segment)) {
+            tracing::warn!(%error, "Cannot close a ledger journal segment; it keeps growing.");
+            return;
+        }
+        let closed = std::mem::take(&mut state.current);
+        state.closed.insert(state.segment, closed);
+        state.segment += 1;
+    }
+
+    /// `count` records of `segment` left the queue (written, spilled or lost): a closed
+    /// segment all settled is deleted, the current one all settled is emptied.
+    fn settled(&self, segment: u64, count: u64) {
+        let Some(path) = &self.path else { return };
         let mut state = self.lock();
-        state.settled = (state.settled + count).min(state.appended);
-        if state.settled == state.appended
-            && state.appended > 0
+        if segment != state.segment {
+            let Some(counts) = state.closed.get_mut(&segment) else {
+                return;
+            };
+            counts.settled = (counts.settled + count).min(counts.appended);
+            if counts.settled == counts.appended {
+                state.closed.remove(&segment);
+                if let Err(error) = std::fs::remove_file(segment_path(path, segment)) {
+                    tracing::warn!(%error, "Cannot delete a settled ledger journal segment.");
+                }
+            }
+            return;
+        }
+        let current = &mut state.current;
+        current.settled = (current.settled + count).min(current.appended);
+        if current.settled == current.appended
+            && current.appended > 0
             && let Some(file) = &state.file
         {
             if let Err(error) = file.set_len(0) {
                 tracing::warn!(%error, "Cannot empty the ledger journal.");
                 return;
             }
-            state.appended = 0;
-            state.settled = 0;
+            state.current = Counts::default();
         }
     }
+}
+
+/// Where closed segment `number` of the journal at `path` waits for its records.
+fn segment_path(path: &Path, number: u64) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{number}"));
+    path.with_file_name(name)
+}
+
+/// Writes the records a previous run left in its journal (every segment of it) to the
+/// store, and empties the journal; how many there were.
+///
+/// # Errors
+///
+/// The store refused them, or a segment cannot be read or emptied.
+pub async fn replay_journal(ledger: &dyn Ledger, path: &Path) -> Result<u64, GovernanceError> {
+    let mut replayed = replay_spill(ledger, path).await?;
+    let (Some(directory), Some(name)) = (path.parent(), path.file_name()) else {
+        return Ok(replayed);
+    };
+    let directory = if directory.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        directory
+    };
+    let prefix = format!("{}.", name.to_string_lossy());
+    let mut segments = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(directory) {
+        for entry in entries.flatten() {
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(number) = file_name.strip_prefix(&prefix)
+                && !number.is_empty()
+                && number.bytes().all(|byte| byte.is_ascii_digit())
+            {
+                segments.push(entry.path());
+            }
+        }
+    }
+    segments.sort();
+    for segment in segments {
+        replayed += replay_spill(ledger, &segment).await?;
+        std::fs::remove_file(&segment)
+            .map_err(|error| GovernanceError::Spill(error.to_string()))?;
+    }
+    Ok(replayed)
 }
 
 #[derive(Debug)]
@@ -685,6 +799,66 @@ mod tests {
         writer.shutdown().await;
         assert_eq!(std::fs::read_to_string(&journal).expect("reads"), "");
         assert_eq!(ledger.records.lock().expect("not poisoned").len(), 6);
+    }
+
+    #[tokio::test]
+    async fn the_journal_stays_small_under_steady_load_and_a_kill_loses_no_segment() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let journal = dir.path().join("ledger-journal.jsonl");
+        let ledger = Arc::new(VecLedger::default());
+        let options = WriterOptions {
+            journal: Some(journal.clone()),
+            journal_segment_records: 10,
+            batch_rows: 7,
+            batch_interval: Duration::from_millis(1),
+            ..WriterOptions::default()
+        };
+        // Steady load: records keep arriving while batches are written, so the journal
+        // is never all settled at once; closed segments go as their records do.
+        let writer = LedgerWriter::new(ledger.clone(), options.clone());
+        for n in 0..200 {
+            writer.record(numbered(n));
+            if n % 5 == 0 {
+                tokio::task::yield_now().await;
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        writer.shutdown().await;
+        assert_eq!(ledger.records.lock().expect("not poisoned").len(), 200);
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("lists")
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            files,
+            ["ledger-journal.jsonl"],
+            "closed segments are deleted"
+        );
+        assert_eq!(std::fs::read_to_string(&journal).expect("reads"), "");
+
+        // A kill with three segments' worth queued: every segment is replayed once.
+        let killed = LedgerWriter::new(
+            ledger.clone(),
+            WriterOptions {
+                batch_interval: Duration::from_secs(3600),
+                batch_rows: 1000,
+                ..options
+            },
+        );
+        for n in 200..225 {
+            killed.record(numbered(n));
+        }
+        std::mem::forget(killed);
+        assert_eq!(
+            replay_journal(ledger.as_ref(), &journal)
+                .await
+                .expect("replays"),
+            25
+        );
+        assert_eq!(ledger.records.lock().expect("not poisoned").len(), 225);
+        let files = std::fs::read_dir(dir.path()).expect("lists").count();
+        assert_eq!(files, 1, "replayed segments are gone");
     }
 
     #[tokio::test(start_paused = true)]

@@ -36,6 +36,29 @@ struct State {
     /// Leases in flight by scope id: request id → expiry.
     leases: HashMap<String, HashMap<String, Instant>>,
     budgets: HashMap<BudgetKey, BudgetState>,
+    /// When windows that ended were last forgotten (wall-clock milliseconds).
+    pruned_at: i64,
+}
+
+/// How often windows that ended, and leases and reservations that expired, are
+/// forgotten, so the state holds only what can still matter.
+const PRUNE_EVERY_MS: i64 = 60_000;
+
+impl State {
+    fn prune(&mut self, wall: i64, now: Instant) {
+        if wall - self.pruned_at < PRUNE_EVERY_MS {
+            return;
+        }
+        self.pruned_at = wall;
+        self.budgets.retain(|(_, period, start), budget| {
+            let ended = period.window(*start).end.is_some_and(|end| end <= wall);
+            !ended || budget.reserved(now) > 0
+        });
+        for leases in self.leases.values_mut() {
+            leases.retain(|_, expiry| *expiry > now);
+        }
+        self.leases.retain(|_, leases| !leases.is_empty());
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -163,6 +186,7 @@ impl Limiter for MemoryLimiter {
         let expiry = now + demand.ttl;
         let mut state = self.lock();
         let state = &mut *state;
+        state.prune(wall, now);
 
         // Every check first, against the state as it is; nothing is written until all
         // have passed.
@@ -443,5 +467,8 @@ mod tests {
             limiter.admit(&[key_level(budget)], &demand("r3", 1)).await,
             Ok(Admission::Granted(_))
         ));
+        // Day one's window ended and holds no reservation: it is forgotten.
+        let windows = limiter.lock().budgets.len();
+        assert_eq!(windows, 1, "only day two's window is kept");
     }
 }

@@ -155,6 +155,9 @@ pub struct ServerConfig {
     /// Lets a server without master keys listen on an address other computers reach.
     /// Off by default: such a server spends the operator's vendor keys for anyone.
     pub allow_unauthenticated: bool,
+    /// Vendor fields that buy a dearer service (`service_tier`, audio, web search…) that
+    /// callers may pass through anyway; the others are refused by name.
+    pub passthrough_fields: Vec<String>,
 }
 
 /// How long stored responses are kept unless `server.response_retention` says.
@@ -181,6 +184,7 @@ impl Default for ServerConfig {
             response_retention: DEFAULT_RESPONSE_RETENTION,
             allowed_hosts: Vec::new(),
             allow_unauthenticated: false,
+            passthrough_fields: Vec::new(),
         }
     }
 }

@@ -129,6 +129,7 @@ pub(crate) struct RawServer {
     pub response_retention: Option<Spanned<String>>,
     pub allowed_hosts: Option<Spanned<Vec<Spanned<String>>>>,
     pub allow_unauthenticated: Option<Spanned<bool>>,
+    pub passthrough_fields: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[providers.<name>]`: one upstream account or server.

@@ -208,6 +208,13 @@ fn server(raw: Option<&RawServer>, cx: &mut Context<'_, '_>) -> ServerConfig {
     if let Some(open) = &raw.allow_unauthenticated {
         config.allow_unauthenticated = *open.get_ref();
     }
+    if let Some(fields) = &raw.passthrough_fields {
+        config.passthrough_fields = fields
+            .get_ref()
+            .iter()
+            .map(|field| field.get_ref().clone())
+            .collect();
+    }
     config
 }
 

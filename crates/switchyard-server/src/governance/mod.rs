@@ -86,6 +86,48 @@ impl Estimate {
     }
 }
 
+/// Keeps a budgeted key off deployments with no known price: their cost would count as
+/// nothing, and the budget would not hold. The operator marks a free deployment with
+/// `price = { input = 0, output = 0 }`. Refused by name when nothing priced is left.
+pub fn priced_for_budget(
+    state: &AppState,
+    cx: &RequestContext,
+    candidates: &mut Vec<Deployment>,
+) -> Result<(), ApiError> {
+    let Some(principal) = cx.caller.principal() else {
+        return Ok(());
+    };
+    if principal
+        .levels()
+        .iter()
+        .all(|level| level.budgets.is_empty())
+    {
+        return Ok(());
+    }
+    let unpriced: Vec<String> = candidates
+        .iter()
+        .filter(|deployment| state.prices().priced(&deployment.info().id).price.is_none())
+        .map(|deployment| deployment.info().id.to_string())
+        .collect();
+    if unpriced.is_empty() {
+        return Ok(());
+    }
+    candidates.retain(|deployment| state.prices().priced(&deployment.info().id).price.is_some());
+    if candidates.is_empty() {
+        return Err(ApiError::new(
+            Code::NoEligibleDeployment,
+            format!(
+                "this key has a budget, and no deployment of this model has a known price \
+                 ({}); the operator can set one (`price = {{ input = 0, output = 0 }}` for a \
+                 free one)",
+                unpriced.join(", ")
+            ),
+        )
+        .with_param("model"));
+    }
+    Ok(())
+}
+
 /// The output limit put on a keyed request that sets none, when a token rate or a
 /// budget holds it: the reservation assumes `default_output_tokens`, and the limit
 /// makes that a bound the upstream keeps, not a guess it may exceed.

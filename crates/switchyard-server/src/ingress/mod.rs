@@ -28,7 +28,7 @@ use futures::{Stream, StreamExt};
 use switchyard_router::health::Admitted;
 use switchyard_router::{RouteError, execute_hedged};
 use switchyard_types::{
-    ChatRequest, ChatResponse, EventStream, StreamEvent, StreamFrame, usage_in,
+    ChatRequest, ChatResponse, ErrorKind, EventStream, StreamEvent, StreamFrame, usage_in,
 };
 
 use crate::accounting::Accounting;
@@ -123,6 +123,10 @@ pub async fn serve_chat<D: ChatDialect>(
         request.sampling.max_tokens = Some(cap);
     }
     let estimate = governance::Estimate::of(&request, &needs);
+    let mut plan = plan;
+    if let Err(error) = governance::priced_for_budget(&state, &cx, &mut plan.candidates) {
+        return fail(accounting, error);
+    }
     accounting.set_input_estimate(estimate.input_tokens);
     let grant = governance::admit(
         &state,
@@ -230,7 +234,35 @@ fn route_failure(mut accounting: Accounting, model: &str, error: RouteError) -> 
         .deployment
         .clone()
         .map(|deployment| (deployment, error.attempts));
-    let mut response = fail(accounting, error.into());
+    let kind = error.error.kind;
+    let mut api_error = ApiError::from(error);
+    // A vendor's refusal of the operator's own account (its key, its project, its
+    // limits) names the operator's organisation and quotas: a tenant gets a plain
+    // message, the operator's log keeps the vendor's words.
+    if accounting.caller_is_tenant()
+        && matches!(
+            kind,
+            ErrorKind::Authentication
+                | ErrorKind::PermissionDenied
+                | ErrorKind::NotFound
+                | ErrorKind::RateLimited
+        )
+    {
+        tracing::warn!(
+            request_id = %accounting.request_id(),
+            upstream = %api_error.message,
+            "An upstream refused the gateway's account; the caller sees a plain message."
+        );
+        api_error.message = match kind {
+            ErrorKind::RateLimited => {
+                "the upstream is rate-limiting this gateway; try again later".to_owned()
+            }
+            _ => "the upstream refused this gateway's request; the operator can see why in \
+                  the log, by this request's x-request-id"
+                .to_owned(),
+        };
+    }
+    let mut response = fail(accounting, api_error);
     if let Some((deployment, attempts)) = tried {
         served_by_headers(&mut response, model, &deployment, attempts);
     }

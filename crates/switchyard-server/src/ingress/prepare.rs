@@ -35,8 +35,63 @@ pub fn resolve<'s>(
     extra: &mut Extra,
 ) -> Result<Resolved<'s>, ApiError> {
     let route = governance::route_for(state, cx, model)?;
+    check_premium_fields(&state.settings().passthrough_fields, extra)?;
     let policies = routing::policies(state, cx, extra)?;
     Ok(Resolved { route, policies })
+}
+
+/// Fields a caller could pass through to a vendor that buy a dearer service than the
+/// price the gateway bills, or keep the caller's data with the vendor: each with what
+/// it would do. Refused by name unless the operator lets it through
+/// (`server.passthrough_fields`).
+const PREMIUM_FIELDS: [(&str, &str); 6] = [
+    (
+        "service_tier",
+        "buys a faster tier at about twice the price",
+    ),
+    (
+        "modalities",
+        "asks for audio output, billed at audio prices",
+    ),
+    ("audio", "asks for audio output, billed at audio prices"),
+    ("web_search_options", "runs web searches, billed per call"),
+    ("prediction", "bills rejected prediction tokens"),
+    (
+        "store",
+        "keeps the conversation in the operator's vendor account",
+    ),
+];
+
+/// Whether a field's value asks for more than the default: an absent, `null`, `false`
+/// or default-tier value asks for nothing.
+fn asks_for_more(field: &str, value: &serde_json::Value) -> bool {
+    match (field, value) {
+        (_, serde_json::Value::Null | serde_json::Value::Bool(false)) => false,
+        ("service_tier", serde_json::Value::String(tier)) => {
+            !matches!(tier.as_str(), "auto" | "default")
+        }
+        ("modalities", serde_json::Value::Array(kinds)) => kinds.iter().any(|kind| kind != "text"),
+        _ => true,
+    }
+}
+
+fn check_premium_fields(allowed: &[String], extra: &Extra) -> Result<(), ApiError> {
+    for (field, effect) in PREMIUM_FIELDS {
+        let Some(value) = extra.get(field) else {
+            continue;
+        };
+        if asks_for_more(field, value) && !allowed.iter().any(|name| name == field) {
+            return Err(ApiError::new(
+                crate::error::Code::InvalidValue,
+                format!(
+                    "`{field}` {effect}, which this gateway does not bill; the operator can \
+                     allow it with `server.passthrough_fields`"
+                ),
+            )
+            .with_param(field));
+        }
+    }
+    Ok(())
 }
 
 /// Step 2 for a conversation or a text completion: its plan and what it was planned

@@ -57,7 +57,8 @@ pub async fn embeddings(
             .with_param("model"));
         }
         let call = cx.call_context();
-        let candidates = prepare::plan_embedding(&state, &resolved)?.candidates;
+        let mut candidates = prepare::plan_embedding(&state, &resolved)?.candidates;
+        governance::priced_for_budget(&state, &cx, &mut candidates)?;
         let input_tokens = match &request.input {
             EmbedInput::Texts(texts) => texts.iter().map(|text| tokens::count_text(text)).sum(),
             EmbedInput::Tokens(inputs) => inputs.iter().map(|tokens| tokens.len() as u64).sum(),

@@ -255,3 +255,42 @@ async fn azure_deployment_routes_take_the_model_from_the_path() {
         .expect("answers");
     assert_eq!(response.status(), 400);
 }
+
+#[tokio::test]
+async fn fields_that_buy_a_dearer_service_are_refused_unless_the_operator_allows_them() {
+    let server = TestServer::start().await;
+    for (field, value) in [
+        ("service_tier", json!("priority")),
+        ("modalities", json!(["text", "audio"])),
+        ("web_search_options", json!({})),
+        ("store", json!(true)),
+    ] {
+        let mut body = json!({"model": "gpt", "messages": [{"role": "user", "content": "hi"}]});
+        body[field] = value;
+        let response = server.chat(body).await;
+        assert_eq!(response.status(), 400, "{field}");
+        let error: Value = response.json().await.expect("JSON");
+        assert_eq!(error["error"]["param"], field, "{error}");
+    }
+    let plain = server
+        .chat(
+            json!({"model": "gpt", "service_tier": "auto", "store": false,
+                     "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+    assert_eq!(
+        plain.status(),
+        200,
+        "the default tier asks for nothing more"
+    );
+    assert_eq!(server.primary.requests_to(Route::ChatCompletions).len(), 1);
+
+    let allowing = TestServer::start_with(r#"passthrough_fields = ["service_tier"]"#).await;
+    let allowed = allowing
+        .chat(json!({"model": "gpt", "service_tier": "priority",
+                     "messages": [{"role": "user", "content": "hi"}]}))
+        .await;
+    assert_eq!(allowed.status(), 200);
+    let sent = allowing.primary.requests_to(Route::ChatCompletions);
+    assert_eq!(sent[0].body["service_tier"], "priority");
+}

@@ -881,3 +881,106 @@ async fn explain_and_route_health_show_a_limited_key_only_its_models() {
         assert_eq!(deployment["models"], json!(["gpt-ha"]), "{health}");
     }
 }
+
+#[tokio::test]
+async fn a_budgeted_key_is_kept_off_a_deployment_without_a_price() {
+    let primary = MockOpenAi::start().await;
+    let text = format!(
+        r#"
+[server]
+master_keys = ["env:MASTER"]
+
+[providers.mock]
+type = "openai"
+base_url = "{}"
+
+[deployments.unpriced]
+provider = "mock"
+model = "no-such-catalog-model"
+
+[deployments.free]
+provider = "mock"
+model = "no-such-catalog-model"
+price = {{ input = 0, output = 0 }}
+
+[models.mystery]
+deployments = ["unpriced"]
+
+[models.marked-free]
+deployments = ["unpriced", "free"]
+"#,
+        primary.base_url()
+    );
+    let served = serve_config(&text, |name| (name == "MASTER").then(|| MASTER.to_owned())).await;
+    let client = reqwest::Client::new();
+    let created: Value = client
+        .post(format!("{}/admin/keys", served.url))
+        .bearer_auth(MASTER)
+        .json(&json!({"org": "acme", "budgets": ["1usd/month"]}))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    let secret = created["secret"].as_str().expect("a secret");
+    let chat = |model: &str| {
+        client
+            .post(format!("{}/v1/chat/completions", served.url))
+            .bearer_auth(secret)
+            .json(&json!({"model": model, "messages": user("hi"), "max_tokens": 5}))
+            .send()
+    };
+    let refused = chat("mystery").await.expect("answers");
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.expect("JSON");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("known price")),
+        "{body}"
+    );
+    let served_free = chat("marked-free").await.expect("answers");
+    assert_eq!(served_free.status(), 200);
+    assert_eq!(
+        header(&served_free, "x-switchyard-deployment"),
+        Some("free")
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_sees_no_detail_of_the_operators_vendor_account() {
+    let gateway = gateway("").await;
+    let (_, secret) = gateway.key(json!({"org": "acme"})).await;
+    let vendor_words =
+        "Rate limit reached for gpt-4o in organization org-operator123 on tokens per min";
+    gateway.primary.push(
+        Route::ChatCompletions,
+        Script::Error {
+            status: 429,
+            body: json!({"error": {"message": vendor_words, "type": "tokens", "code": "rate_limit_exceeded"}}),
+            retry_after: Some("1".to_owned()),
+        },
+    );
+    let tenant = gateway.chat(&secret, hello()).await;
+    assert_eq!(tenant.status(), 429);
+    let body = tenant.text().await.expect("a body");
+    assert!(!body.contains("org-operator123"), "{body}");
+    // The operator, with a master key, sees the vendor's words.
+    gateway.primary.push(
+        Route::ChatCompletions,
+        Script::Error {
+            status: 429,
+            body: json!({"error": {"message": vendor_words, "type": "tokens", "code": "rate_limit_exceeded"}}),
+            retry_after: Some("1".to_owned()),
+        },
+    );
+    let operator = gateway.chat(MASTER, hello()).await;
+    assert!(
+        operator
+            .text()
+            .await
+            .expect("a body")
+            .contains("org-operator123")
+    );
+}

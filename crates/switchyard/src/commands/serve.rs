@@ -159,6 +159,16 @@ async fn build_state(args: &ServeArgs, config: &Config) -> anyhow::Result<AppSta
         .get_or_insert_with(|| config::StoreLocation::File(home.join("switchyard.db")));
     let state = AppState::from_config_with_local(&config, &local_providers, builtin_routes)
         .context("cannot build the deployments")?;
+    for deployment in state.deployments() {
+        let id = &deployment.info().id;
+        if state.prices().priced(id).price.is_none() {
+            tracing::warn!(
+                deployment = %id,
+                "This deployment has no known price: the ledger counts it as free and keys \
+                 with a budget cannot use it. Set `price` (0 for a free one)."
+            );
+        }
+    }
     state
         .responses()
         .check()
