@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use switchyard_providers::anthropic::AnthropicConfig;
 use switchyard_providers::bedrock::BedrockConfig;
 use switchyard_providers::gemini::GeminiConfig;
@@ -216,6 +216,11 @@ fn server(raw: Option<&RawServer>, cx: &mut Context<'_, '_>) -> ServerConfig {
             .collect();
     }
     config
+}
+
+/// Whether a value that may be a literal names a secret instead (`env:`, `file:`).
+pub(super) fn is_secret_reference(value: &str) -> bool {
+    value.starts_with("env:") || value.starts_with("file:")
 }
 
 /// The smallest accepted `max_body_bytes`: below it, no chat request fits.
@@ -698,7 +703,16 @@ impl Context<'_, '_> {
                     None
                 }
             };
-            let header_value = match HeaderValue::from_str(value.get_ref()) {
+            // A credential header (a proxy's token) may be a secret reference.
+            let text = if is_secret_reference(value.get_ref()) {
+                match self.secret(value, &path) {
+                    Some(secret) => secret.expose_secret().to_owned(),
+                    None => continue,
+                }
+            } else {
+                value.get_ref().clone()
+            };
+            let header_value = match HeaderValue::from_str(&text) {
                 Ok(mut header_value) => {
                     header_value.set_sensitive(true);
                     Some(header_value)

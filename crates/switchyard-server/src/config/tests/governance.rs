@@ -158,3 +158,35 @@ redis_url = "env:REDIS_URL"
     let problems = errors("[governance]\nbackend = \"distributd\"\n", &[]);
     assert!(problems[0].contains("distributed"), "{problems:#?}");
 }
+
+#[test]
+fn a_webhook_and_a_header_may_be_secret_references() {
+    let text = r#"
+[providers.proxy]
+type = "openai"
+base_url = "http://127.0.0.1:9/v1"
+headers = { x-proxy-token = "env:PROXY_TOKEN", x-team = "research" }
+
+[deployments.d]
+provider = "proxy"
+model = "m"
+
+[models.m]
+deployments = ["d"]
+
+[governance]
+alert_webhook = "env:WEBHOOK"
+"#;
+    let config = Config::from_toml_str_with(text, "switchyard.toml", |name| match name {
+        "PROXY_TOKEN" => Some("secret-token".to_owned()),
+        "WEBHOOK" => Some("https://hooks.example.com/T000/B000/XXXX".to_owned()),
+        _ => None,
+    })
+    .expect("valid");
+    assert_eq!(
+        config.governance.alert_webhook.as_deref(),
+        Some("https://hooks.example.com/T000/B000/XXXX")
+    );
+    let debug = format!("{:?}", config.deployments);
+    assert!(!debug.contains("secret-token"), "{debug}");
+}

@@ -43,7 +43,21 @@ pub(super) fn governance(
         }
     }
     if let Some(webhook) = &raw.alert_webhook {
-        config.alert_webhook = super::provider::base_url(webhook, "governance.alert_webhook", cx);
+        // Often a URL with a token in it (Slack's): it may be a secret reference.
+        let resolved = if super::is_secret_reference(webhook.get_ref()) {
+            cx.secret(webhook, "governance.alert_webhook")
+                .map(|secret| {
+                    toml::Spanned::new(
+                        webhook.span(),
+                        secrecy::ExposeSecret::expose_secret(&secret).to_owned(),
+                    )
+                })
+        } else {
+            Some(webhook.clone())
+        };
+        if let Some(url) = resolved {
+            config.alert_webhook = super::provider::base_url(&url, "governance.alert_webhook", cx);
+        }
     }
     if let Some(thresholds) = &raw.alert_at {
         let mut percents = Vec::new();
