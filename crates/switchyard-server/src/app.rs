@@ -50,6 +50,10 @@ pub fn app(state: AppState) -> Router {
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings().max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::concurrency::limit,
+        ))
         .layer(edge)
         .with_state(state)
 }

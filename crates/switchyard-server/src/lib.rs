@@ -21,6 +21,7 @@ pub mod accounting;
 pub mod auth;
 pub mod body;
 pub mod checks;
+pub mod concurrency;
 pub mod config;
 pub mod context;
 pub mod error;

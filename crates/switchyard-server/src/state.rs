@@ -34,6 +34,8 @@ pub struct Settings {
     pub listen: Option<std::net::IpAddr>,
     /// Premium vendor fields callers may pass through (see [`crate::ingress::prepare`]).
     pub passthrough_fields: Vec<String>,
+    /// Requests worked on at once, streams until their end (see [`crate::concurrency`]).
+    pub max_concurrent_requests: Option<usize>,
 }
 
 impl Default for Settings {
@@ -45,6 +47,7 @@ impl Default for Settings {
             allowed_hosts: Vec::new(),
             listen: None,
             passthrough_fields: Vec::new(),
+            max_concurrent_requests: None,
         }
     }
 }
@@ -78,6 +81,8 @@ struct Inner {
     checked: Vec<(Deployment, std::time::Duration)>,
     /// How long a request's lease and budget reservation live (see [`lease_ttl`]).
     lease_ttl: std::time::Duration,
+    /// Places for requests at once, when the server has a bound.
+    request_slots: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// How long a lease or reservation must live: past the longest a request can run, so
@@ -273,9 +278,11 @@ impl AppState {
             |deployment| price_version(deployment, config),
         );
         let lease_ttl = lease_ttl(&catalog, routing.retry.deadline);
+        let request_slots = crate::concurrency::slots(settings.max_concurrent_requests);
         AppState {
             inner: Arc::new(Inner {
                 lease_ttl,
+                request_slots,
                 catalog,
                 settings,
                 metrics: Arc::new(Metrics::new()),
@@ -412,6 +419,7 @@ impl AppState {
             allowed_hosts: config.server.allowed_hosts.clone(),
             listen: config.server.listen.map(|address| address.ip()),
             passthrough_fields: config.server.passthrough_fields.clone(),
+            max_concurrent_requests: Some(config.server.max_concurrent_requests),
         };
         let file = match &config.server.store {
             Some(StoreLocation::File(path)) => Some(path),
@@ -552,6 +560,10 @@ impl AppState {
                 }
             }
         });
+    }
+
+    pub fn request_slots(&self) -> Option<&Arc<tokio::sync::Semaphore>> {
+        self.inner.request_slots.as_ref()
     }
 
     pub fn lease_ttl(&self) -> std::time::Duration {

@@ -158,7 +158,12 @@ pub struct ServerConfig {
     /// Vendor fields that buy a dearer service (`service_tier`, audio, web search…) that
     /// callers may pass through anyway; the others are refused by name.
     pub passthrough_fields: Vec<String>,
+    /// Requests worked on at once (streams until their end); more get 503.
+    pub max_concurrent_requests: usize,
 }
+
+/// Requests worked on at once unless `server.max_concurrent_requests` says.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4096;
 
 /// How long stored responses are kept unless `server.response_retention` says.
 pub const DEFAULT_RESPONSE_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -185,6 +190,7 @@ impl Default for ServerConfig {
             allowed_hosts: Vec::new(),
             allow_unauthenticated: false,
             passthrough_fields: Vec::new(),
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
         }
     }
 }

@@ -130,6 +130,7 @@ pub(crate) struct RawServer {
     pub allowed_hosts: Option<Spanned<Vec<Spanned<String>>>>,
     pub allow_unauthenticated: Option<Spanned<bool>>,
     pub passthrough_fields: Option<Spanned<Vec<Spanned<String>>>>,
+    pub max_concurrent_requests: Option<Spanned<i64>>,
 }
 
 /// `[providers.<name>]`: one upstream account or server.

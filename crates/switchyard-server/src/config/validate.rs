@@ -208,6 +208,16 @@ fn server(raw: Option<&RawServer>, cx: &mut Context<'_, '_>) -> ServerConfig {
     if let Some(open) = &raw.allow_unauthenticated {
         config.allow_unauthenticated = *open.get_ref();
     }
+    if let Some(max) = &raw.max_concurrent_requests {
+        match usize::try_from(*max.get_ref()) {
+            Ok(max) if max >= 1 => config.max_concurrent_requests = max,
+            _ => cx.error(
+                max.span(),
+                "server.max_concurrent_requests",
+                "must be at least 1",
+            ),
+        }
+    }
     if let Some(fields) = &raw.passthrough_fields {
         config.passthrough_fields = fields
             .get_ref()

@@ -101,3 +101,45 @@ async fn a_server_with_master_keys_takes_any_origin_and_body_type_with_its_key()
         .expect("answers");
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn past_its_bound_the_server_sheds_load_and_a_stream_holds_its_place() {
+    let server = TestServer::start_with("max_concurrent_requests = 1").await;
+    let chunk = json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "mock-gpt",
+                       "choices": [{"index": 0, "delta": {"content": "slow"}, "finish_reason": null}]});
+    server.primary.push(
+        switchyard_testkit::Route::ChatCompletions,
+        switchyard_testkit::Script::Stream {
+            chunks: vec![chunk],
+            delay_ms: 0,
+            end: switchyard_testkit::mock::StreamEnd::Stall,
+        },
+    );
+    let stream = server
+        .chat(json!({"model": "gpt", "messages": user("hi"), "stream": true}))
+        .await;
+    assert_eq!(stream.status(), 200);
+    let refused = server.chat(hello()).await;
+    assert_eq!(
+        refused.status(),
+        503,
+        "the open stream holds the only place"
+    );
+    assert!(refused.headers().contains_key("retry-after"));
+    let health = server.get("/healthz").send().await.expect("answers");
+    assert_eq!(health.status(), 200, "health is always answered");
+    drop(stream);
+    let mut served = None;
+    for _ in 0..50 {
+        let response = server.chat(hello()).await;
+        if response.status() == 200 {
+            served = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        served.is_some(),
+        "the place is free once the stream is gone"
+    );
+}
