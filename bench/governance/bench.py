@@ -245,7 +245,9 @@ def ledger_requests(url, key_id):
 
 def ledger_writer_counts(url):
     """The ledger writer's `written`, `spilled` and `lost` counts, from /metrics."""
-    with urllib.request.urlopen(f"{url}/metrics", timeout=30) as response:
+    request = urllib.request.Request(
+        f"{url}/metrics", headers={"authorization": f"Bearer {MASTER}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
         text = response.read().decode()
     counts = {}
     for line in text.splitlines():

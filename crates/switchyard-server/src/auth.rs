@@ -92,6 +92,13 @@ fn matching_master<'k>(keys: &'k [SecretString], presented: &str) -> Option<&'k 
     })
 }
 
+/// Whether `headers` carry one of the server's master keys.
+pub fn has_master_key(state: &AppState, headers: &HeaderMap) -> bool {
+    presented_key(headers).is_some_and(|presented| {
+        matching_master(&state.settings().master_keys, presented).is_some()
+    })
+}
+
 /// `master:` and 8 hex digits of the key's SHA-256: names an admin in the audit log
 /// without revealing anything usable.
 fn fingerprint(key: &SecretString) -> Arc<str> {

@@ -36,6 +36,8 @@ pub struct Settings {
     pub passthrough_fields: Vec<String>,
     /// Requests worked on at once, streams until their end (see [`crate::concurrency`]).
     pub max_concurrent_requests: Option<usize>,
+    /// `/metrics` answers without a master key on a server that has them.
+    pub public_metrics: bool,
 }
 
 impl Default for Settings {
@@ -48,6 +50,7 @@ impl Default for Settings {
             listen: None,
             passthrough_fields: Vec::new(),
             max_concurrent_requests: None,
+            public_metrics: false,
         }
     }
 }
@@ -420,6 +423,7 @@ impl AppState {
             listen: config.server.listen.map(|address| address.ip()),
             passthrough_fields: config.server.passthrough_fields.clone(),
             max_concurrent_requests: Some(config.server.max_concurrent_requests),
+            public_metrics: config.server.public_metrics,
         };
         let file = match &config.server.store {
             Some(StoreLocation::File(path)) => Some(path),

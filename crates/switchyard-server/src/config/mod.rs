@@ -160,6 +160,8 @@ pub struct ServerConfig {
     pub passthrough_fields: Vec<String>,
     /// Requests worked on at once (streams until their end); more get 503.
     pub max_concurrent_requests: usize,
+    /// `/metrics` without a master key on a server that has them.
+    pub public_metrics: bool,
 }
 
 /// Requests worked on at once unless `server.max_concurrent_requests` says.
@@ -191,6 +193,7 @@ impl Default for ServerConfig {
             allow_unauthenticated: false,
             passthrough_fields: Vec::new(),
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            public_metrics: false,
         }
     }
 }

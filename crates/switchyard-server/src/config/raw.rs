@@ -131,6 +131,7 @@ pub(crate) struct RawServer {
     pub allow_unauthenticated: Option<Spanned<bool>>,
     pub passthrough_fields: Option<Spanned<Vec<Spanned<String>>>>,
     pub max_concurrent_requests: Option<Spanned<i64>>,
+    pub public_metrics: Option<Spanned<bool>>,
 }
 
 /// `[providers.<name>]`: one upstream account or server.

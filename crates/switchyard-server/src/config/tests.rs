@@ -391,7 +391,7 @@ description = 5
             "switchyard.toml:4:18: server.max_body_bytes: expected an integer, found a string",
             "switchyard.toml:5:14: server.log_format: unknown log format `jsno`; did you mean `json`?",
             "switchyard.toml:6:18: server.shutdown_grace: invalid duration `30`: time unit needed, for example 30sec or 30ms",
-            "switchyard.toml:7:1: server.color: unknown field `color`; expected one of `listen`, `max_body_bytes`, `master_keys`, `log_format`, `shutdown_grace`, `store`, `response_retention`, `allowed_hosts`, `allow_unauthenticated`, `passthrough_fields`, `max_concurrent_requests`",
+            "switchyard.toml:7:1: server.color: unknown field `color`; expected one of `listen`, `max_body_bytes`, `master_keys`, `log_format`, `shutdown_grace`, `store`, `response_retention`, `allowed_hosts`, `allow_unauthenticated`, `passthrough_fields`, `max_concurrent_requests`, `public_metrics`",
             "switchyard.toml:9:2: provider: unknown section `provider`; did you mean `providers`?",
             "switchyard.toml:13:8: providers.openai.type: unsupported provider type `opneai`; did you mean `openai`?",
             "switchyard.toml:14:1: providers.openai.base_ur: unknown field `base_ur`; did you mean `base_url`?",

@@ -205,6 +205,9 @@ fn server(raw: Option<&RawServer>, cx: &mut Context<'_, '_>) -> ServerConfig {
             }
         }
     }
+    if let Some(public) = &raw.public_metrics {
+        config.public_metrics = *public.get_ref();
+    }
     if let Some(open) = &raw.allow_unauthenticated {
         config.allow_unauthenticated = *open.get_ref();
     }

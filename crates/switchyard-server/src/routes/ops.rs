@@ -54,7 +54,20 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     tag = "operations",
     responses((status = 200, description = "Requests, latency and time-to-first-token histograms, tokens, in-flight requests, upstream errors, each deployment's circuit, calls in flight and latency averages, governance refusals, budget alerts and ledger records", content_type = "application/openmetrics-text"))
 )]
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    // Deployment names, volumes and circuit states are the operator's: on a server with
+    // master keys they take one, unless `server.public_metrics` says otherwise.
+    let settings = state.settings();
+    if !settings.master_keys.is_empty()
+        && !settings.public_metrics
+        && !crate::auth::has_master_key(&state, &headers)
+    {
+        return ApiError::new(
+            Code::InvalidApiKey,
+            "the metrics of a server with master keys need one (or `server.public_metrics = true`)",
+        )
+        .into_response();
+    }
     let health = state.health();
     state.metrics().observe_deployments(
         state

@@ -238,3 +238,31 @@ async fn serves_http2_clients_as_well_as_http1() {
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["choices"][0]["message"]["content"], "echo: over h2");
 }
+
+#[tokio::test]
+async fn the_metrics_of_a_keyed_server_take_a_master_key() {
+    let server = crate::harness::TestServer::start_with_auth().await;
+    let anonymous = server.get("/metrics").send().await.expect("answers");
+    assert_eq!(anonymous.status(), 401);
+    let operator = server
+        .get("/metrics")
+        .bearer_auth(crate::harness::MASTER_KEY)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(operator.status(), 200);
+    let public = crate::harness::TestServer::start_with(
+        r#"master_keys = ["env:IT_MASTER_KEY"]
+public_metrics = true"#,
+    )
+    .await;
+    assert_eq!(
+        public
+            .get("/metrics")
+            .send()
+            .await
+            .expect("answers")
+            .status(),
+        200
+    );
+}
