@@ -175,7 +175,8 @@ pub struct AdminArgs {
         global = true
     )]
     pub url: String,
-    /// One of the server's master keys (`server.master_keys`).
+    /// One of the server's master keys (`server.master_keys`); better given as
+    /// SWITCHYARD_MASTER_KEY, which no process list shows.
     #[arg(
         long,
         env = "SWITCHYARD_MASTER_KEY",

@@ -20,6 +20,13 @@ impl AdminClient {
                  SWITCHYARD_MASTER_KEY"
             )
         })?;
+        // Given on the command line, the key shows in `ps` and in shell history.
+        if std::env::var("SWITCHYARD_MASTER_KEY").ok().as_deref() != Some(master_key.as_str()) {
+            eprintln!(
+                "warning: --master-key shows in the process list and your shell history; \
+                 set SWITCHYARD_MASTER_KEY instead"
+            );
+        }
         Ok(AdminClient {
             base: args.url.trim_end_matches('/').to_owned(),
             master_key,
