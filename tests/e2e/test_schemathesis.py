@@ -42,6 +42,8 @@ def test_no_generated_or_mutated_request_gets_a_server_error(tmp_path, mock_url)
                 "--no-color",
             ],
             capture_output=True, text=True, timeout=900,
+            # Its example database and reports go to the test's own directory.
+            cwd=tmp_path,
         )
         print(run.stdout[-6000:])
         with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
