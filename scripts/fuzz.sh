@@ -18,7 +18,7 @@ seconds="${1:-${SWITCHYARD_FUZZ_SECONDS:-30}}"
 targets=(openai_requests anthropic_requests upstream_responses sse_streams bedrock_event_stream)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
-  echo "fuzz: installing cargo-fuzz from crates.io" >&2
+  echo "fuzz: installing cargo-fuzz with cargo install" >&2
   cargo install cargo-fuzz --version 0.13.2 --locked --quiet
 fi
 

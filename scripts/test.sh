@@ -14,7 +14,7 @@ cargo fmt --all -- --check
 
 step "supply chain (cargo deny: licenses, bans, sources)"
 if ! cargo deny --version >/dev/null 2>&1; then
-  echo "Installing cargo-deny from crates.io" >&2
+  echo "Installing cargo-deny with cargo install" >&2
   cargo install cargo-deny --version 0.20.2 --locked --quiet
 fi
 cargo deny --log-level error check --hide-inclusion-graph licenses bans sources
