@@ -2,9 +2,8 @@
 //! and budgets, the cost ledger and the audit log.
 //!
 //! The traits are what a backend implements; [`Governance`] is what the server holds.
-//! The embedded backend is SQLite (in `switchyard-store`) with [`MemoryLimiter`]; a
-//! distributed one (PostgreSQL with a Redis limiter) is planned in
-//! `docs/design/governance.md`. The [`conformance`] suite holds every backend to the
+//! The embedded backend is SQLite (in `switchyard-store`) with [`MemoryLimiter`]; the
+//! distributed one is PostgreSQL with a Redis limiter (also in `switchyard-store`). The [`conformance`] suite holds every backend to the
 //! same behaviour.
 //!
 //! - [`model`]: organisations, teams, keys, limits, budgets, money.
@@ -14,6 +13,7 @@
 //! - [`limiter`]: admission and settlement ([`Limiter`]), and the in-process counters.
 //! - [`ledger`]: per-request cost records, reports, and the batching writer.
 //! - [`keys`], [`audit`]: the stores of keys and of admin actions.
+//! - [`private_file`]: files of governance data readable by this user only.
 //! - [`service`]: [`Governance`], authentication and the admin operations.
 
 pub mod audit;
@@ -25,6 +25,7 @@ pub mod ledger;
 pub mod limiter;
 pub mod model;
 pub mod period;
+pub mod private_file;
 pub mod secret;
 pub mod service;
 

@@ -295,8 +295,10 @@ impl Accounting {
             .in_flight
             .get_or_create(&RouteLabels { route: self.route })
             .dec();
+        // The deployment that bills it: the one that answered, else the one the last
+        // call went to (a request dropped while that call was under way).
         if self.deployment.is_none() {
-            self.deployment = self.billed_deployment();
+            self.deployment = self.dispatched.get();
         }
         let (deployment, provider) = match &self.deployment {
             Some(info) => (info.id.to_string(), info.provider.to_string()),
@@ -401,7 +403,7 @@ impl Accounting {
         if let Some(usage) = &self.usage {
             return (usage.clone(), self.usage_estimated);
         }
-        if self.deployment.is_none() && !self.dispatched.happened() {
+        if self.deployment.is_none() {
             return (Usage::default(), false);
         }
         let billed = status == CLIENT_CLOSED
@@ -420,12 +422,6 @@ impl Accounting {
             ..Usage::default()
         };
         (usage, true)
-    }
-
-    /// The deployment that bills this request: the one that answered, else the one
-    /// the last call went to.
-    fn billed_deployment(&self) -> Option<DeploymentInfo> {
-        self.deployment.clone().or_else(|| self.dispatched.get())
     }
 
     /// Writes the ledger record and settles the request's limits and budget.
@@ -500,10 +496,6 @@ impl Dispatched {
         {
             *slot = Some(deployment.clone());
         }
-    }
-
-    fn happened(&self) -> bool {
-        self.get().is_some()
     }
 
     fn get(&self) -> Option<DeploymentInfo> {

@@ -15,7 +15,6 @@ use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use switchyard_governance::{Principal, secret};
 
@@ -83,29 +82,26 @@ pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
 /// early, so timing says nothing about which key (or how much of one) matched. The
 /// SHA-256 digests are compared, not the keys: they have one length, so neither does
 /// the key's length show.
-fn matching_master<'k>(keys: &'k [SecretString], presented: &str) -> Option<&'k SecretString> {
+/// The master keys' digests are computed once, with the state
+/// ([`AppState::master_key_digests`]); only the presented key is hashed per request.
+fn matching_master<'k>(digests: &'k [String], presented: &str) -> Option<&'k str> {
     let presented = secret::hash(presented);
-    keys.iter().fold(None, |found, key| {
-        let digest = secret::hash(key.expose_secret());
+    digests.iter().fold(None, |found, digest| {
         let equal = bool::from(digest.as_bytes().ct_eq(presented.as_bytes()));
-        if equal { Some(key) } else { found }
+        if equal { Some(digest.as_str()) } else { found }
     })
 }
 
 /// Whether `headers` carry one of the server's master keys.
 pub fn has_master_key(state: &AppState, headers: &HeaderMap) -> bool {
-    presented_key(headers).is_some_and(|presented| {
-        matching_master(&state.settings().master_keys, presented).is_some()
-    })
+    presented_key(headers)
+        .is_some_and(|presented| matching_master(state.master_key_digests(), presented).is_some())
 }
 
 /// `master:` and 8 hex digits of the key's SHA-256: names an admin in the audit log
 /// without revealing anything usable.
-fn fingerprint(key: &SecretString) -> Arc<str> {
-    Arc::from(format!(
-        "master:{}",
-        &secret::hash(key.expose_secret())[..8]
-    ))
+fn fingerprint(digest: &str) -> Arc<str> {
+    Arc::from(format!("master:{}", &digest[..8]))
 }
 
 const NO_KEY: &str =
@@ -140,7 +136,7 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErro
             Err(ApiError::new(Code::InvalidApiKey, NO_KEY))
         };
     };
-    if let Some(master) = matching_master(masters, presented) {
+    if let Some(master) = matching_master(state.master_key_digests(), presented) {
         return Ok(Caller::Operator {
             fingerprint: Some(fingerprint(master)),
         });
@@ -190,7 +186,7 @@ pub async fn require_admin(
     let Some(presented) = presented_key(request.headers()) else {
         return ApiError::new(Code::InvalidApiKey, NO_KEY).into_response();
     };
-    let Some(master) = matching_master(masters, presented) else {
+    let Some(master) = matching_master(state.master_key_digests(), presented) else {
         let refusal = if secret::looks_like_secret(presented) {
             ApiError::new(
                 Code::PermissionDenied,

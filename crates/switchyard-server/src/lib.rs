@@ -12,7 +12,8 @@
 //! - [`error`]: [`error::ApiError`] and its stable code table, encoded per protocol.
 //! - [`accounting`]: each model request's log line and metrics, recorded once.
 //! - [`checks`]: active health checks of the deployments that ask for them.
-//! - [`auth`], [`body`], [`context`], [`metrics`]: edge concerns.
+//! - [`auth`], [`guard`] (what an open server refuses), [`concurrency`] (requests in
+//!   flight), [`body`], [`context`], [`metrics`]: edge concerns.
 //!
 //! The server knows no provider wire details: it holds `Arc<dyn Provider>`s in the
 //! router's catalog and converts the caller's protocol with `switchyard_protocols`.

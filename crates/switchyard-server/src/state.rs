@@ -86,6 +86,8 @@ struct Inner {
     lease_ttl: std::time::Duration,
     /// Places for requests at once, when the server has a bound.
     request_slots: Option<Arc<tokio::sync::Semaphore>>,
+    /// SHA-256 of each master key, what a presented key is compared with.
+    master_key_digests: Vec<String>,
 }
 
 /// How long a lease or reservation must live: past the longest a request can run, so
@@ -282,10 +284,18 @@ impl AppState {
         );
         let lease_ttl = lease_ttl(&catalog, routing.retry.deadline);
         let request_slots = crate::concurrency::slots(settings.max_concurrent_requests);
+        let master_key_digests = settings
+            .master_keys
+            .iter()
+            .map(|key| {
+                switchyard_governance::secret::hash(secrecy::ExposeSecret::expose_secret(key))
+            })
+            .collect();
         AppState {
             inner: Arc::new(Inner {
                 lease_ttl,
                 request_slots,
+                master_key_digests,
                 catalog,
                 settings,
                 metrics: Arc::new(Metrics::new()),
@@ -552,9 +562,7 @@ impl AppState {
             let mut ticks = tokio::time::interval(EVERY);
             loop {
                 ticks.tick().await;
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |since| since.as_secs() as i64);
+                let now = crate::ingress::responses::unix_now() as i64;
                 match store.purge_expired_responses(now).await {
                     Ok(0) => {}
                     Ok(purged) => tracing::info!(purged, "Deleted expired stored responses."),
@@ -564,6 +572,10 @@ impl AppState {
                 }
             }
         });
+    }
+
+    pub fn master_key_digests(&self) -> &[String] {
+        &self.inner.master_key_digests
     }
 
     pub fn request_slots(&self) -> Option<&Arc<tokio::sync::Semaphore>> {

@@ -399,7 +399,7 @@ impl Journal {
         line.push(b'\n');
         let appended = (|| -> std::io::Result<()> {
             if state.file.is_none() {
-                state.file = Some(open_private(path)?);
+                state.file = Some(crate::private_file::open_append(path)?);
             }
             // One write per line, so a kill cannot interleave two records.
             state
@@ -563,7 +563,7 @@ impl Spill {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let written = (|| -> std::io::Result<()> {
-            let mut file = open_private(path)?;
+            let mut file = crate::private_file::open_append(path)?;
             let mut lines = Vec::new();
             for record in records {
                 serde_json::to_writer(&mut lines, record)?;
@@ -583,23 +583,6 @@ impl Spill {
             }
         }
     }
-}
-
-/// Opens `path` for appending, creating it (and its directory) readable by this user
-/// only: ledger records name keys, organisations and what they spent.
-fn open_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    if let Some(parent) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(parent)?;
-    }
-    options.open(path)
 }
 
 #[cfg(test)]

@@ -69,14 +69,16 @@ impl SseReader {
         self
     }
 
-    fn scrub(&self, message: &str) -> String {
+    fn secrets(&self) -> Vec<&str> {
         use secrecy::ExposeSecret;
-        let secrets: Vec<&str> = self
-            .secrets
+        self.secrets
             .iter()
             .map(|secret| secret.expose_secret())
-            .collect();
-        crate::scrub::scrub(message, &secrets)
+            .collect()
+    }
+
+    fn scrub(&self, message: &str) -> String {
+        crate::scrub::scrub(message, &self.secrets())
     }
 
     /// Changes the longest allowed silence between events.
@@ -104,20 +106,9 @@ impl SseReader {
             return match next? {
                 Ok(event) if event.data.is_empty() => continue,
                 Ok(event) => Some(Ok(event.data)),
-                Err(EventStreamError::Transport(BodyError::Transport(error))) => {
-                    let secrets: Vec<&str> = {
-                        use secrecy::ExposeSecret;
-                        self.secrets
-                            .iter()
-                            .map(|secret| secret.expose_secret())
-                            .collect()
-                    };
-                    Some(Err(http_error::from_transport(
-                        &self.provider,
-                        error,
-                        &secrets,
-                    )))
-                }
+                Err(EventStreamError::Transport(BodyError::Transport(error))) => Some(Err(
+                    http_error::from_transport(&self.provider, error, &self.secrets()),
+                )),
                 Err(EventStreamError::Transport(too_long)) => Some(Err(ProviderError::new(
                     ErrorKind::Upstream,
                     format!("upstream `{}` sent {too_long}", self.provider),

@@ -44,12 +44,6 @@ pub fn route_for<'s>(
     }
 }
 
-/// How long a lease or reservation lives: longer than any request can (see
-/// [`AppState::lease_ttl`]), so it expires only when its replica died before settling.
-fn lease_ttl(state: &AppState) -> Duration {
-    state.lease_ttl()
-}
-
 /// What a request may use, as estimated before dispatch.
 #[derive(Debug, Clone, Copy)]
 pub struct Estimate {
@@ -163,7 +157,8 @@ pub async fn admit(
         max_cost: state
             .prices()
             .max_cost(candidates, estimate.input_tokens, output),
-        ttl: lease_ttl(state),
+        // Longer than any request can live: it expires only when its replica died.
+        ttl: state.lease_ttl(),
     };
     let levels = principal.levels();
     match state.governance().limiter().admit(&levels, &demand).await {

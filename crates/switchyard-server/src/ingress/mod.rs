@@ -109,7 +109,7 @@ pub async fn serve_chat<D: ChatDialect>(
     let context = cx.call_context();
     // Deny before dispatch: a request no deployment can serve is refused with each
     // deployment's reason, and nothing is sent.
-    let (plan, needs) = match prepare::plan(&state, &cx, &resolved, &request).await {
+    let (mut plan, needs) = match prepare::plan(&state, &cx, &resolved, &request).await {
         Ok(planned) => planned,
         Err(error) => return fail(accounting, error),
     };
@@ -123,7 +123,6 @@ pub async fn serve_chat<D: ChatDialect>(
         request.sampling.max_tokens = Some(cap);
     }
     let estimate = governance::Estimate::of(&request, &needs);
-    let mut plan = plan;
     if let Err(error) = governance::priced_for_budget(&state, &cx, &mut plan.candidates) {
         return fail(accounting, error);
     }

@@ -59,7 +59,8 @@ impl ResponseCall {
     }
 }
 
-fn unix_now() -> u64 {
+/// Unix seconds now: when a response is made, and what expiry is measured against.
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs())

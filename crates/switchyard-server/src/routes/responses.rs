@@ -64,9 +64,7 @@ async fn stored(
     cx: &RequestContext,
     id: &str,
 ) -> Result<StoredResponse, ApiError> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs() as i64);
+    let now = crate::ingress::responses::unix_now() as i64;
     state
         .responses()
         .response(&cx.caller.owner().org, id, now)

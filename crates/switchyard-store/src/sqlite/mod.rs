@@ -88,23 +88,15 @@ impl SqliteStore {
                     .as_ref()
                     .filter(|dir| !dir.as_os_str().is_empty())
                 {
-                    let mut builder = std::fs::DirBuilder::new();
-                    builder.recursive(true);
-                    #[cfg(unix)]
-                    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-                    builder
-                        .create(directory)
+                    switchyard_governance::private_file::create_dir(directory)
                         .map_err(|error| self.open_error(error))?;
                 }
                 // Created before SQLite opens it, readable by this user only: it holds
                 // stored conversations and the ledger. (SQLite gives its journal files
                 // the database's permissions.)
                 if let Some(path) = &self.path {
-                    let mut options = std::fs::OpenOptions::new();
-                    options.create(true).append(true);
-                    #[cfg(unix)]
-                    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                    options.open(path).map_err(|error| self.open_error(error))?;
+                    switchyard_governance::private_file::open_append(path)
+                        .map_err(|error| self.open_error(error))?;
                 }
                 MIGRATOR
                     .run(&self.pool)
