@@ -1,7 +1,9 @@
 //! The cost ledger: one record per request, and the usage reports made from it.
 //!
-//! - [`writer`]: the bounded queue and batching task between requests and the store.
+//! - [`writer`]: the bounded queue and batching task between requests and the store,
+//!   with its journal (`journal`) of records still queued.
 
+mod journal;
 pub mod writer;
 
 use std::fmt;

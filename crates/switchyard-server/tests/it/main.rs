@@ -2,6 +2,7 @@
 //! upstreams, driven over HTTP.
 
 mod anthropic;
+mod billing;
 mod catalog;
 mod chat;
 mod completions;
